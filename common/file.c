@@ -44,7 +44,8 @@ fedns_file_read(const char *path, size_t max, char **out, size_t *len, fedns_dia
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			err = fedns_diag_set(d, -errno, "%s: read failed: %s", path, strerror(errno));
+			err = fedns_diag_set(d, -errno, "%s: read failed: %s", path,
+					     strerror(errno));
 			goto out;
 		}
 		if (n == 0)

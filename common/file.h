@@ -22,5 +22,5 @@ char *fedns_path_dirname(const char *path);
 /* An $INCLUDE resolver (matches fedns_include_fn in dns/zonefile.h): 'ctx' is the zone's
  * directory (const char *); 'ref' is resolved against it and must stay inside it
  * (fedns_path_confine); files are capped at 1 GiB. *text and *resolved are malloc'd. */
-fedns_err fedns_file_include(void *ctx, const char *ref, const char *from, char **text,
-			     size_t *len, char **resolved, fedns_diag *d);
+fedns_err fedns_file_include(void *ctx, const char *ref, const char *from, char **text, size_t *len,
+			     char **resolved, fedns_diag *d);

@@ -49,12 +49,12 @@ bool fedns_log_enabled(fedns_log_level level);
 /* Writes {"ts":..,"level":..,"event":..,fields...}\n atomically (one write per line).
  * Fields end with FEDNS_LF_END. Thread-safe. */
 void fedns_log_fields(fedns_log_level level, const char *event, const fedns_log_field *fields);
-#define fedns_log(level, event, ...)                                                        \
-	do {                                                                                \
-		if (fedns_log_enabled(level)) {                                             \
-			const fedns_log_field f_[] = {__VA_ARGS__, FEDNS_LF_END};           \
-			fedns_log_fields((level), (event), f_);                             \
-		}                                                                           \
+#define fedns_log(level, event, ...)                                                               \
+	do {                                                                                       \
+		if (fedns_log_enabled(level)) {                                                    \
+			const fedns_log_field f_[] = {__VA_ARGS__, FEDNS_LF_END};                  \
+			fedns_log_fields((level), (event), f_);                                    \
+		}                                                                                  \
 	} while (0)
 
 /* JSON-escapes s into out (always NUL-terminated); returns chars written. */

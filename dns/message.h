@@ -76,7 +76,7 @@ typedef struct fedns_edns {
 	uint16_t udp_size;
 	uint8_t ext_rcode; /* upper 8 bits of the 12-bit rcode */
 	uint8_t version;
-	uint16_t flags; /* DO is 0x8000 */
+	uint16_t flags;		/* DO is 0x8000 */
 	const uint8_t *options; /* raw option bytes, borrowed */
 	uint16_t options_len;
 } fedns_edns;
@@ -135,8 +135,7 @@ typedef struct fedns_msgw {
 
 void fedns_msgw_init(fedns_msgw *mw, uint8_t *buf, size_t cap, bool compress);
 void fedns_msgw_header(fedns_msgw *mw, uint16_t id, uint16_t flags);
-fedns_err fedns_msgw_question(fedns_msgw *mw, const uint8_t *name, uint16_t qtype,
-			      uint16_t qclass);
+fedns_err fedns_msgw_question(fedns_msgw *mw, const uint8_t *name, uint16_t qtype, uint16_t qclass);
 /* Writes one RR in 'sec' (sections must be written in order). */
 fedns_err fedns_msgw_rr(fedns_msgw *mw, fedns_section sec, const fedns_rr *rr);
 /* Writes a name with compression (if enabled) at the current position. */

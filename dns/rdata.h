@@ -102,8 +102,8 @@ fedns_err fedns_rdata_check(uint16_t type, const uint8_t *rd, size_t rdlen);
  * types that may be compressed (RFC 3597 §4: NS, CNAME, SOA, PTR, MX, ...; others must
  * not be), validating the structure. Writes the uncompressed rdata to out. On failure
  * w->err is set. */
-fedns_err fedns_rdata_unpack(uint16_t type, fedns_wire *w, size_t rdlen, uint8_t *out,
-			     size_t cap, size_t *outlen);
+fedns_err fedns_rdata_unpack(uint16_t type, fedns_wire *w, size_t rdlen, uint8_t *out, size_t cap,
+			     size_t *outlen);
 
 /* Canonical form (RFC 4034 §6.2): copy with names in the listed types lowercased.
  * out must hold rdlen bytes. */

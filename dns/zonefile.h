@@ -19,8 +19,8 @@ typedef fedns_err (*fedns_include_fn)(void *ctx, const char *ref, const char *fr
 				      size_t *len, char **resolved, fedns_diag *d);
 
 typedef struct fedns_zonefile_opts {
-	const uint8_t *origin;	   /* initial $ORIGIN, required */
-	fedns_include_fn include;  /* NULL: $INCLUDE is refused */
+	const uint8_t *origin;	  /* initial $ORIGIN, required */
+	fedns_include_fn include; /* NULL: $INCLUDE is refused */
 	void *include_ctx;
 	unsigned max_include_depth; /* default 8 */
 	fedns_diag_fn warn;	    /* warnings (may be NULL) */
