@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Base64 (RFC 4648 §4) and hex codecs shared by rdata, TSIG keys and signatures. */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+
+/* Decodes base64 text s[0..len); whitespace is skipped, padding is required where the
+ * length needs it and nothing may follow it. Writes at most cap bytes. Returns FEDNS_OK,
+ * FEDNS_ESYNTAX (bad character, bad padding) or FEDNS_ETOOBIG. */
+fedns_err fedns_base64_decode(const char *s, size_t len, uint8_t *out, size_t cap,
+			      size_t *outlen);
+/* Encodes with padding; out needs 4 * ceil(len / 3) + 1 bytes (NUL-terminated). Returns
+ * the text length. */
+size_t fedns_base64_encode(const uint8_t *p, size_t len, char *out);
+#define FEDNS_BASE64_LEN(n) (4 * (((n) + 2) / 3))
+
+/* Decodes hex (either case, whitespace skipped, even digit count). */
+fedns_err fedns_hex_decode(const char *s, size_t len, uint8_t *out, size_t cap, size_t *outlen);
+/* Encodes as hex in the given case; out needs 2 * len + 1 bytes. Returns 2 * len. */
+size_t fedns_hex_encode(const uint8_t *p, size_t len, char *out, int upper);
