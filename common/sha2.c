@@ -1,0 +1,416 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* SHA-256/384/512 (FIPS 180-4) and HMAC (RFC 2104), written for ZONEMD over whole zones. */
+#include "common/sha2.h"
+
+#include <string.h>
+
+/* Round constants and initial values: the fractional parts of cube and square roots of
+ * the first primes (FIPS 180-4 §4.2, §5.3). */
+static const uint32_t K256[64] = {
+	0x428a2f98u, 0x71374491u, 0xb5c0fbcfu, 0xe9b5dba5u, 0x3956c25bu, 0x59f111f1u, 0x923f82a4u,
+	0xab1c5ed5u, 0xd807aa98u, 0x12835b01u, 0x243185beu, 0x550c7dc3u, 0x72be5d74u, 0x80deb1feu,
+	0x9bdc06a7u, 0xc19bf174u, 0xe49b69c1u, 0xefbe4786u, 0x0fc19dc6u, 0x240ca1ccu, 0x2de92c6fu,
+	0x4a7484aau, 0x5cb0a9dcu, 0x76f988dau, 0x983e5152u, 0xa831c66du, 0xb00327c8u, 0xbf597fc7u,
+	0xc6e00bf3u, 0xd5a79147u, 0x06ca6351u, 0x14292967u, 0x27b70a85u, 0x2e1b2138u, 0x4d2c6dfcu,
+	0x53380d13u, 0x650a7354u, 0x766a0abbu, 0x81c2c92eu, 0x92722c85u, 0xa2bfe8a1u, 0xa81a664bu,
+	0xc24b8b70u, 0xc76c51a3u, 0xd192e819u, 0xd6990624u, 0xf40e3585u, 0x106aa070u, 0x19a4c116u,
+	0x1e376c08u, 0x2748774cu, 0x34b0bcb5u, 0x391c0cb3u, 0x4ed8aa4au, 0x5b9cca4fu, 0x682e6ff3u,
+	0x748f82eeu, 0x78a5636fu, 0x84c87814u, 0x8cc70208u, 0x90befffau, 0xa4506cebu, 0xbef9a3f7u,
+	0xc67178f2u};
+
+static const uint64_t K512[80] = {
+	0x428a2f98d728ae22ull, 0x7137449123ef65cdull, 0xb5c0fbcfec4d3b2full, 0xe9b5dba58189dbbcull,
+	0x3956c25bf348b538ull, 0x59f111f1b605d019ull, 0x923f82a4af194f9bull, 0xab1c5ed5da6d8118ull,
+	0xd807aa98a3030242ull, 0x12835b0145706fbeull, 0x243185be4ee4b28cull, 0x550c7dc3d5ffb4e2ull,
+	0x72be5d74f27b896full, 0x80deb1fe3b1696b1ull, 0x9bdc06a725c71235ull, 0xc19bf174cf692694ull,
+	0xe49b69c19ef14ad2ull, 0xefbe4786384f25e3ull, 0x0fc19dc68b8cd5b5ull, 0x240ca1cc77ac9c65ull,
+	0x2de92c6f592b0275ull, 0x4a7484aa6ea6e483ull, 0x5cb0a9dcbd41fbd4ull, 0x76f988da831153b5ull,
+	0x983e5152ee66dfabull, 0xa831c66d2db43210ull, 0xb00327c898fb213full, 0xbf597fc7beef0ee4ull,
+	0xc6e00bf33da88fc2ull, 0xd5a79147930aa725ull, 0x06ca6351e003826full, 0x142929670a0e6e70ull,
+	0x27b70a8546d22ffcull, 0x2e1b21385c26c926ull, 0x4d2c6dfc5ac42aedull, 0x53380d139d95b3dfull,
+	0x650a73548baf63deull, 0x766a0abb3c77b2a8ull, 0x81c2c92e47edaee6ull, 0x92722c851482353bull,
+	0xa2bfe8a14cf10364ull, 0xa81a664bbc423001ull, 0xc24b8b70d0f89791ull, 0xc76c51a30654be30ull,
+	0xd192e819d6ef5218ull, 0xd69906245565a910ull, 0xf40e35855771202aull, 0x106aa07032bbd1b8ull,
+	0x19a4c116b8d2d0c8ull, 0x1e376c085141ab53ull, 0x2748774cdf8eeb99ull, 0x34b0bcb5e19b48a8ull,
+	0x391c0cb3c5c95a63ull, 0x4ed8aa4ae3418acbull, 0x5b9cca4f7763e373ull, 0x682e6ff3d6b2b8a3ull,
+	0x748f82ee5defb2fcull, 0x78a5636f43172f60ull, 0x84c87814a1f0ab72ull, 0x8cc702081a6439ecull,
+	0x90befffa23631e28ull, 0xa4506cebde82bde9ull, 0xbef9a3f7b2c67915ull, 0xc67178f2e372532bull,
+	0xca273eceea26619cull, 0xd186b8c721c0c207ull, 0xeada7dd6cde0eb1eull, 0xf57d4f7fee6ed178ull,
+	0x06f067aa72176fbaull, 0x0a637dc5a2c898a6ull, 0x113f9804bef90daeull, 0x1b710b35131c471bull,
+	0x28db77f523047d84ull, 0x32caab7b40c72493ull, 0x3c9ebe0a15c9bebcull, 0x431d67c49c100d4cull,
+	0x4cc5d4becb3e42b6ull, 0x597f299cfc657e2aull, 0x5fcb6fab3ad6faecull, 0x6c44198c4a475817ull};
+
+static const uint32_t H256[8] = {0x6a09e667u, 0xbb67ae85u, 0x3c6ef372u, 0xa54ff53au,
+				 0x510e527fu, 0x9b05688cu, 0x1f83d9abu, 0x5be0cd19u};
+
+static const uint64_t H384[8] = {
+	0xcbbb9d5dc1059ed8ull, 0x629a292a367cd507ull, 0x9159015a3070dd17ull, 0x152fecd8f70e5939ull,
+	0x67332667ffc00b31ull, 0x8eb44a8768581511ull, 0xdb0c2e0d64f98fa7ull, 0x47b5481dbefa4fa4ull};
+
+static const uint64_t H512[8] = {
+	0x6a09e667f3bcc908ull, 0xbb67ae8584caa73bull, 0x3c6ef372fe94f82bull, 0xa54ff53a5f1d36f1ull,
+	0x510e527fade682d1ull, 0x9b05688c2b3e6c1full, 0x1f83d9abfb41bd6bull, 0x5be0cd19137e2179ull};
+
+static inline uint32_t
+ror32(uint32_t x, unsigned n)
+{
+	return (x >> n) | (x << (32 - n));
+}
+
+static inline uint64_t
+ror64(uint64_t x, unsigned n)
+{
+	return (x >> n) | (x << (64 - n));
+}
+
+static inline uint32_t
+load32(const uint8_t *p)
+{
+	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+
+static inline uint64_t
+load64(const uint8_t *p)
+{
+	return ((uint64_t)load32(p) << 32) | load32(p + 4);
+}
+
+static inline void
+store32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static inline void
+store64(uint8_t *p, uint64_t v)
+{
+	store32(p, (uint32_t)(v >> 32));
+	store32(p + 4, (uint32_t)v);
+}
+
+/* The round functions; the message schedule is kept in a 16-word ring so the working set
+ * stays in registers. Rounds are unrolled 8 (or 16) at a time by renaming a..h instead of
+ * shifting them, which is most of the speed. */
+#define CH(x, y, z) ((z) ^ ((x) & ((y) ^ (z))))
+#define MAJ(x, y, z) (((x) & (y)) | ((z) & ((x) | (y))))
+
+#define S256_0(x) (ror32(x, 2) ^ ror32(x, 13) ^ ror32(x, 22))
+#define S256_1(x) (ror32(x, 6) ^ ror32(x, 11) ^ ror32(x, 25))
+#define s256_0(x) (ror32(x, 7) ^ ror32(x, 18) ^ ((x) >> 3))
+#define s256_1(x) (ror32(x, 17) ^ ror32(x, 19) ^ ((x) >> 10))
+
+#define S512_0(x) (ror64(x, 28) ^ ror64(x, 34) ^ ror64(x, 39))
+#define S512_1(x) (ror64(x, 14) ^ ror64(x, 18) ^ ror64(x, 41))
+#define s512_0(x) (ror64(x, 1) ^ ror64(x, 8) ^ ((x) >> 7))
+#define s512_1(x) (ror64(x, 19) ^ ror64(x, 61) ^ ((x) >> 6))
+
+#define W256(i) (W[(i)&15] += s256_1(W[((i)-2) & 15]) + W[((i)-7) & 15] + s256_0(W[((i)-15) & 15]))
+#define W512(i) (W[(i)&15] += s512_1(W[((i)-2) & 15]) + W[((i)-7) & 15] + s512_0(W[((i)-15) & 15]))
+
+#define R256(a, b, c, d, e, f, g, h, i, w)                                                         \
+	do {                                                                                       \
+		uint32_t t1_ = h + S256_1(e) + CH(e, f, g) + K256[i] + (w);                        \
+		d += t1_;                                                                          \
+		h = t1_ + S256_0(a) + MAJ(a, b, c);                                                \
+	} while (0)
+
+#define R512(a, b, c, d, e, f, g, h, i, w)                                                         \
+	do {                                                                                       \
+		uint64_t t1_ = h + S512_1(e) + CH(e, f, g) + K512[i] + (w);                        \
+		d += t1_;                                                                          \
+		h = t1_ + S512_0(a) + MAJ(a, b, c);                                                \
+	} while (0)
+
+static void
+compress256(uint64_t st[8], const uint8_t *p, size_t nblocks)
+{
+	uint32_t W[16];
+	uint32_t a, b, c, d, e, f, g, h;
+
+	while (nblocks--) {
+		a = (uint32_t)st[0];
+		b = (uint32_t)st[1];
+		c = (uint32_t)st[2];
+		d = (uint32_t)st[3];
+		e = (uint32_t)st[4];
+		f = (uint32_t)st[5];
+		g = (uint32_t)st[6];
+		h = (uint32_t)st[7];
+		for (int i = 0; i < 16; i++)
+			W[i] = load32(p + 4 * i);
+		for (int i = 0; i < 16; i += 8) {
+			R256(a, b, c, d, e, f, g, h, i + 0, W[i + 0]);
+			R256(h, a, b, c, d, e, f, g, i + 1, W[i + 1]);
+			R256(g, h, a, b, c, d, e, f, i + 2, W[i + 2]);
+			R256(f, g, h, a, b, c, d, e, i + 3, W[i + 3]);
+			R256(e, f, g, h, a, b, c, d, i + 4, W[i + 4]);
+			R256(d, e, f, g, h, a, b, c, i + 5, W[i + 5]);
+			R256(c, d, e, f, g, h, a, b, i + 6, W[i + 6]);
+			R256(b, c, d, e, f, g, h, a, i + 7, W[i + 7]);
+		}
+		for (int i = 16; i < 64; i += 8) {
+			R256(a, b, c, d, e, f, g, h, i + 0, W256(i + 0));
+			R256(h, a, b, c, d, e, f, g, i + 1, W256(i + 1));
+			R256(g, h, a, b, c, d, e, f, i + 2, W256(i + 2));
+			R256(f, g, h, a, b, c, d, e, i + 3, W256(i + 3));
+			R256(e, f, g, h, a, b, c, d, i + 4, W256(i + 4));
+			R256(d, e, f, g, h, a, b, c, i + 5, W256(i + 5));
+			R256(c, d, e, f, g, h, a, b, i + 6, W256(i + 6));
+			R256(b, c, d, e, f, g, h, a, i + 7, W256(i + 7));
+		}
+		st[0] = (uint32_t)(st[0] + a);
+		st[1] = (uint32_t)(st[1] + b);
+		st[2] = (uint32_t)(st[2] + c);
+		st[3] = (uint32_t)(st[3] + d);
+		st[4] = (uint32_t)(st[4] + e);
+		st[5] = (uint32_t)(st[5] + f);
+		st[6] = (uint32_t)(st[6] + g);
+		st[7] = (uint32_t)(st[7] + h);
+		p += 64;
+	}
+}
+
+static void
+compress512(uint64_t st[8], const uint8_t *p, size_t nblocks)
+{
+	uint64_t W[16];
+	uint64_t a, b, c, d, e, f, g, h;
+
+	while (nblocks--) {
+		a = st[0];
+		b = st[1];
+		c = st[2];
+		d = st[3];
+		e = st[4];
+		f = st[5];
+		g = st[6];
+		h = st[7];
+		for (int i = 0; i < 16; i++)
+			W[i] = load64(p + 8 * i);
+		for (int i = 0; i < 16; i += 8) {
+			R512(a, b, c, d, e, f, g, h, i + 0, W[i + 0]);
+			R512(h, a, b, c, d, e, f, g, i + 1, W[i + 1]);
+			R512(g, h, a, b, c, d, e, f, i + 2, W[i + 2]);
+			R512(f, g, h, a, b, c, d, e, i + 3, W[i + 3]);
+			R512(e, f, g, h, a, b, c, d, i + 4, W[i + 4]);
+			R512(d, e, f, g, h, a, b, c, i + 5, W[i + 5]);
+			R512(c, d, e, f, g, h, a, b, i + 6, W[i + 6]);
+			R512(b, c, d, e, f, g, h, a, i + 7, W[i + 7]);
+		}
+		for (int i = 16; i < 80; i += 8) {
+			R512(a, b, c, d, e, f, g, h, i + 0, W512(i + 0));
+			R512(h, a, b, c, d, e, f, g, i + 1, W512(i + 1));
+			R512(g, h, a, b, c, d, e, f, i + 2, W512(i + 2));
+			R512(f, g, h, a, b, c, d, e, i + 3, W512(i + 3));
+			R512(e, f, g, h, a, b, c, d, i + 4, W512(i + 4));
+			R512(d, e, f, g, h, a, b, c, i + 5, W512(i + 5));
+			R512(c, d, e, f, g, h, a, b, i + 6, W512(i + 6));
+			R512(b, c, d, e, f, g, h, a, i + 7, W512(i + 7));
+		}
+		st[0] += a;
+		st[1] += b;
+		st[2] += c;
+		st[3] += d;
+		st[4] += e;
+		st[5] += f;
+		st[6] += g;
+		st[7] += h;
+		p += 128;
+	}
+}
+
+static size_t
+block_len(fedns_hash_alg alg)
+{
+	return alg == FEDNS_HASH_SHA256 ? 64 : 128;
+}
+
+static void
+compress(fedns_hash *h, const uint8_t *p, size_t nblocks)
+{
+	if (h->alg == FEDNS_HASH_SHA256)
+		compress256(h->h, p, nblocks);
+	else
+		compress512(h->h, p, nblocks);
+}
+
+size_t
+fedns_hash_len(fedns_hash_alg alg)
+{
+	switch (alg) {
+	case FEDNS_HASH_SHA256:
+		return FEDNS_SHA256_LEN;
+	case FEDNS_HASH_SHA384:
+		return FEDNS_SHA384_LEN;
+	case FEDNS_HASH_SHA512:
+		return FEDNS_SHA512_LEN;
+	}
+	return 0;
+}
+
+void
+fedns_hash_init(fedns_hash *h, fedns_hash_alg alg)
+{
+	memset(h, 0, sizeof(*h));
+	h->alg = alg;
+	for (int i = 0; i < 8; i++) {
+		switch (alg) {
+		case FEDNS_HASH_SHA256:
+			h->h[i] = H256[i];
+			break;
+		case FEDNS_HASH_SHA384:
+			h->h[i] = H384[i];
+			break;
+		case FEDNS_HASH_SHA512:
+			h->h[i] = H512[i];
+			break;
+		}
+	}
+}
+
+void
+fedns_hash_update(fedns_hash *h, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	size_t bl = block_len(h->alg);
+
+	if (len == 0)
+		return;
+	h->len += len;
+	if (h->fill) {
+		size_t take = bl - h->fill;
+		if (take > len)
+			take = len;
+		memcpy(h->block + h->fill, p, take);
+		h->fill += take;
+		p += take;
+		len -= take;
+		if (h->fill < bl)
+			return;
+		compress(h, h->block, 1);
+		h->fill = 0;
+	}
+	/* Whole blocks straight from the caller's memory: no copy on the hot path. */
+	if (len >= bl) {
+		size_t n = len / bl;
+		compress(h, p, n);
+		p += n * bl;
+		len -= n * bl;
+	}
+	if (len) {
+		memcpy(h->block, p, len);
+		h->fill = len;
+	}
+}
+
+void
+fedns_hash_final(fedns_hash *h, uint8_t *out)
+{
+	size_t bl = block_len(h->alg);
+	size_t lenfield = bl == 64 ? 8 : 16;
+	uint64_t bits = h->len << 3;
+	/* The length field is 128 bits for SHA-384/512; our byte count is below 2^61, so the
+	 * high 64 bits of the bit count are the top 3 bits of the byte count. */
+	uint64_t bits_hi = h->len >> 61;
+
+	h->block[h->fill++] = 0x80;
+	if (h->fill > bl - lenfield) {
+		memset(h->block + h->fill, 0, bl - h->fill);
+		compress(h, h->block, 1);
+		h->fill = 0;
+	}
+	memset(h->block + h->fill, 0, bl - h->fill);
+	if (lenfield == 16)
+		store64(h->block + bl - 16, bits_hi);
+	store64(h->block + bl - 8, bits);
+	compress(h, h->block, 1);
+
+	if (h->alg == FEDNS_HASH_SHA256) {
+		for (int i = 0; i < 8; i++)
+			store32(out + 4 * i, (uint32_t)h->h[i]);
+	} else {
+		size_t words = fedns_hash_len(h->alg) / 8;
+		for (size_t i = 0; i < words; i++)
+			store64(out + 8 * i, h->h[i]);
+	}
+	fedns_secure_zero(h, sizeof(*h));
+}
+
+void
+fedns_hash_once(fedns_hash_alg alg, const void *data, size_t len, uint8_t *out)
+{
+	fedns_hash h;
+	fedns_hash_init(&h, alg);
+	fedns_hash_update(&h, data, len);
+	fedns_hash_final(&h, out);
+}
+
+void
+fedns_hmac_init(fedns_hmac *m, fedns_hash_alg alg, const uint8_t *key, size_t keylen)
+{
+	uint8_t k[128];
+	uint8_t pad[128];
+	size_t bl = block_len(alg);
+
+	memset(k, 0, sizeof(k));
+	if (keylen > bl)
+		fedns_hash_once(alg, key, keylen, k);
+	else if (keylen)
+		memcpy(k, key, keylen);
+
+	for (size_t i = 0; i < bl; i++)
+		pad[i] = k[i] ^ 0x36;
+	fedns_hash_init(&m->inner, alg);
+	fedns_hash_update(&m->inner, pad, bl);
+	for (size_t i = 0; i < bl; i++)
+		pad[i] = k[i] ^ 0x5c;
+	fedns_hash_init(&m->outer, alg);
+	fedns_hash_update(&m->outer, pad, bl);
+
+	fedns_secure_zero(k, sizeof(k));
+	fedns_secure_zero(pad, sizeof(pad));
+}
+
+void
+fedns_hmac_update(fedns_hmac *m, const void *data, size_t len)
+{
+	fedns_hash_update(&m->inner, data, len);
+}
+
+void
+fedns_hmac_final(fedns_hmac *m, uint8_t *out)
+{
+	uint8_t ih[FEDNS_SHA_MAX_LEN];
+	size_t n = fedns_hash_len(m->inner.alg);
+
+	fedns_hash_final(&m->inner, ih);
+	fedns_hash_update(&m->outer, ih, n);
+	fedns_hash_final(&m->outer, out);
+	fedns_secure_zero(ih, sizeof(ih));
+	fedns_secure_zero(m, sizeof(*m));
+}
+
+void
+fedns_secure_zero(void *p, size_t n)
+{
+	/* Stores through a volatile pointer must be performed, so this survives dead-store
+	 * elimination even when the memory is freed right after. */
+	volatile uint8_t *v = p;
+	while (n--)
+		*v++ = 0;
+}
+
+int
+fedns_ct_memcmp(const void *a, const void *b, size_t n)
+{
+	const volatile uint8_t *x = a;
+	const volatile uint8_t *y = b;
+	uint8_t acc = 0;
+
+	for (size_t i = 0; i < n; i++)
+		acc |= (uint8_t)(x[i] ^ y[i]);
+	return acc != 0;
+}
