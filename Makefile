@@ -39,7 +39,7 @@ help:
 	@echo "make format-check      fail if any .c/.h differs from .clang-format"
 	@echo "make bench-zone-parse  fedns vs named-checkzone vs kzonecheck on a 1,000,000-record zone"
 	@echo "make demo              not yet: the demo comes with the federation issue"
-	@echo "make clean             remove build/, build-san/, build-fuzz/"
+	@echo "make clean             remove build/, build-san/, build-fuzz/, build-bench/"
 
 deps:
 	scripts/install-deps.sh
@@ -74,9 +74,10 @@ format-check:
 	clang-format --dry-run -Werror $(FORMAT_FILES)
 	@echo "format-check: $(words $(FORMAT_FILES)) files clean"
 
-bench-zone-parse: build
+# Its own build dir: the bench configures it as a Release build, apart from the test builds.
+bench-zone-parse:
 	@test -x bench/zone_parse/run || { echo "bench-zone-parse: bench/zone_parse/run does not exist yet" >&2; exit 1; }
-	FEDNS_BUILD=$(abspath $(BUILD_DIR)) FEDNS_SRC=$(CURDIR) bench/zone_parse/run
+	FEDNS_BUILD=$(abspath build-bench) bench/zone_parse/run
 
 demo: build
 	@echo "make demo: the federation demo (hub, spokes, BIND9 secondaries) comes with the"
@@ -84,4 +85,4 @@ demo: build
 	@echo "built above; run 'make test' to exercise it."
 
 clean:
-	rm -rf build build-san build-fuzz
+	rm -rf build build-san build-fuzz build-bench
