@@ -49,8 +49,8 @@ static const char *origin;
 /* Host i's name depends only on i, so any record can point at an earlier host without
  * remembering it; the suffixes give owner names of depth 1 to 4 below the origin. */
 static const char *const host_suffix[] = {
-	"",	      "",	  "",	     "web",	"eu",	    "us-east.k8s",
-	"svc.cluster", "db.eu",	  "mail",    "pod.k8s.eu", "corp",    "a.b.c",
+	"",	 "",	 "",	       "web",  "eu",	"us-east.k8s", "svc.cluster",
+	"db.eu", "mail", "pod.k8s.eu", "corp", "a.b.c",
 };
 #define N_SUFFIX (sizeof(host_suffix) / sizeof(host_suffix[0]))
 
@@ -78,8 +78,8 @@ put_owner(const char *rel, int same)
 }
 
 /* Explicit TTLs, plain and with units; an RRset picks one so all its RRs agree. */
-static const char *const ttl_text[] = {"60", "300", "600", "3600", "86400",
-				       "1h", "30m", "2h30m", "1d", "45s"};
+static const char *const ttl_text[] = {"60", "300", "600",   "3600", "86400",
+				       "1h", "30m", "2h30m", "1d",   "45s"};
 #define N_TTL (sizeof(ttl_text) / sizeof(ttl_text[0]))
 
 /* TTL for one RRset: mostly the default (0), else 1 + an index into ttl_text. A set with
@@ -107,10 +107,11 @@ put_ttl_class(unsigned ttl)
 static void
 put_txt_string(unsigned len, uint64_t tag)
 {
-	static const char alnum[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	static const char alnum[] =
+		"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 	/* Escapes the parsers must decode; the ';' tests that comments stop at quotes. */
-	static const char *const special[] = {"\\\"", "\\\\", "\\059", "\\032", "\\255", ";",
-					      "=",    " ",    "\\(",   "()"};
+	static const char *const special[] = {"\\\"", "\\\\", "\\059", "\\032", "\\255",
+					      ";",    "=",    " ",     "\\(",	"()"};
 	unsigned n = 0;
 	int escapes = chance(20);
 
@@ -292,8 +293,8 @@ emit_cname(void)
 	char rel[128];
 	uint64_t c = rnd();
 
-	snprintf(rel, sizeof(rel), "alias-%" PRIx64 "%s%s", emitted,
-		 (c & 3) == 0 ? ".cdn" : "", (c & 12) == 0 ? ".eu" : "");
+	snprintf(rel, sizeof(rel), "alias-%" PRIx64 "%s%s", emitted, (c & 3) == 0 ? ".cdn" : "",
+		 (c & 12) == 0 ? ".eu" : "");
 	put_owner(rel, 0);
 	put_ttl_class(pick_ttl());
 	fputs("CNAME\t", stdout);
@@ -308,8 +309,8 @@ emit_cname(void)
 static void
 emit_srv(void)
 {
-	static const char *const svc[] = {"_http", "_https", "_sip", "_xmpp-client", "_ldap",
-					  "_imaps", "_submission", "_etcd-server"};
+	static const char *const svc[] = {"_http", "_https", "_sip",	    "_xmpp-client",
+					  "_ldap", "_imaps", "_submission", "_etcd-server"};
 	char host[128], rel[192];
 	unsigned ttl = pick_ttl(), n = 1 + below(3);
 	unsigned port = 1024 + below(60000);
