@@ -9,6 +9,7 @@
 #include "common/buf.h"
 #include "common/diag.h"
 #include "common/err.h"
+#include "dns/name.h"
 #include "dns/zone.h"
 
 /* Supplies the text of an $INCLUDE'd file. 'ref' is the file name as written, 'from' the
@@ -44,3 +45,10 @@ fedns_err fedns_rr_print(const fedns_rr *rr, fedns_buf *out);
 /* Prints a finished zone in canonical order, one RR per line, absolute names, SOA first.
  * The output parses back (fedns_zonefile_parse) to the same zone. */
 fedns_err fedns_zone_print(const fedns_zone *z, fedns_buf *out);
+
+/* The origin a master file declares for itself: the owner of its first record when that
+ * record is an SOA written with an absolute owner name ($TTL lines before it are allowed).
+ * Lets offline tools (fednsctl zone check without --origin) run on a bare file. Writes the
+ * name to out; FEDNS_ESYNTAX with a message in d when the file does not start that way. */
+fedns_err fedns_zonefile_origin(const char *text, size_t len, uint8_t out[FEDNS_NAME_MAXLEN],
+				size_t *outlen, fedns_diag *d);

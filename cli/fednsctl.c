@@ -1,0 +1,313 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* fednsctl: the operator's command line; for now the offline zone tools (DESIGN.md §7). */
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "common/diag.h"
+#include "common/err.h"
+#include "common/file.h"
+#include "dns/name.h"
+#include "dns/rdata.h"
+#include "dns/zone.h"
+#include "dns/zonefile.h"
+#include "dns/zonemd.h"
+
+/* Exit codes: 0 accepted / done, 1 the input was rejected, 2 the command line was wrong. */
+enum {
+	EXIT_REJECT = 1,
+	EXIT_USAGE = 2
+};
+
+#define ZONE_FILE_MAX ((size_t)1 << 30)
+
+/* A subcommand: 'group' then 'name' on the command line ("zone check"). The hub client
+ * commands (zones, changes, audit, ...) join this table with the hub issue. */
+typedef struct command {
+	const char *group;
+	const char *name;
+	const char *args;
+	const char *summary;
+	int (*run)(int argc, char **argv);
+} command;
+
+static int cmd_zone_check(int argc, char **argv);
+static int cmd_zone_print(int argc, char **argv);
+static int cmd_zone_digest(int argc, char **argv);
+
+static const command commands[] = {
+	{"zone", "check", "[--origin O] FILE",
+	 "check a master file like named-checkzone (exit 0 accept, 1 reject)", cmd_zone_check},
+	{"zone", "print", "[--origin O] FILE",
+	 "print the zone in canonical presentation form, one RR per line", cmd_zone_print},
+	{"zone", "digest", "[--origin O] FILE",
+	 "print the ZONEMD SIMPLE SHA-384 digest of the zone in hex", cmd_zone_digest},
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: fednsctl COMMAND [ARGS]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %s %s %s\n      %s\n", commands[i].group, commands[i].name,
+			commands[i].args, commands[i].summary);
+	fprintf(f, "\nzone commands read FILE offline (no hub needed). The origin is --origin O\n"
+		   "(an absolute or relative name; relative means below the root), or, without\n"
+		   "--origin, the owner of the file's first record, which must then be an SOA\n"
+		   "whose owner is absolute (or follows an absolute $ORIGIN line). $INCLUDE\n"
+		   "files must lie inside FILE's directory. Errors are printed as\n"
+		   "FILE:LINE: message, warnings too, on stderr.\n"
+		   "\nexit status: 0 success, 1 zone rejected or command failed, 2 usage error\n");
+}
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int
+usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "fednsctl: ");
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\n");
+	va_end(ap);
+	usage(stderr);
+	return EXIT_USAGE;
+}
+
+/* Parsed arguments of the zone commands. */
+typedef struct zone_args {
+	const char *origin;
+	const char *file;
+} zone_args;
+
+static int
+parse_zone_args(int argc, char **argv, zone_args *za)
+{
+	memset(za, 0, sizeof(*za));
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--origin") == 0 || strcmp(a, "-o") == 0) {
+			if (i + 1 >= argc)
+				return usage_error("%s needs a name", a);
+			za->origin = argv[++i];
+		} else if (strncmp(a, "--origin=", 9) == 0) {
+			za->origin = a + 9;
+		} else if (strcmp(a, "--") == 0 && i + 1 < argc && za->file == NULL &&
+			   i + 2 == argc) {
+			za->file = argv[++i];
+		} else if (a[0] == '-' && a[1] != '\0') {
+			return usage_error("unknown option %s", a);
+		} else if (za->file == NULL) {
+			za->file = a;
+		} else {
+			return usage_error("unexpected argument %s", a);
+		}
+	}
+	if (za->file == NULL)
+		return usage_error("%s", "missing FILE");
+	return 0;
+}
+
+static int
+print_diag(void *ctx, const fedns_diag *d)
+{
+	(void)ctx;
+	char line[FEDNS_DIAG_MSG_MAX + 300];
+	fprintf(stderr, "%s\n", fedns_diag_format(d, line, sizeof(line)));
+	return 0;
+}
+
+/* The origin as named-checkzone shows it: no trailing dot except for the root. */
+static void
+origin_text(const uint8_t *origin, char *out, size_t outsz)
+{
+	size_t n = fedns_name_to_text(origin, out, outsz);
+	if (n > 1 && out[n - 1] == '.')
+		out[n - 1] = '\0';
+}
+
+/* Reads, parses and validates FILE; on success *out is a finished zone. Messages go to
+ * stderr. Returns 0 or an exit code. */
+static int
+load_zone(const zone_args *za, fedns_zone **out)
+{
+	static const uint8_t root[1] = {0};
+	char *text = NULL, *dir = NULL;
+	size_t len = 0;
+	fedns_zone *z = NULL;
+	fedns_diag d;
+	fedns_diag_clear(&d);
+	uint8_t origin[FEDNS_NAME_MAXLEN];
+	size_t olen;
+	char otext[FEDNS_NAME_MAXTEXT + 1] = "";
+	int rc = EXIT_REJECT;
+
+	fedns_err err = fedns_file_read(za->file, ZONE_FILE_MAX, &text, &len, &d);
+	if (err != FEDNS_OK)
+		goto out;
+	if (za->origin != NULL) {
+		err = fedns_name_from_text(za->origin, strlen(za->origin), root, origin, &olen, &d);
+		if (err != FEDNS_OK) {
+			fedns_diag e;
+			fedns_diag_clear(&e);
+			fedns_diag_set(&e, err, "--origin \"%s\": %s", za->origin, d.msg);
+			d = e;
+			goto out;
+		}
+	} else {
+		err = fedns_zonefile_origin(text, len, origin, &olen, &d);
+		if (err != FEDNS_OK) {
+			char m[FEDNS_DIAG_MSG_MAX + 32];
+			snprintf(m, sizeof(m), "%s; give --origin", d.msg);
+			fedns_diag_clear(&d);
+			fedns_diag_set(&d, err, "%s", m);
+			fedns_diag_locate(&d, za->file, 0);
+			goto out;
+		}
+	}
+	origin_text(origin, otext, sizeof(otext));
+
+	err = fedns_zone_new(origin, FEDNS_C_IN, NULL, &z);
+	if (err != FEDNS_OK) {
+		fedns_diag_set(&d, err, "cannot create the zone: %s", fedns_strerror(err));
+		goto out;
+	}
+	dir = fedns_path_dirname(za->file);
+	if (dir == NULL) {
+		err = fedns_diag_set(&d, FEDNS_ENOMEM, "out of memory");
+		goto out;
+	}
+	fedns_zonefile_opts opts = {
+		.origin = origin,
+		.include = fedns_file_include,
+		.include_ctx = dir,
+		.warn = print_diag,
+	};
+	err = fedns_zonefile_parse(za->file, text, len, &opts, z, &d);
+	if (err != FEDNS_OK)
+		goto out;
+	err = fedns_zone_finish(z, print_diag, NULL);
+	if (err != FEDNS_OK) {
+		/* Each problem was already printed. */
+		fprintf(stderr, "zone %s/IN: not loaded due to errors.\n", otext);
+		goto out_quiet;
+	}
+	*out = z;
+	z = NULL;
+	rc = 0;
+	goto out_quiet;
+out:
+	print_diag(NULL, &d);
+	if (otext[0])
+		fprintf(stderr, "zone %s/IN: not loaded due to errors.\n", otext);
+out_quiet:
+	fedns_zone_free(z);
+	free(dir);
+	free(text);
+	return rc;
+}
+
+static int
+cmd_zone_check(int argc, char **argv)
+{
+	zone_args za;
+	int rc = parse_zone_args(argc, argv, &za);
+	if (rc != 0)
+		return rc;
+	fedns_zone *z = NULL;
+	rc = load_zone(&za, &z);
+	if (rc != 0)
+		return rc;
+	char otext[FEDNS_NAME_MAXTEXT + 1];
+	origin_text(fedns_zone_origin(z), otext, sizeof(otext));
+	printf("zone %s/IN: loaded serial %u\nOK\n", otext, (unsigned)fedns_zone_serial(z));
+	fedns_zone_free(z);
+	return 0;
+}
+
+static int
+cmd_zone_print(int argc, char **argv)
+{
+	zone_args za;
+	int rc = parse_zone_args(argc, argv, &za);
+	if (rc != 0)
+		return rc;
+	fedns_zone *z = NULL;
+	rc = load_zone(&za, &z);
+	if (rc != 0)
+		return rc;
+	fedns_buf b;
+	fedns_buf_init(&b, FEDNS_BUF_DEFAULT_MAX * 4);
+	fedns_err err = fedns_zone_print(z, &b);
+	if (err == FEDNS_OK && b.len > 0 && fwrite(b.data, 1, b.len, stdout) != b.len)
+		err = FEDNS_EIO;
+	if (err == FEDNS_OK && fflush(stdout) != 0)
+		err = FEDNS_EIO;
+	if (err != FEDNS_OK) {
+		fprintf(stderr, "fednsctl: cannot print the zone: %s\n", fedns_strerror(err));
+		rc = EXIT_REJECT;
+	}
+	fedns_buf_fini(&b);
+	fedns_zone_free(z);
+	return rc;
+}
+
+static int
+cmd_zone_digest(int argc, char **argv)
+{
+	zone_args za;
+	int rc = parse_zone_args(argc, argv, &za);
+	if (rc != 0)
+		return rc;
+	fedns_zone *z = NULL;
+	rc = load_zone(&za, &z);
+	if (rc != 0)
+		return rc;
+	uint8_t dg[FEDNS_ZONEMD_MAXLEN];
+	size_t dlen = 0;
+	fedns_err err = fedns_zonemd_compute(z, FEDNS_ZONEMD_SHA384, dg, &dlen);
+	if (err != FEDNS_OK) {
+		fprintf(stderr, "fednsctl: cannot compute the digest: %s\n", fedns_strerror(err));
+		rc = EXIT_REJECT;
+	} else {
+		for (size_t i = 0; i < dlen; i++)
+			printf("%02x", dg[i]);
+		printf("\n");
+	}
+	fedns_zone_free(z);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc < 2)
+		return usage_error("%s", "missing command");
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	bool group_known = false;
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		const command *c = &commands[i];
+		if (strcmp(argv[1], c->group) != 0)
+			continue;
+		group_known = true;
+		if (argc >= 3 && strcmp(argv[2], c->name) == 0) {
+			for (int j = 3; j < argc; j++)
+				if (strcmp(argv[j], "--help") == 0 || strcmp(argv[j], "-h") == 0) {
+					usage(stdout);
+					return 0;
+				}
+			return c->run(argc - 3, argv + 3);
+		}
+	}
+	if (group_known)
+		return usage_error("unknown or missing subcommand for \"%s\"", argv[1]);
+	return usage_error("unknown command \"%s\"", argv[1]);
+}
