@@ -1,0 +1,634 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* fedns-spoke: the per-cluster daemon. Standalone mode serves zones loaded from files and
+ * takes new versions through a local control socket; the hub session joins later. */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "common/file.h"
+#include "common/log.h"
+#include "dns/name.h"
+#include "dns/rdata.h"
+#include "dns/zone.h"
+#include "dns/zonefile.h"
+#include "spoke/dnssrv.h"
+#include "spoke/xfrclient.h"
+#include "spoke/zoneset.h"
+
+#define ZONE_FILE_MAX ((size_t)4 << 30)
+#define CTL_LINE_MAX 8192
+
+static volatile sig_atomic_t stop_requested;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+		"usage: fedns-spoke [options]            run the spoke (standalone mode)\n"
+		"       fedns-spoke ctl SOCKET COMMAND...   talk to a running spoke\n"
+		"\n"
+		"options:\n"
+		"  --listen ADDR[:PORT]      DNS address (default 127.0.0.1:5300; port 0 = any)\n"
+		"  --zone FILE               serve the zone in FILE (origin from its SOA), "
+		"repeatable\n"
+		"  --zones DIR               serve every *.zone file in DIR\n"
+		"  --catalog NAME            serve an RFC 9432 catalog zone NAME listing the "
+		"zones\n"
+		"  --tsig-keyfile FILE       TSIG keys in BIND key-file format, repeatable\n"
+		"  --tsig-dir DIR            one TSIG key as files DIR/name DIR/algorithm "
+		"DIR/secret\n"
+		"                            (a mounted Kubernetes Secret), repeatable\n"
+		"  --allow-unsigned-transfers  serve AXFR/IXFR without TSIG (off by default)\n"
+		"  --notify ADDR[:PORT]      secondary to NOTIFY on each new serial, repeatable\n"
+		"  --notify-gap-ms N         minimum time between NOTIFYs to one secondary for "
+		"one\n"
+		"                            zone (default 500; BIND queues faster ones)\n"
+		"  --journal N               diffs kept per zone for IXFR (default 1000)\n"
+		"  --max-tcp N               concurrent TCP connections (default 256)\n"
+		"  --tcp-idle-ms N           idle TCP connections close after N ms (default "
+		"10000)\n"
+		"  --control PATH            unix control socket for 'ctl'\n"
+		"  --port-file PATH          write the bound DNS port there once serving\n"
+		"  --log-level LEVEL         debug, info, warn, error (default info)\n"
+		"\n"
+		"ctl commands:\n"
+		"  load FILE                 add a zone, or replace it with a newer version\n"
+		"                            (secondaries get the difference by IXFR)\n"
+		"  remove ORIGIN             stop serving a zone (it leaves the catalog)\n"
+		"  serial ORIGIN             print the served serial\n"
+		"  list                      print the served zones\n");
+}
+
+/* Reads FILE into a finished zone; the origin is the owner of its leading SOA. */
+static fedns_err
+load_zone_file(const char *file, fedns_zone **out, fedns_diag *d)
+{
+	char *text = NULL, *dir = NULL;
+	size_t len = 0;
+	fedns_zone *z = NULL;
+	uint8_t origin[FEDNS_NAME_MAXLEN];
+	size_t olen;
+	fedns_err err = fedns_file_read(file, ZONE_FILE_MAX, &text, &len, d);
+	if (err != FEDNS_OK)
+		goto out;
+	err = fedns_zonefile_origin(text, len, origin, &olen, d);
+	if (err != FEDNS_OK) {
+		fedns_diag_locate(d, file, 0);
+		goto out;
+	}
+	err = fedns_zone_new(origin, FEDNS_C_IN, NULL, &z);
+	dir = fedns_path_dirname(file);
+	if (err != FEDNS_OK || dir == NULL) {
+		err = fedns_diag_set(d, FEDNS_ENOMEM, "out of memory");
+		goto out;
+	}
+	fedns_zonefile_opts opts = {
+		.origin = origin, .include = fedns_file_include, .include_ctx = dir};
+	err = fedns_zonefile_parse(file, text, len, &opts, z, d);
+	if (err == FEDNS_OK) {
+		err = fedns_zone_finish(z, NULL, NULL);
+		if (err != FEDNS_OK)
+			fedns_diag_set(d, err,
+				       "%s: zone breaks the zone rules (run fednsctl zone "
+				       "check for the list)",
+				       file);
+	}
+	if (err == FEDNS_OK) {
+		*out = z;
+		z = NULL;
+	}
+out:
+	fedns_zone_free(z);
+	free(dir);
+	free(text);
+	return err;
+}
+
+static void
+log_diag(const char *event, const fedns_diag *d)
+{
+	char buf[FEDNS_DIAG_MSG_MAX + 300];
+	fedns_log(FEDNS_LOG_ERROR, event,
+		  FEDNS_LF_STR("error", fedns_diag_format(d, buf, sizeof(buf))));
+}
+
+/* Loads a Kubernetes-Secret-style key directory: files name, algorithm, secret. */
+static fedns_err
+load_tsig_dir(fedns_tsig_keyring *ring, const char *dir, fedns_diag *d)
+{
+	static const char *parts[] = {"name", "algorithm", "secret"};
+	char *val[3] = {NULL, NULL, NULL};
+	size_t len[3];
+	fedns_err err = FEDNS_OK;
+	for (int i = 0; i < 3 && err == FEDNS_OK; i++) {
+		char path[PATH_MAX];
+		snprintf(path, sizeof(path), "%s/%s", dir, parts[i]);
+		err = fedns_file_read(path, 4096, &val[i], &len[i], d);
+		/* trim trailing whitespace (a Secret's value often ends in a newline) */
+		while (err == FEDNS_OK && len[i] > 0 && strchr(" \t\r\n", val[i][len[i] - 1]))
+			val[i][--len[i]] = '\0';
+	}
+	if (err == FEDNS_OK)
+		err = fedns_tsig_keyring_add(ring, val[0], val[1], val[2], len[2], d);
+	for (int i = 0; i < 3; i++) {
+		if (val[i] != NULL) {
+			fedns_secure_zero(val[i], strlen(val[i]));
+			free(val[i]);
+		}
+	}
+	return err;
+}
+
+typedef struct spoke_main {
+	spoke_zoneset *zs;
+	spoke_dnssrv *srv;
+	int ctl_fd;
+	pthread_t ctl_thread;
+	bool ctl_running;
+} spoke_main;
+
+static void
+on_zone_change(void *ctx, const uint8_t *origin, uint32_t serial)
+{
+	spoke_main *m = ctx;
+	char name[FEDNS_NAME_MAXTEXT];
+	fedns_name_to_text(origin, name, sizeof(name));
+	fedns_log(FEDNS_LOG_INFO, "zone.serial.changed", FEDNS_LF_STR("zone", name),
+		  FEDNS_LF_UINT("serial", serial));
+	spoke_dnssrv_notify(m->srv, origin, serial);
+}
+
+/* Executes one control line; writes one answer line ("ok ..." or "error ..."). */
+static void
+ctl_exec(spoke_main *m, char *line, char *ans, size_t anssz)
+{
+	char *save = NULL;
+	char *cmd = strtok_r(line, " \t\r\n", &save);
+	char *arg = strtok_r(NULL, "\r\n", &save);
+	fedns_diag d;
+	fedns_diag_clear(&d);
+	char msg[FEDNS_DIAG_MSG_MAX + 300];
+	if (cmd == NULL) {
+		snprintf(ans, anssz, "error empty command\n");
+		return;
+	}
+	if (strcmp(cmd, "load") == 0 && arg != NULL) {
+		fedns_zone *z = NULL;
+		fedns_err err = load_zone_file(arg, &z, &d);
+		if (err == FEDNS_OK) {
+			uint32_t serial = fedns_zone_serial(z);
+			err = spoke_zoneset_put(m->zs, z, &d);
+			if (err == FEDNS_OK) {
+				snprintf(ans, anssz, "ok serial %u\n", serial);
+				return;
+			}
+			fedns_zone_free(z);
+		}
+		snprintf(ans, anssz, "error %s\n", fedns_diag_format(&d, msg, sizeof(msg)));
+		return;
+	}
+	if ((strcmp(cmd, "remove") == 0 || strcmp(cmd, "serial") == 0) && arg != NULL) {
+		static const uint8_t root[1] = {0};
+		uint8_t name[FEDNS_NAME_MAXLEN];
+		size_t nl;
+		if (fedns_name_from_text(arg, strlen(arg), root, name, &nl, &d) != FEDNS_OK) {
+			snprintf(ans, anssz, "error %s\n", d.msg);
+			return;
+		}
+		if (strcmp(cmd, "remove") == 0) {
+			fedns_err err = spoke_zoneset_remove(m->zs, name);
+			snprintf(ans, anssz,
+				 err == FEDNS_OK ? "ok removed\n" : "error not served\n");
+			return;
+		}
+		spoke_version *v = spoke_zoneset_get(m->zs, name);
+		if (v == NULL) {
+			snprintf(ans, anssz, "error not served\n");
+			return;
+		}
+		snprintf(ans, anssz, "ok %u\n", v->serial);
+		spoke_version_rele(v);
+		return;
+	}
+	if (strcmp(cmd, "list") == 0) {
+		uint8_t **list = NULL;
+		size_t n = spoke_zoneset_list(m->zs, &list);
+		size_t off = (size_t)snprintf(ans, anssz, "ok");
+		for (size_t i = 0; i < n && off < anssz; i++) {
+			char t[FEDNS_NAME_MAXTEXT];
+			fedns_name_to_text(list[i], t, sizeof(t));
+			off += (size_t)snprintf(ans + off, anssz - off, " %s", t);
+		}
+		if (off < anssz)
+			snprintf(ans + off, anssz - off, "\n");
+		spoke_zoneset_list_free(list, n);
+		return;
+	}
+	snprintf(ans, anssz,
+		 "error unknown command (load FILE, remove ORIGIN, serial ORIGIN, "
+		 "list)\n");
+}
+
+static void *
+ctl_main(void *arg)
+{
+	spoke_main *m = arg;
+	char *line = malloc(CTL_LINE_MAX), *ans = malloc(CTL_LINE_MAX * 2);
+	while (line != NULL && ans != NULL && __atomic_load_n(&m->ctl_running, __ATOMIC_ACQUIRE)) {
+		int fd = accept(m->ctl_fd, NULL, NULL);
+		if (fd < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		struct timeval tv = {.tv_sec = 5};
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		size_t n = 0;
+		while (n < CTL_LINE_MAX - 1) {
+			ssize_t r = recv(fd, line + n, CTL_LINE_MAX - 1 - n, 0);
+			if (r <= 0)
+				break;
+			n += (size_t)r;
+			if (memchr(line, '\n', n) != NULL)
+				break;
+		}
+		line[n] = '\0';
+		ctl_exec(m, line, ans, CTL_LINE_MAX * 2);
+		ssize_t w = send(fd, ans, strlen(ans), MSG_NOSIGNAL);
+		(void)w;
+		close(fd);
+	}
+	free(line);
+	free(ans);
+	return NULL;
+}
+
+static int
+ctl_listen(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -1;
+	strcpy(sa.sun_path, path);
+	unlink(path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	/* only the owner may drive the spoke */
+	mode_t old = umask(077);
+	int r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (r != 0 || listen(fd, 16) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int
+ctl_client(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	char line[CTL_LINE_MAX];
+	size_t off = 0;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		char abs[PATH_MAX];
+		/* file arguments are resolved here: the daemon's directory may differ */
+		if (i == 2 && strcmp(argv[1], "load") == 0 && realpath(a, abs) != NULL)
+			a = abs;
+		int n = snprintf(line + off, sizeof(line) - off, "%s%s", i > 1 ? " " : "", a);
+		if (n < 0 || (size_t)n >= sizeof(line) - off) {
+			fprintf(stderr, "fedns-spoke ctl: command too long\n");
+			return 2;
+		}
+		off += (size_t)n;
+	}
+	line[off++] = '\n';
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	if (strlen(argv[0]) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "fedns-spoke ctl: socket path too long\n");
+		return 2;
+	}
+	strcpy(sa.sun_path, argv[0]);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		fprintf(stderr, "fedns-spoke ctl: cannot connect to %s: %s\n", argv[0],
+			strerror(errno));
+		return 1;
+	}
+	if (send(fd, line, off, MSG_NOSIGNAL) != (ssize_t)off) {
+		fprintf(stderr, "fedns-spoke ctl: send failed\n");
+		close(fd);
+		return 1;
+	}
+	char ans[CTL_LINE_MAX * 2];
+	size_t n = 0;
+	for (;;) {
+		ssize_t r = recv(fd, ans + n, sizeof(ans) - 1 - n, 0);
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	ans[n] = '\0';
+	fputs(ans, strncmp(ans, "ok", 2) == 0 ? stdout : stderr);
+	return strncmp(ans, "ok", 2) == 0 ? 0 : 1;
+}
+
+static bool
+parse_uint(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || errno != 0 || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+static int
+add_zone_file(spoke_zoneset *zs, const char *file)
+{
+	fedns_diag d;
+	fedns_diag_clear(&d);
+	fedns_zone *z = NULL;
+	fedns_err err = load_zone_file(file, &z, &d);
+	if (err == FEDNS_OK) {
+		err = spoke_zoneset_put(zs, z, &d);
+		if (err != FEDNS_OK)
+			fedns_zone_free(z);
+	}
+	if (err != FEDNS_OK) {
+		fedns_diag_locate(&d, file, 0);
+		log_diag("zone.load.failed", &d);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+add_zone_dir(spoke_zoneset *zs, const char *dir)
+{
+	DIR *dp = opendir(dir);
+	if (dp == NULL) {
+		fedns_log(FEDNS_LOG_ERROR, "zone.dir.failed", FEDNS_LF_STR("dir", dir),
+			  FEDNS_LF_STR("error", strerror(errno)));
+		return -1;
+	}
+	struct dirent *de;
+	int rc = 0;
+	while ((de = readdir(dp)) != NULL) {
+		size_t l = strlen(de->d_name);
+		if (l < 6 || strcmp(de->d_name + l - 5, ".zone") != 0)
+			continue;
+		char path[PATH_MAX];
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (add_zone_file(zs, path) != 0)
+			rc = -1;
+	}
+	closedir(dp);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], "ctl") == 0)
+		return ctl_client(argc - 2, argv + 2);
+
+	fedns_log_setup(stderr, FEDNS_LOG_INFO);
+	static fedns_tsig_keyring keys;
+	spoke_dnssrv_opts so;
+	spoke_dnssrv_opts_default(&so);
+	spoke_zoneset_opts zo = {0};
+	uint8_t catalog[FEDNS_NAME_MAXLEN];
+	const char *listen_s = "127.0.0.1:5300", *control = NULL, *port_file = NULL;
+	const char **zone_files = calloc((size_t)argc, sizeof(char *));
+	const char **zone_dirs = calloc((size_t)argc, sizeof(char *));
+	size_t nfiles = 0, ndirs = 0;
+	fedns_diag d;
+	fedns_diag_clear(&d);
+	int rc = 1;
+	spoke_main m = {.ctl_fd = -1};
+	if (zone_files == NULL || zone_dirs == NULL)
+		goto out;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		unsigned long n;
+		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			usage(stdout);
+			rc = 0;
+			goto out;
+		}
+		if (strcmp(a, "--allow-unsigned-transfers") == 0) {
+			so.require_tsig = false;
+			continue;
+		}
+		if (v == NULL) {
+			fprintf(stderr, "fedns-spoke: %s needs a value\n", a);
+			rc = 2;
+			goto out;
+		}
+		i++;
+		if (strcmp(a, "--listen") == 0) {
+			listen_s = v;
+		} else if (strcmp(a, "--zone") == 0) {
+			zone_files[nfiles++] = v;
+		} else if (strcmp(a, "--zones") == 0) {
+			zone_dirs[ndirs++] = v;
+		} else if (strcmp(a, "--catalog") == 0) {
+			static const uint8_t root[1] = {0};
+			size_t cl;
+			if (fedns_name_from_text(v, strlen(v), root, catalog, &cl, &d) !=
+			    FEDNS_OK) {
+				fprintf(stderr, "fedns-spoke: --catalog \"%s\": %s\n", v, d.msg);
+				rc = 2;
+				goto out;
+			}
+			zo.catalog_origin = catalog;
+		} else if (strcmp(a, "--tsig-keyfile") == 0) {
+			char *text = NULL;
+			size_t len = 0;
+			if (fedns_file_read(v, 1 << 20, &text, &len, &d) != FEDNS_OK ||
+			    fedns_tsig_keyring_parse_bind(&keys, v, text, len, &d) != FEDNS_OK) {
+				char b[FEDNS_DIAG_MSG_MAX + 300];
+				fprintf(stderr, "fedns-spoke: %s\n",
+					fedns_diag_format(&d, b, sizeof(b)));
+				if (text != NULL) {
+					fedns_secure_zero(text, len);
+					free(text);
+				}
+				rc = 2;
+				goto out;
+			}
+			fedns_secure_zero(text, len);
+			free(text);
+		} else if (strcmp(a, "--tsig-dir") == 0) {
+			if (load_tsig_dir(&keys, v, &d) != FEDNS_OK) {
+				char b[FEDNS_DIAG_MSG_MAX + 300];
+				fprintf(stderr, "fedns-spoke: --tsig-dir %s: %s\n", v,
+					fedns_diag_format(&d, b, sizeof(b)));
+				rc = 2;
+				goto out;
+			}
+		} else if (strcmp(a, "--notify") == 0) {
+			if (so.nnotify == sizeof(so.notify) / sizeof(so.notify[0]) ||
+			    spoke_parse_addr(v, 53, &so.notify[so.nnotify],
+					     &so.notify_len[so.nnotify]) != FEDNS_OK) {
+				fprintf(stderr, "fedns-spoke: --notify \"%s\" is not an address\n",
+					v);
+				rc = 2;
+				goto out;
+			}
+			so.nnotify++;
+		} else if (strcmp(a, "--notify-gap-ms") == 0 && parse_uint(v, 60000, &n)) {
+			so.notify_min_gap_ms = (unsigned)n;
+		} else if (strcmp(a, "--journal") == 0 && parse_uint(v, 1000000, &n) && n > 0) {
+			zo.journal_max = n;
+		} else if (strcmp(a, "--max-tcp") == 0 && parse_uint(v, 100000, &n) && n > 0) {
+			so.max_tcp_conns = n;
+		} else if (strcmp(a, "--tcp-idle-ms") == 0 && parse_uint(v, 3600000, &n) && n > 0) {
+			so.tcp_idle_ms = (unsigned)n;
+		} else if (strcmp(a, "--control") == 0) {
+			control = v;
+		} else if (strcmp(a, "--port-file") == 0) {
+			port_file = v;
+		} else if (strcmp(a, "--log-level") == 0) {
+			static const char *lv[] = {"debug", "info", "warn", "error"};
+			int k = 0;
+			while (k < 4 && strcmp(v, lv[k]) != 0)
+				k++;
+			if (k == 4) {
+				fprintf(stderr, "fedns-spoke: unknown log level \"%s\"\n", v);
+				rc = 2;
+				goto out;
+			}
+			fedns_log_setup(stderr, (fedns_log_level)k);
+		} else {
+			fprintf(stderr, "fedns-spoke: unknown option or bad value: %s %s\n", a, v);
+			usage(stderr);
+			rc = 2;
+			goto out;
+		}
+	}
+	if (spoke_parse_addr(listen_s, 5300, &so.listen, &so.listen_len) != FEDNS_OK) {
+		fprintf(stderr, "fedns-spoke: --listen \"%s\" is not an address\n", listen_s);
+		rc = 2;
+		goto out;
+	}
+	if (so.require_tsig && keys.n == 0) {
+		fprintf(stderr, "fedns-spoke: transfers require TSIG but no key was given "
+				"(--tsig-keyfile, --tsig-dir, or --allow-unsigned-transfers)\n");
+		rc = 2;
+		goto out;
+	}
+	so.keys = &keys;
+
+	signal(SIGPIPE, SIG_IGN);
+	struct sigaction sa = {.sa_handler = on_signal};
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	if (spoke_zoneset_new(&zo, &m.zs) != FEDNS_OK)
+		goto out;
+	for (size_t i = 0; i < nfiles; i++)
+		if (add_zone_file(m.zs, zone_files[i]) != 0)
+			goto out;
+	for (size_t i = 0; i < ndirs; i++)
+		if (add_zone_dir(m.zs, zone_dirs[i]) != 0)
+			goto out;
+	if (spoke_dnssrv_start(&so, m.zs, &m.srv, &d) != FEDNS_OK) {
+		log_diag("dns.listen.failed", &d);
+		goto out;
+	}
+	spoke_zoneset_on_change(m.zs, on_zone_change, &m);
+	/* secondaries learn about what was loaded before the server ran */
+	uint8_t **list = NULL;
+	size_t nz = spoke_zoneset_list(m.zs, &list);
+	for (size_t i = 0; i < nz; i++) {
+		spoke_version *v = spoke_zoneset_get(m.zs, list[i]);
+		if (v != NULL)
+			spoke_dnssrv_notify(m.srv, list[i], v->serial);
+		spoke_version_rele(v);
+	}
+	spoke_zoneset_list_free(list, nz);
+	if (zo.catalog_origin != NULL) {
+		spoke_version *v = spoke_zoneset_get(m.zs, catalog);
+		if (v != NULL)
+			spoke_dnssrv_notify(m.srv, catalog, v->serial);
+		spoke_version_rele(v);
+	}
+
+	if (control != NULL) {
+		m.ctl_fd = ctl_listen(control);
+		if (m.ctl_fd < 0) {
+			fedns_log(FEDNS_LOG_ERROR, "ctl.listen.failed",
+				  FEDNS_LF_STR("path", control),
+				  FEDNS_LF_STR("error", strerror(errno)));
+			goto out;
+		}
+		m.ctl_running = true;
+		if (pthread_create(&m.ctl_thread, NULL, ctl_main, &m) != 0) {
+			m.ctl_running = false;
+			goto out;
+		}
+	}
+	uint16_t port = spoke_dnssrv_port(m.srv);
+	if (port_file != NULL) {
+		char tmp[PATH_MAX];
+		snprintf(tmp, sizeof(tmp), "%s.tmp", port_file);
+		FILE *f = fopen(tmp, "w");
+		if (f == NULL || fprintf(f, "%u\n", port) < 0 || fclose(f) != 0 ||
+		    rename(tmp, port_file) != 0) {
+			fedns_log(FEDNS_LOG_ERROR, "spoke.portfile.failed",
+				  FEDNS_LF_STR("path", port_file));
+			goto out;
+		}
+	}
+	fedns_log(FEDNS_LOG_INFO, "spoke.ready", FEDNS_LF_UINT("port", port),
+		  FEDNS_LF_UINT("zones", nz), FEDNS_LF_UINT("tsig_keys", keys.n),
+		  FEDNS_LF_BOOL("require_tsig", so.require_tsig));
+	while (!stop_requested)
+		pause();
+	fedns_log(FEDNS_LOG_INFO, "spoke.stopping", FEDNS_LF_STR("reason", "signal"));
+	rc = 0;
+out:
+	if (m.ctl_running) {
+		__atomic_store_n(&m.ctl_running, false, __ATOMIC_RELEASE);
+		shutdown(m.ctl_fd, SHUT_RDWR);
+		pthread_join(m.ctl_thread, NULL);
+	}
+	if (m.ctl_fd >= 0) {
+		close(m.ctl_fd);
+		unlink(control);
+	}
+	spoke_dnssrv_stop(m.srv);
+	spoke_zoneset_free(m.zs);
+	fedns_tsig_keyring_wipe(&keys);
+	free(zone_files);
+	free(zone_dirs);
+	return rc;
+}
