@@ -1,0 +1,2067 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* RR types and rdata: one descriptor per type drives parse, print, check, unpack and canonical form. */
+#include "dns/rdata.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/encode.h"
+#include "dns/name.h"
+
+/* ------------------------------------------------------------------------------------ */
+/* Type and class mnemonics                                                              */
+
+typedef struct mnem {
+	uint16_t type;
+	const char *name;
+} mnem;
+
+/* Every type BIND knows by name, so TYPEnnn is only printed where BIND prints it too. */
+static const mnem type_names[] = {
+	{ 1, "A" },	     { 2, "NS" },	   { 3, "MD" },		{ 4, "MF" },
+	{ 5, "CNAME" },	     { 6, "SOA" },	   { 7, "MB" },		{ 8, "MG" },
+	{ 9, "MR" },	     { 10, "NULL" },	   { 11, "WKS" },	{ 12, "PTR" },
+	{ 13, "HINFO" },     { 14, "MINFO" },	   { 15, "MX" },	{ 16, "TXT" },
+	{ 17, "RP" },	     { 18, "AFSDB" },	   { 19, "X25" },	{ 20, "ISDN" },
+	{ 21, "RT" },	     { 22, "NSAP" },	   { 23, "NSAP-PTR" },	{ 24, "SIG" },
+	{ 25, "KEY" },	     { 26, "PX" },	   { 27, "GPOS" },	{ 28, "AAAA" },
+	{ 29, "LOC" },	     { 30, "NXT" },	   { 31, "EID" },	{ 32, "NIMLOC" },
+	{ 33, "SRV" },	     { 34, "ATMA" },	   { 35, "NAPTR" },	{ 36, "KX" },
+	{ 37, "CERT" },	     { 38, "A6" },	   { 39, "DNAME" },	{ 40, "SINK" },
+	{ 41, "OPT" },	     { 42, "APL" },	   { 43, "DS" },	{ 44, "SSHFP" },
+	{ 45, "IPSECKEY" },  { 46, "RRSIG" },	   { 47, "NSEC" },	{ 48, "DNSKEY" },
+	{ 49, "DHCID" },     { 50, "NSEC3" },	   { 51, "NSEC3PARAM" }, { 52, "TLSA" },
+	{ 53, "SMIMEA" },    { 55, "HIP" },	   { 56, "NINFO" },	{ 57, "RKEY" },
+	{ 58, "TALINK" },    { 59, "CDS" },	   { 60, "CDNSKEY" },	{ 61, "OPENPGPKEY" },
+	{ 62, "CSYNC" },     { 63, "ZONEMD" },	   { 64, "SVCB" },	{ 65, "HTTPS" },
+	{ 99, "SPF" },	     { 100, "UINFO" },	   { 101, "UID" },	{ 102, "GID" },
+	{ 103, "UNSPEC" },   { 104, "NID" },	   { 105, "L32" },	{ 106, "L64" },
+	{ 107, "LP" },	     { 108, "EUI48" },	   { 109, "EUI64" },	{ 249, "TKEY" },
+	{ 250, "TSIG" },     { 251, "IXFR" },	   { 252, "AXFR" },	{ 253, "MAILB" },
+	{ 254, "MAILA" },    { 255, "ANY" },	   { 256, "URI" },	{ 257, "CAA" },
+	{ 258, "AVC" },	     { 259, "DOA" },	   { 260, "AMTRELAY" },	{ 32768, "TA" },
+	{ 32769, "DLV" },
+};
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+static bool
+ci_equal(const char *a, size_t alen, const char *b)
+{
+	size_t i = 0;
+	for (; i < alen && b[i] != '\0'; i++) {
+		unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
+		if (x >= 'a' && x <= 'z')
+			x = (unsigned char)(x - 32);
+		if (y >= 'a' && y <= 'z')
+			y = (unsigned char)(y - 32);
+		if (x != y)
+			return false;
+	}
+	return i == alen && b[i] == '\0';
+}
+
+/* Decimal digits only (no sign, no base prefix, as BIND's lexer reads numbers).
+ * Returns 0, -1 (not a number) or -2 (above max). */
+static int
+parse_uint(const char *s, size_t len, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+	if (len == 0)
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		unsigned d = (unsigned)((unsigned char)s[i] - '0');
+		if (d > 9)
+			return -1;
+		if (v <= max)
+			v = v * 10 + d;
+	}
+	if (v > max)
+		return -2;
+	*out = v;
+	return 0;
+}
+
+/* "TYPE" or "CLASS" followed by a decimal number up to 65535. */
+static bool
+parse_generic(const char *s, size_t len, const char *prefix, uint16_t *out)
+{
+	size_t pl = strlen(prefix);
+	uint64_t v;
+	if (len <= pl || len > pl + 5 || !ci_equal(s, pl, prefix))
+		return false;
+	if (parse_uint(s + pl, len - pl, 65535, &v) != 0)
+		return false;
+	*out = (uint16_t)v;
+	return true;
+}
+
+const char *
+fedns_rrtype_to_text(uint16_t type, char buf[16])
+{
+	for (size_t i = 0; i < NELEM(type_names); i++) {
+		if (type_names[i].type == type) {
+			snprintf(buf, 16, "%s", type_names[i].name);
+			return buf;
+		}
+	}
+	snprintf(buf, 16, "TYPE%u", (unsigned)type);
+	return buf;
+}
+
+fedns_err
+fedns_rrtype_from_text(const char *s, size_t len, uint16_t *out)
+{
+	for (size_t i = 0; i < NELEM(type_names); i++) {
+		if (ci_equal(s, len, type_names[i].name)) {
+			*out = type_names[i].type;
+			return FEDNS_OK;
+		}
+	}
+	if (parse_generic(s, len, "TYPE", out))
+		return FEDNS_OK;
+	return FEDNS_ESYNTAX;
+}
+
+static const mnem class_names[] = {
+	{ FEDNS_C_IN, "IN" },	  { FEDNS_C_CH, "CH" },	  { FEDNS_C_HS, "HS" },
+	{ FEDNS_C_NONE, "NONE" }, { FEDNS_C_ANY, "ANY" },
+};
+
+const char *
+fedns_class_to_text(uint16_t rclass, char buf[16])
+{
+	for (size_t i = 0; i < NELEM(class_names); i++) {
+		if (class_names[i].type == rclass) {
+			snprintf(buf, 16, "%s", class_names[i].name);
+			return buf;
+		}
+	}
+	snprintf(buf, 16, "CLASS%u", (unsigned)rclass);
+	return buf;
+}
+
+fedns_err
+fedns_class_from_text(const char *s, size_t len, uint16_t *out)
+{
+	for (size_t i = 0; i < NELEM(class_names); i++) {
+		if (ci_equal(s, len, class_names[i].name)) {
+			*out = class_names[i].type;
+			return FEDNS_OK;
+		}
+	}
+	if (parse_generic(s, len, "CLASS", out))
+		return FEDNS_OK;
+	return FEDNS_ESYNTAX;
+}
+
+bool
+fedns_rrtype_is_meta(uint16_t type)
+{
+	/* RFC 6895 §3.1: OPT and the 128-255 range are meta and question types. */
+	return type == FEDNS_T_OPT || (type >= 128 && type <= 255);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Descriptors                                                                           */
+
+enum fkind {
+	FK_END = 0,
+	FK_NAME,   /* domain name; see NF_* flags */
+	FK_U8,	   /* 8-bit number */
+	FK_U16,	   /* 16-bit number */
+	FK_U32,	   /* 32-bit number */
+	FK_TTL,	   /* 32-bit number, text accepts TTL units (SOA timers) */
+	FK_A,	   /* IPv4 address */
+	FK_AAAA,   /* IPv6 address */
+	FK_STR,	   /* one <character-string> */
+	FK_STRS,   /* one or more <character-string>s to the end */
+	FK_HEX,	   /* at least one octet to the end, hex in text (tokens joined) */
+	FK_B64,	   /* at least one octet to the end, base64 in text (tokens joined) */
+	FK_CAATAG, /* CAA tag: length-prefixed, alphanumeric, non-empty */
+	FK_CAAVAL, /* CAA value: the rest of the rdata, one (quoted) string in text */
+	FK_SVC,	   /* SVCB/HTTPS SvcParams to the end (RFC 9460) */
+};
+
+/* RFC 3597 §4: the RFC 1035 types whose names may be compressed (and must be
+ * decompressed on receipt). */
+#define NF_COMPRESS 0x01
+/* RFC 4034 §6.2 as amended by RFC 6840 §5.1: names lowercased in canonical form. */
+#define NF_LOWER 0x02
+
+typedef struct field {
+	uint8_t kind;
+	uint8_t flags;
+	const char *name; /* for messages: 'MX preference "x" is not a number' */
+} field;
+
+#define MAXFIELDS 8
+
+/* Extra rule over the wire form, after the fields are known to be well-formed
+ * (digest lengths, SvcParam rules). 'strict' adds the presentation-only rules.
+ * Returns NULL or a reason. */
+typedef const char *(*extra_fn)(const uint8_t *rd, size_t len, bool strict);
+
+typedef struct rdesc {
+	extra_fn extra;
+	field f[MAXFIELDS];
+} rdesc;
+
+static const char *ds_extra(const uint8_t *rd, size_t len, bool strict);
+static const char *zonemd_extra(const uint8_t *rd, size_t len, bool strict);
+static const char *svc_extra(const uint8_t *rd, size_t len, bool strict);
+
+#define NC (NF_COMPRESS | NF_LOWER)
+#define NL NF_LOWER
+#define F(...) { NULL, { __VA_ARGS__ } }
+#define NAME(fl, n) { FK_NAME, fl, n }
+#define U8(n) { FK_U8, 0, n }
+#define U16(n) { FK_U16, 0, n }
+#define U32(n) { FK_U32, 0, n }
+#define TTL(n) { FK_TTL, 0, n }
+#define DS_FIELDS { U16("key tag"), U8("algorithm"), U8("digest type"), { FK_HEX, 0, "digest" } }
+#define DNSKEY_FIELDS { U16("flags"), U8("protocol"), U8("algorithm"), { FK_B64, 0, "public key" } }
+#define TLSA_FIELDS                                                                       \
+	{ U8("usage"), U8("selector"), U8("matching type"), { FK_HEX, 0, "certificate data" } }
+/* RFC 9460 §2.2: TargetName is never compressed and, not being in the RFC 4034 §6.2
+ * list, keeps its case in canonical form. */
+#define SVC_FIELDS { U16("priority"), NAME(0, "target"), { FK_SVC, 0, "parameter" } }
+
+/* Types 0..127 by number; CAA apart. An entry whose first field is FK_END is unknown. */
+static const rdesc desc_low[128] = {
+	[FEDNS_T_A] = F({ FK_A, 0, "address" }),
+	[FEDNS_T_NS] = F(NAME(NC, "nameserver")),
+	[3 /* MD */] = F(NAME(NC, "host")),
+	[4 /* MF */] = F(NAME(NC, "host")),
+	[FEDNS_T_CNAME] = F(NAME(NC, "target")),
+	[FEDNS_T_SOA] = { NULL,
+			  { NAME(NC, "mname"), NAME(NC, "rname"), U32("serial"),
+			    TTL("refresh"), TTL("retry"), TTL("expire"), TTL("minimum") } },
+	[7 /* MB */] = F(NAME(NC, "mailbox")),
+	[8 /* MG */] = F(NAME(NC, "mailbox")),
+	[9 /* MR */] = F(NAME(NC, "mailbox")),
+	[FEDNS_T_PTR] = F(NAME(NC, "target")),
+	[FEDNS_T_HINFO] = F({ FK_STR, 0, "cpu" }, { FK_STR, 0, "os" }),
+	[14 /* MINFO */] = F(NAME(NC, "rmailbx"), NAME(NC, "emailbx")),
+	[FEDNS_T_MX] = F(U16("preference"), NAME(NC, "exchange")),
+	[FEDNS_T_TXT] = F({ FK_STRS, 0, "string" }),
+	[17 /* RP */] = F(NAME(NL, "mbox"), NAME(NL, "txt")),
+	[18 /* AFSDB */] = F(U16("subtype"), NAME(NL, "hostname")),
+	[21 /* RT */] = F(U16("preference"), NAME(NL, "host")),
+	[26 /* PX */] = { NULL, { U16("preference"), NAME(NL, "map822"), NAME(NL, "mapx400") } },
+	[FEDNS_T_AAAA] = F({ FK_AAAA, 0, "address" }),
+	[FEDNS_T_SRV] = { NULL,
+			  { U16("priority"), U16("weight"), U16("port"), NAME(NL, "target") } },
+	[36 /* KX */] = F(U16("preference"), NAME(NL, "exchanger")),
+	[FEDNS_T_DNAME] = F(NAME(NL, "target")),
+	[FEDNS_T_DS] = { ds_extra, DS_FIELDS },
+	[FEDNS_T_DNSKEY] = { NULL, DNSKEY_FIELDS },
+	[FEDNS_T_TLSA] = { NULL, TLSA_FIELDS },
+	[53 /* SMIMEA */] = { NULL, TLSA_FIELDS },
+	[59 /* CDS */] = { ds_extra, DS_FIELDS },
+	[60 /* CDNSKEY */] = { NULL, DNSKEY_FIELDS },
+	[FEDNS_T_ZONEMD] = { zonemd_extra,
+			     { U32("serial"), U8("scheme"), U8("hash algorithm"),
+			       { FK_HEX, 0, "digest" } } },
+	[FEDNS_T_SVCB] = { svc_extra, SVC_FIELDS },
+	[FEDNS_T_HTTPS] = { svc_extra, SVC_FIELDS },
+	[99 /* SPF */] = F({ FK_STRS, 0, "string" }),
+};
+
+static const rdesc desc_caa = { NULL,
+				{ U8("flags"), { FK_CAATAG, 0, "tag" },
+				  { FK_CAAVAL, 0, "value" } } };
+
+#undef NC
+#undef NL
+#undef F
+#undef NAME
+#undef U8
+#undef U16
+#undef U32
+#undef TTL
+#undef DS_FIELDS
+#undef DNSKEY_FIELDS
+#undef TLSA_FIELDS
+#undef SVC_FIELDS
+
+static const rdesc *
+desc_get(uint16_t type)
+{
+	const rdesc *d;
+	if (type < 128)
+		d = &desc_low[type];
+	else if (type == FEDNS_T_CAA)
+		d = &desc_caa;
+	else
+		return NULL;
+	return d->f[0].kind == FK_END ? NULL : d;
+}
+
+/* Summary of a descriptor's names: NF_* bits of any name, plus 0x80 when it has one. */
+static unsigned
+desc_name_flags(const rdesc *d)
+{
+	unsigned fl = 0;
+	for (size_t k = 0; k < MAXFIELDS && d->f[k].kind != FK_END; k++)
+		if (d->f[k].kind == FK_NAME)
+			fl |= 0x80u | d->f[k].flags;
+	return fl;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Diagnostics helpers                                                                   */
+
+/* Shows a token as the user wrote it, with non-printables as \DDD, shortened. */
+static const char *
+show(const char *s, size_t len, char *buf, size_t bufsz)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (o + 8 >= bufsz) {
+			memcpy(buf + o, "...", 3);
+			o += 3;
+			break;
+		}
+		if (c < 0x20 || c >= 0x7f)
+			o += (size_t)snprintf(buf + o, bufsz - o, "\\%03u", c);
+		else
+			buf[o++] = (char)c;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+#define SHOWMAX 100
+
+static fedns_err
+bad_number(fedns_diag *d, const char *tname, const char *fname, const fedns_token *t, int why,
+	   uint64_t max)
+{
+	char sb[SHOWMAX];
+	show(t->s, t->len, sb, sizeof(sb));
+	if (t->quoted)
+		return fedns_diag_set(d, FEDNS_ESYNTAX, "%s %s \"%s\" must not be quoted", tname,
+				      fname, sb);
+	if (why == -2)
+		return fedns_diag_set(d, FEDNS_ESYNTAX, "%s %s \"%s\" is out of range (0-%llu)",
+				      tname, fname, sb, (unsigned long long)max);
+	return fedns_diag_set(d, FEDNS_ESYNTAX, "%s %s \"%s\" is not a number", tname, fname, sb);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Text primitives                                                                       */
+
+static inline int
+hexval(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* Dotted quad as inet_pton accepts it: exactly four decimal octets, no leading zeros,
+ * nothing else. */
+static bool
+parse_ip4(const char *s, size_t n, uint8_t out[4])
+{
+	size_t i = 0;
+	for (int k = 0; k < 4; k++) {
+		if (k != 0) {
+			if (i >= n || s[i] != '.')
+				return false;
+			i++;
+		}
+		if (i >= n || (unsigned)((unsigned char)s[i] - '0') > 9)
+			return false;
+		unsigned v = (unsigned)(s[i] - '0');
+		i++;
+		while (i < n && (unsigned)((unsigned char)s[i] - '0') <= 9) {
+			if (v == 0)
+				return false;
+			v = v * 10 + (unsigned)(s[i] - '0');
+			if (v > 255)
+				return false;
+			i++;
+		}
+		out[k] = (uint8_t)v;
+	}
+	return i == n;
+}
+
+/* IPv6 text with inet_pton's rules: 1-4 hex digits per group, one "::", an optional
+ * dotted quad in the last 32 bits, nothing trailing. */
+static bool
+parse_ip6(const char *s, size_t n, uint8_t out[16])
+{
+	uint8_t tmp[16];
+	size_t tp = 0, i = 0, curtok;
+	int colonp = -1;
+	unsigned val = 0, ndig = 0;
+
+	memset(tmp, 0, sizeof(tmp));
+	if (n == 0)
+		return false;
+	if (s[0] == ':') {
+		if (n < 2 || s[1] != ':')
+			return false;
+		i = 1;
+	}
+	curtok = i;
+	for (; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		int h = hexval(c);
+		if (h >= 0) {
+			if (ndig == 4)
+				return false;
+			val = (val << 4) | (unsigned)h;
+			ndig++;
+			continue;
+		}
+		if (c == ':') {
+			curtok = i + 1;
+			if (ndig == 0) {
+				if (colonp >= 0)
+					return false;
+				colonp = (int)tp;
+				continue;
+			}
+			if (i + 1 == n)
+				return false;
+			if (tp + 2 > 16)
+				return false;
+			tmp[tp++] = (uint8_t)(val >> 8);
+			tmp[tp++] = (uint8_t)val;
+			ndig = 0;
+			val = 0;
+			continue;
+		}
+		if (c == '.' && tp + 4 <= 16) {
+			if (!parse_ip4(s + curtok, n - curtok, tmp + tp))
+				return false;
+			tp += 4;
+			ndig = 0;
+			break;
+		}
+		return false;
+	}
+	if (ndig != 0) {
+		if (tp + 2 > 16)
+			return false;
+		tmp[tp++] = (uint8_t)(val >> 8);
+		tmp[tp++] = (uint8_t)val;
+	}
+	if (colonp >= 0) {
+		if (tp == 16)
+			return false;
+		size_t nmove = tp - (size_t)colonp;
+		memmove(tmp + 16 - nmove, tmp + colonp, nmove);
+		memset(tmp + colonp, 0, 16 - nmove - (size_t)colonp);
+		tp = 16;
+	}
+	if (tp != 16)
+		return false;
+	memcpy(out, tmp, 16);
+	return true;
+}
+
+/* Decodes a <character-string>'s escapes (\X and \DDD, as BIND: \D must be followed by
+ * two more digits, value at most 255). Returns 0, -1 (bad escape) or -2 (longer than
+ * cap). */
+static int
+decode_cs(const char *s, size_t len, uint8_t *out, size_t cap, size_t *outlen)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '\\') {
+			if (++i >= len)
+				return -1;
+			c = (unsigned char)s[i];
+			if (c >= '0' && c <= '9') {
+				if (len - i < 3)
+					return -1;
+				unsigned d1 = (unsigned)((unsigned char)s[i + 1] - '0');
+				unsigned d2 = (unsigned)((unsigned char)s[i + 2] - '0');
+				if (d1 > 9 || d2 > 9)
+					return -1;
+				unsigned v = (unsigned)(c - '0') * 100 + d1 * 10 + d2;
+				if (v > 255)
+					return -1;
+				c = (unsigned char)v;
+				i += 2;
+			}
+		}
+		if (o == cap)
+			return -2;
+		out[o++] = c;
+	}
+	*outlen = o;
+	return 0;
+}
+
+/* Hex and base64 spread over several tokens decode as if joined. */
+typedef struct hexdec {
+	int hi;
+} hexdec;
+
+static bool
+hex_feed(hexdec *h, const char *s, size_t len, fedns_wbuf *w)
+{
+	for (size_t i = 0; i < len; i++) {
+		int v = hexval((unsigned char)s[i]);
+		if (v < 0)
+			return false;
+		if (h->hi < 0) {
+			h->hi = v;
+		} else {
+			fedns_wbuf_u8(w, (uint8_t)((h->hi << 4) | v));
+			h->hi = -1;
+		}
+	}
+	return true;
+}
+
+typedef struct b64dec {
+	uint32_t acc;
+	unsigned nbits, nchars, pad;
+} b64dec;
+
+static int
+b64val(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+static bool
+b64_feed(b64dec *b, const char *s, size_t len, fedns_wbuf *w)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '=') {
+			b->pad++;
+			b->nchars++;
+			if (b->pad > 2)
+				return false;
+			continue;
+		}
+		int v = b64val(c);
+		if (v < 0 || b->pad != 0)
+			return false;
+		b->nchars++;
+		b->acc = (b->acc << 6) | (uint32_t)v;
+		b->nbits += 6;
+		if (b->nbits >= 8) {
+			b->nbits -= 8;
+			fedns_wbuf_u8(w, (uint8_t)(b->acc >> b->nbits));
+		}
+	}
+	return true;
+}
+
+/* Whole quanta, padding matching the bit count, and zero pad bits (as BIND insists). */
+static bool
+b64_done(const b64dec *b)
+{
+	if (b->nchars % 4 != 0)
+		return false;
+	if (b->nbits > 0 && (b->acc & ((1u << b->nbits) - 1)) != 0)
+		return false;
+	if (b->pad == 0)
+		return b->nbits == 0;
+	if (b->pad == 1)
+		return b->nbits == 2;
+	return b->nbits == 4;
+}
+
+static int
+ttl_parse(const char *s, size_t len, uint32_t *out)
+{
+	uint64_t v;
+	int r = parse_uint(s, len, UINT32_MAX, &v);
+	if (r == 0) {
+		*out = (uint32_t)v;
+		return 0;
+	}
+	if (r == -2)
+		return -2;
+	/* Units: each of w d h m s at most once, in any order, every number with a unit. */
+	uint64_t total = 0;
+	unsigned seen = 0;
+	size_t i = 0;
+	if (len == 0)
+		return -1;
+	while (i < len) {
+		uint64_t n = 0;
+		size_t st = i;
+		while (i < len && (unsigned)((unsigned char)s[i] - '0') <= 9) {
+			if (n <= UINT32_MAX)
+				n = n * 10 + (uint64_t)(s[i] - '0');
+			i++;
+		}
+		if (i == st || i == len)
+			return -1;
+		if (n > UINT32_MAX)
+			return -2;
+		uint64_t mul;
+		unsigned bit;
+		switch (s[i] | 0x20) {
+		case 'w':
+			mul = 604800;
+			bit = 1;
+			break;
+		case 'd':
+			mul = 86400;
+			bit = 2;
+			break;
+		case 'h':
+			mul = 3600;
+			bit = 4;
+			break;
+		case 'm':
+			mul = 60;
+			bit = 8;
+			break;
+		case 's':
+			mul = 1;
+			bit = 16;
+			break;
+		default:
+			return -1;
+		}
+		if (seen & bit)
+			return -1;
+		seen |= bit;
+		i++;
+		total += n * mul;
+		if (total > UINT32_MAX)
+			return -2;
+	}
+	*out = (uint32_t)total;
+	return 0;
+}
+
+static fedns_err
+ttl_error(fedns_diag *d, fedns_err range_code, const char *what, const char *s, size_t len, int r)
+{
+	char sb[SHOWMAX];
+	show(s, len, sb, sizeof(sb));
+	if (r == -2)
+		return fedns_diag_set(d, range_code, "%s \"%s\" is out of range (0-4294967295)",
+				      what, sb);
+	return fedns_diag_set(d, FEDNS_ESYNTAX, "%s \"%s\" is not a number", what, sb);
+}
+
+fedns_err
+fedns_ttl_from_text(const char *s, size_t len, uint32_t *out, fedns_diag *d)
+{
+	uint32_t v;
+	int r = ttl_parse(s, len, &v);
+	if (r != 0)
+		return ttl_error(d, FEDNS_ERANGE, "TTL", s, len, r);
+	*out = v;
+	return FEDNS_OK;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Wire walking: one routine validates rdata by its descriptor and reports the names.    */
+
+typedef void (*walk_name_fn)(void *ctx, size_t off, size_t len, uint8_t flags);
+
+static const char *
+walk(const rdesc *dsc, const uint8_t *rd, size_t len, bool strict, walk_name_fn fn, void *ctx)
+{
+	size_t off = 0;
+	for (size_t k = 0; k < MAXFIELDS && dsc->f[k].kind != FK_END; k++) {
+		const field *f = &dsc->f[k];
+		size_t left = len - off;
+		switch (f->kind) {
+		case FK_NAME: {
+			size_t n = fedns_name_check(rd + off, left);
+			if (n == 0)
+				return "bad or compressed name";
+			if (fn != NULL)
+				fn(ctx, off, n, f->flags);
+			off += n;
+			break;
+		}
+		case FK_U8:
+			if (left < 1)
+				return "truncated";
+			off += 1;
+			break;
+		case FK_U16:
+			if (left < 2)
+				return "truncated";
+			off += 2;
+			break;
+		case FK_U32:
+		case FK_TTL:
+		case FK_A:
+			if (left < 4)
+				return "truncated";
+			off += 4;
+			break;
+		case FK_AAAA:
+			if (left < 16)
+				return "truncated";
+			off += 16;
+			break;
+		case FK_STR:
+			if (left < 1 || left - 1 < rd[off])
+				return "truncated string";
+			off += 1 + (size_t)rd[off];
+			break;
+		case FK_STRS:
+			if (left == 0)
+				return "no strings";
+			while (off < len) {
+				if (len - off - 1 < rd[off])
+					return "truncated string";
+				off += 1 + (size_t)rd[off];
+			}
+			break;
+		case FK_HEX:
+		case FK_B64:
+			if (left == 0)
+				return "missing data";
+			off = len;
+			break;
+		case FK_CAATAG:
+			if (left < 1 || rd[off] == 0 || left - 1 < rd[off])
+				return "bad tag";
+			for (size_t i = 0; i < rd[off]; i++) {
+				unsigned char c = rd[off + 1 + i];
+				if (!((c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z')))
+					return "tag is not alphanumeric";
+			}
+			off += 1 + (size_t)rd[off];
+			break;
+		case FK_CAAVAL:
+		case FK_SVC:
+			off = len;
+			break;
+		default:
+			return "internal";
+		}
+	}
+	if (off != len)
+		return "trailing data";
+	if (dsc->extra != NULL)
+		return dsc->extra(rd, len, strict);
+	return NULL;
+}
+
+static const char *
+ds_extra(const uint8_t *rd, size_t len, bool strict)
+{
+	(void)strict;
+	size_t want;
+	switch (rd[3]) {
+	case 1:
+		want = 20;
+		break;
+	case 2:
+		want = 32;
+		break;
+	case 4:
+		want = 48;
+		break;
+	default:
+		return NULL;
+	}
+	return len - 4 == want ? NULL : "digest length does not match the digest type";
+}
+
+static const char *
+zonemd_extra(const uint8_t *rd, size_t len, bool strict)
+{
+	(void)strict;
+	size_t dl = len - 6;
+	/* RFC 8976 §2.2.4: at least 12 octets; known algorithms have exact sizes. */
+	if (rd[5] == 1 && dl != 48)
+		return "SHA-384 digest must be 48 bytes";
+	if (rd[5] == 2 && dl != 64)
+		return "SHA-512 digest must be 64 bytes";
+	if (dl < 12)
+		return "digest is shorter than 12 bytes";
+	return NULL;
+}
+
+enum {
+	SVC_MANDATORY = 0,
+	SVC_ALPN = 1,
+	SVC_NODEFALPN = 2,
+	SVC_PORT = 3,
+	SVC_IPV4HINT = 4,
+	SVC_ECH = 5,
+	SVC_IPV6HINT = 6,
+	SVC_DOHPATH = 7,
+};
+
+/* Whether SvcParams at p[0..len) holds 'key'. Params are known well-formed. */
+static bool
+svc_has(const uint8_t *p, size_t len, uint16_t key)
+{
+	size_t off = 0;
+	while (off < len) {
+		uint16_t k = fedns_get_u16(p + off);
+		if (k == key)
+			return true;
+		off += 4 + fedns_get_u16(p + off + 2);
+	}
+	return false;
+}
+
+static const char *
+svc_value_check(uint16_t key, const uint8_t *v, size_t vl)
+{
+	switch (key) {
+	case SVC_MANDATORY:
+		if (vl == 0 || vl % 2 != 0)
+			return "mandatory must be a non-empty list of keys";
+		for (size_t i = 0; i < vl; i += 2) {
+			uint16_t k = fedns_get_u16(v + i);
+			if (k == SVC_MANDATORY)
+				return "mandatory lists itself";
+			if (i > 0 && k <= fedns_get_u16(v + i - 2))
+				return "mandatory keys are not in strictly increasing order";
+		}
+		return NULL;
+	case SVC_ALPN:
+		if (vl == 0)
+			return "alpn is empty";
+		for (size_t i = 0; i < vl;) {
+			if (v[i] == 0)
+				return "alpn has an empty protocol id";
+			if (vl - i - 1 < v[i])
+				return "alpn protocol id is truncated";
+			i += 1 + (size_t)v[i];
+		}
+		return NULL;
+	case SVC_NODEFALPN:
+		return vl == 0 ? NULL : "no-default-alpn takes no value";
+	case SVC_PORT:
+		return vl == 2 ? NULL : "port must be 2 bytes";
+	case SVC_IPV4HINT:
+		return vl != 0 && vl % 4 == 0 ? NULL : "ipv4hint must be a non-empty list of addresses";
+	case SVC_IPV6HINT:
+		return vl != 0 && vl % 16 == 0 ? NULL
+					       : "ipv6hint must be a non-empty list of addresses";
+	default:
+		return NULL;
+	}
+}
+
+static const char *
+svc_extra(const uint8_t *rd, size_t len, bool strict)
+{
+	size_t tl = fedns_name_len(rd + 2);
+	const uint8_t *p = rd + 2 + tl;
+	size_t plen = len - 2 - tl;
+	size_t off = 0;
+	int prev = -1;
+	while (off < plen) {
+		if (plen - off < 4)
+			return "truncated parameter";
+		uint16_t key = fedns_get_u16(p + off);
+		uint16_t vl = fedns_get_u16(p + off + 2);
+		if (plen - off - 4 < vl)
+			return "truncated parameter";
+		if ((int)key <= prev)
+			return "parameter keys are not in strictly increasing order";
+		prev = key;
+		const char *why = svc_value_check(key, p + off + 4, vl);
+		if (why != NULL)
+			return why;
+		off += 4 + (size_t)vl;
+	}
+	if (!strict)
+		return NULL;
+	/* Presentation-only rules: RFC 9460 §2.4.2 (AliasMode carries no parameters) is a
+	 * SHOULD NOT that we enforce for what operators write; §8 and §7.1.1 make a
+	 * record self-consistent. */
+	if (fedns_get_u16(rd) == 0 && plen != 0)
+		return "AliasMode (priority 0) must not have parameters";
+	off = 0;
+	while (off < plen) {
+		uint16_t key = fedns_get_u16(p + off);
+		uint16_t vl = fedns_get_u16(p + off + 2);
+		if (key == SVC_MANDATORY) {
+			for (size_t i = 0; i < vl; i += 2)
+				if (!svc_has(p, plen, fedns_get_u16(p + off + 4 + i)))
+					return "a key listed in mandatory is missing";
+		}
+		if (key == SVC_NODEFALPN && !svc_has(p, plen, SVC_ALPN))
+			return "no-default-alpn requires alpn";
+		off += 4 + (size_t)vl;
+	}
+	return NULL;
+}
+
+fedns_err
+fedns_rdata_check(uint16_t type, const uint8_t *rd, size_t rdlen)
+{
+	if (rdlen > FEDNS_RDATA_MAXLEN)
+		return FEDNS_EMALFORMED;
+	const rdesc *dsc = desc_get(type);
+	if (dsc == NULL)
+		return FEDNS_OK;
+	if (rd == NULL && rdlen != 0)
+		return FEDNS_EMALFORMED;
+	return walk(dsc, rd, rdlen, false, NULL, NULL) == NULL ? FEDNS_OK : FEDNS_EMALFORMED;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Presentation -> wire                                                                  */
+
+typedef struct pctx {
+	const char *tname; /* type mnemonic for messages */
+	const uint8_t *origin;
+	fedns_diag *d;
+} pctx;
+
+static fedns_err
+parse_name(pctx *c, const field *f, const fedns_token *t, fedns_wbuf *w)
+{
+	size_t nl;
+	uint8_t tmp[FEDNS_NAME_MAXLEN];
+	bool direct = w->err == FEDNS_OK && w->cap - w->len >= FEDNS_NAME_MAXLEN;
+	uint8_t *dst = direct ? w->buf + w->len : tmp;
+	fedns_err err = FEDNS_ESYNTAX;
+
+	if (!t->quoted)
+		err = fedns_name_from_text(t->s, t->len, c->origin, dst, &nl, NULL);
+	if (err != FEDNS_OK) {
+		fedns_diag nd;
+		char sb[SHOWMAX];
+		fedns_diag_clear(&nd);
+		show(t->s, t->len, sb, sizeof(sb));
+		if (t->quoted)
+			return fedns_diag_set(c->d, FEDNS_ESYNTAX, "%s %s \"%s\" must not be quoted",
+					      c->tname, f->name, sb);
+		err = fedns_name_from_text(t->s, t->len, c->origin, tmp, &nl, &nd);
+		return fedns_diag_set(c->d, err == FEDNS_OK ? FEDNS_ESYNTAX : err,
+				      "%s %s \"%s\" is not a valid name (%s)", c->tname, f->name,
+				      sb, nd.msg);
+	}
+	if (direct)
+		w->len += nl;
+	else
+		fedns_wbuf_bytes(w, tmp, nl);
+	return FEDNS_OK;
+}
+
+static fedns_err
+parse_num(pctx *c, const field *f, const fedns_token *t, fedns_wbuf *w)
+{
+	uint64_t max = f->kind == FK_U8 ? 255 : f->kind == FK_U16 ? 65535 : UINT32_MAX;
+	uint64_t v = 0;
+	int r = -1;
+	if (!t->quoted)
+		r = parse_uint(t->s, t->len, max, &v);
+	if (r != 0)
+		return bad_number(c->d, c->tname, f->name, t, r, max);
+	if (f->kind == FK_U8)
+		fedns_wbuf_u8(w, (uint8_t)v);
+	else if (f->kind == FK_U16)
+		fedns_wbuf_u16(w, (uint16_t)v);
+	else
+		fedns_wbuf_u32(w, (uint32_t)v);
+	return FEDNS_OK;
+}
+
+/* One <character-string> token into the wire form (length byte + octets). */
+static fedns_err
+parse_cs(pctx *c, const field *f, const fedns_token *t, fedns_wbuf *w)
+{
+	if (!fedns_wbuf_room(w, 1))
+		return FEDNS_ETOOBIG;
+	size_t at = w->len;
+	size_t room = w->cap - at - 1;
+	size_t n;
+	int r = decode_cs(t->s, t->len, w->buf + at + 1, room < 255 ? room : 255, &n);
+	if (r == -2 && room < 255) {
+		/* Decide between "too long" and "no room" without writing past cap. */
+		uint8_t tmp[256];
+		r = decode_cs(t->s, t->len, tmp, 255, &n);
+		if (r == 0) {
+			w->err = FEDNS_ETOOBIG;
+			return fedns_diag_set(c->d, FEDNS_ETOOBIG, "%s rdata is too long",
+					      c->tname);
+		}
+	}
+	if (r == -2)
+		return fedns_diag_set(c->d, FEDNS_ESYNTAX, "%s %s is longer than 255 bytes",
+				      c->tname, f->name);
+	if (r != 0) {
+		char sb[SHOWMAX];
+		return fedns_diag_set(c->d, FEDNS_ESYNTAX, "%s %s \"%s\" has a bad escape",
+				      c->tname, f->name, show(t->s, t->len, sb, sizeof(sb)));
+	}
+	w->buf[at] = (uint8_t)n;
+	w->len = at + 1 + n;
+	return FEDNS_OK;
+}
+
+static fedns_err parse_svc(pctx *c, const fedns_token *tok, size_t ntok, fedns_wbuf *w);
+
+static const char *
+plural(size_t n)
+{
+	return n == 1 ? "" : "s";
+}
+
+static fedns_err
+field_count_error(pctx *c, const rdesc *dsc, size_t ntok)
+{
+	size_t want = 0;
+	bool atleast = false;
+	for (size_t k = 0; k < MAXFIELDS && dsc->f[k].kind != FK_END; k++) {
+		uint8_t kd = dsc->f[k].kind;
+		if (kd == FK_STRS || kd == FK_HEX || kd == FK_B64)
+			atleast = true;
+		if (kd != FK_SVC)
+			want++;
+		else
+			atleast = true;
+	}
+	return fedns_diag_set(c->d, FEDNS_ESYNTAX, "%s has %zu field%s, %s%zu expected", c->tname,
+			      ntok, plural(ntok), atleast ? "at least " : "", want);
+}
+
+static fedns_err
+parse_fields(pctx *c, const rdesc *dsc, const fedns_token *tok, size_t ntok, fedns_wbuf *w)
+{
+	size_t ti = 0;
+	fedns_err err;
+	for (size_t k = 0; k < MAXFIELDS && dsc->f[k].kind != FK_END; k++) {
+		const field *f = &dsc->f[k];
+		const fedns_token *t = &tok[ti];
+		if (ti >= ntok && f->kind != FK_SVC)
+			return field_count_error(c, dsc, ntok);
+		switch (f->kind) {
+		case FK_NAME:
+			err = parse_name(c, f, t, w);
+			ti++;
+			break;
+		case FK_U8:
+		case FK_U16:
+		case FK_U32:
+			err = parse_num(c, f, t, w);
+			ti++;
+			break;
+		case FK_TTL: {
+			uint32_t v;
+			int r = t->quoted ? -1 : ttl_parse(t->s, t->len, &v);
+			if (r != 0) {
+				char what[64];
+				snprintf(what, sizeof(what), "%s %s", c->tname, f->name);
+				return ttl_error(c->d, FEDNS_ESYNTAX, what, t->s, t->len, r);
+			}
+			fedns_wbuf_u32(w, v);
+			err = FEDNS_OK;
+			ti++;
+			break;
+		}
+		case FK_A: {
+			uint8_t a[4];
+			if (t->quoted || !parse_ip4(t->s, t->len, a)) {
+				char sb[SHOWMAX];
+				return fedns_diag_set(c->d, FEDNS_ESYNTAX,
+						      "%s %s \"%s\" is not a valid IPv4 address",
+						      c->tname, f->name,
+						      show(t->s, t->len, sb, sizeof(sb)));
+			}
+			fedns_wbuf_bytes(w, a, 4);
+			err = FEDNS_OK;
+			ti++;
+			break;
+		}
+		case FK_AAAA: {
+			uint8_t a[16];
+			if (t->quoted || !parse_ip6(t->s, t->len, a)) {
+				char sb[SHOWMAX];
+				return fedns_diag_set(c->d, FEDNS_ESYNTAX,
+						      "%s %s \"%s\" is not a valid IPv6 address",
+						      c->tname, f->name,
+						      show(t->s, t->len, sb, sizeof(sb)));
+			}
+			fedns_wbuf_bytes(w, a, 16);
+			err = FEDNS_OK;
+			ti++;
+			break;
+		}
+		case FK_STR:
+			err = parse_cs(c, f, t, w);
+			ti++;
+			break;
+		case FK_STRS:
+			err = FEDNS_OK;
+			for (; ti < ntok && err == FEDNS_OK; ti++)
+				err = parse_cs(c, f, &tok[ti], w);
+			break;
+		case FK_HEX: {
+			hexdec h = { -1 };
+			for (; ti < ntok; ti++) {
+				if (tok[ti].quoted || !hex_feed(&h, tok[ti].s, tok[ti].len, w)) {
+					char sb[SHOWMAX];
+					return fedns_diag_set(
+						c->d, FEDNS_ESYNTAX, "%s %s \"%s\" is not valid hex",
+						c->tname, f->name,
+						show(tok[ti].s, tok[ti].len, sb, sizeof(sb)));
+				}
+			}
+			if (h.hi >= 0)
+				return fedns_diag_set(c->d, FEDNS_ESYNTAX,
+						      "%s %s has an odd number of hex digits",
+						      c->tname, f->name);
+			err = FEDNS_OK;
+			break;
+		}
+		case FK_B64: {
+			b64dec b = { 0, 0, 0, 0 };
+			for (; ti < ntok; ti++) {
+				if (tok[ti].quoted || !b64_feed(&b, tok[ti].s, tok[ti].len, w)) {
+					char sb[SHOWMAX];
+					return fedns_diag_set(
+						c->d, FEDNS_ESYNTAX,
+						"%s %s \"%s\" is not valid base64", c->tname,
+						f->name, show(tok[ti].s, tok[ti].len, sb, sizeof(sb)));
+				}
+			}
+			if (!b64_done(&b))
+				return fedns_diag_set(c->d, FEDNS_ESYNTAX,
+						      "%s %s is not valid base64 (bad length or "
+						      "padding)",
+						      c->tname, f->name);
+			err = FEDNS_OK;
+			break;
+		}
+		case FK_CAATAG: {
+			char sb[SHOWMAX];
+			if (t->quoted || t->len == 0 || t->len > 255)
+				return fedns_diag_set(c->d, FEDNS_ESYNTAX,
+						      "%s tag \"%s\" must be 1-255 letters and digits",
+						      c->tname, show(t->s, t->len, sb, sizeof(sb)));
+			for (size_t i = 0; i < t->len; i++) {
+				unsigned char ch = (unsigned char)t->s[i];
+				if (!((ch >= '0' && ch <= '9') ||
+				      ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'z')))
+					return fedns_diag_set(
+						c->d, FEDNS_ESYNTAX,
+						"%s tag \"%s\" must be 1-255 letters and digits",
+						c->tname, show(t->s, t->len, sb, sizeof(sb)));
+			}
+			fedns_wbuf_u8(w, (uint8_t)t->len);
+			fedns_wbuf_bytes(w, t->s, t->len);
+			err = FEDNS_OK;
+			ti++;
+			break;
+		}
+		case FK_CAAVAL: {
+			size_t n;
+			size_t room = w->err == FEDNS_OK ? w->cap - w->len : 0;
+			int r = decode_cs(t->s, t->len, w->buf + w->len, room, &n);
+			if (r == -1) {
+				char sb[SHOWMAX];
+				return fedns_diag_set(c->d, FEDNS_ESYNTAX,
+						      "%s value \"%s\" has a bad escape", c->tname,
+						      show(t->s, t->len, sb, sizeof(sb)));
+			}
+			if (r == -2) {
+				w->err = FEDNS_ETOOBIG;
+				return fedns_diag_set(c->d, FEDNS_ETOOBIG, "%s rdata is too long",
+						      c->tname);
+			}
+			w->len += n;
+			err = FEDNS_OK;
+			ti++;
+			break;
+		}
+		case FK_SVC:
+			err = parse_svc(c, tok + ti, ntok - ti, w);
+			ti = ntok;
+			break;
+		default:
+			return fedns_diag_set(c->d, FEDNS_ENOTSUP, "%s: internal descriptor error",
+					      c->tname);
+		}
+		if (err != FEDNS_OK)
+			return err;
+	}
+	if (ti != ntok)
+		return field_count_error(c, dsc, ntok);
+	if (w->err != FEDNS_OK)
+		return fedns_diag_set(c->d, w->err, "%s rdata is too long", c->tname);
+	return FEDNS_OK;
+}
+
+/* RFC 3597 §5: \# <length> <hex>..., for any type. */
+static fedns_err
+parse_generic_rdata(pctx *c, const fedns_token *tok, size_t ntok, fedns_wbuf *w)
+{
+	char sb[SHOWMAX];
+	uint64_t len;
+	if (ntok < 2)
+		return fedns_diag_set(c->d, FEDNS_ESYNTAX, "%s \\# needs a length", c->tname);
+	int r = tok[1].quoted ? -1 : parse_uint(tok[1].s, tok[1].len, FEDNS_RDATA_MAXLEN, &len);
+	if (r != 0)
+		return fedns_diag_set(c->d, FEDNS_ESYNTAX,
+				      "%s \\# length \"%s\" is not a number from 0 to 65535",
+				      c->tname, show(tok[1].s, tok[1].len, sb, sizeof(sb)));
+	if (w->cap < len) {
+		w->err = FEDNS_ETOOBIG;
+		return fedns_diag_set(c->d, FEDNS_ETOOBIG, "%s rdata is too long", c->tname);
+	}
+	/* The declared length bounds the output, so surplus hex is caught, not written. */
+	fedns_wbuf lim;
+	fedns_wbuf_init(&lim, w->buf, (size_t)len);
+	hexdec h = { -1 };
+	for (size_t i = 2; i < ntok; i++) {
+		if (tok[i].quoted || !hex_feed(&h, tok[i].s, tok[i].len, &lim))
+			return fedns_diag_set(c->d, FEDNS_ESYNTAX, "%s \\# data \"%s\" is not valid hex",
+					      c->tname, show(tok[i].s, tok[i].len, sb, sizeof(sb)));
+	}
+	if (h.hi >= 0)
+		return fedns_diag_set(c->d, FEDNS_ESYNTAX, "%s \\# data has an odd number of hex digits",
+				      c->tname);
+	if (lim.err != FEDNS_OK || lim.len != len)
+		return fedns_diag_set(c->d, FEDNS_ESYNTAX,
+				      "%s \\# data is %s than the declared length %u", c->tname,
+				      lim.err != FEDNS_OK ? "longer" : "shorter", (unsigned)len);
+	w->len = (size_t)len;
+	return FEDNS_OK;
+}
+
+fedns_err
+fedns_rdata_from_text(uint16_t type, const fedns_token *tok, size_t ntok, const uint8_t *origin,
+		      uint8_t *out, size_t cap, size_t *outlen, fedns_diag *d)
+{
+	char tb[16];
+	pctx c = { NULL, origin, d };
+	fedns_wbuf w;
+	fedns_err err;
+	const rdesc *dsc = desc_get(type);
+
+	if (cap > FEDNS_RDATA_MAXLEN)
+		cap = FEDNS_RDATA_MAXLEN;
+	fedns_wbuf_init(&w, out, cap);
+
+	/* The hot types go straight through; everything else by descriptor. */
+	if (type == FEDNS_T_A && ntok == 1 && !tok[0].quoted && cap >= 4 &&
+	    parse_ip4(tok[0].s, tok[0].len, out)) {
+		*outlen = 4;
+		return FEDNS_OK;
+	}
+	if (type == FEDNS_T_AAAA && ntok == 1 && !tok[0].quoted && cap >= 16 &&
+	    parse_ip6(tok[0].s, tok[0].len, out)) {
+		*outlen = 16;
+		return FEDNS_OK;
+	}
+
+	c.tname = fedns_rrtype_to_text(type, tb);
+	if (ntok >= 1 && !tok[0].quoted && tok[0].len == 2 && tok[0].s[0] == '\\' &&
+	    tok[0].s[1] == '#') {
+		err = parse_generic_rdata(&c, tok, ntok, &w);
+		if (err != FEDNS_OK)
+			return err;
+		if (dsc != NULL) {
+			const char *why = walk(dsc, out, w.len, true, NULL, NULL);
+			if (why != NULL)
+				return fedns_diag_set(d, FEDNS_ESYNTAX,
+						      "%s rdata in \\# form is not valid: %s",
+						      c.tname, why);
+		}
+		*outlen = w.len;
+		return FEDNS_OK;
+	}
+	if (dsc == NULL)
+		return fedns_diag_set(d, FEDNS_ESYNTAX,
+				      "%s has no known presentation format; write it as \\# "
+				      "<length> <hex> (RFC 3597)",
+				      c.tname);
+	err = parse_fields(&c, dsc, tok, ntok, &w);
+	if (err != FEDNS_OK)
+		return err;
+	if (dsc->extra != NULL) {
+		const char *why = dsc->extra(out, w.len, true);
+		if (why != NULL)
+			return fedns_diag_set(d, FEDNS_ESYNTAX, "%s rdata is not valid: %s",
+					      c.tname, why);
+	}
+	*outlen = w.len;
+	return FEDNS_OK;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* SVCB/HTTPS parameters (RFC 9460 §2.1, Appendix A)                                     */
+
+static const char *const svc_key_names[] = {
+	"mandatory", "alpn", "no-default-alpn", "port", "ipv4hint", "ech", "ipv6hint",
+};
+
+/* Key name or keyNNNNN (no leading zeros); "dohpath" (RFC 9461) is read, printed as
+ * key7 as BIND 9.18 does. */
+static bool
+svc_key_from_text(const char *s, size_t len, uint16_t *out)
+{
+	for (size_t i = 0; i < NELEM(svc_key_names); i++) {
+		if (strlen(svc_key_names[i]) == len && memcmp(s, svc_key_names[i], len) == 0) {
+			*out = (uint16_t)i;
+			return true;
+		}
+	}
+	if (len == 7 && memcmp(s, "dohpath", 7) == 0) {
+		*out = SVC_DOHPATH;
+		return true;
+	}
+	uint64_t v;
+	if (len < 4 || len > 8 || memcmp(s, "key", 3) != 0)
+		return false;
+	if (len > 4 && s[3] == '0')
+		return false;
+	if (parse_uint(s + 3, len - 3, 65535, &v) != 0)
+		return false;
+	*out = (uint16_t)v;
+	return true;
+}
+
+static void
+svc_key_to_text(uint16_t key, fedns_buf *out)
+{
+	if (key < NELEM(svc_key_names))
+		fedns_buf_puts(out, svc_key_names[key]);
+	else
+		fedns_buf_printf(out, "key%u", (unsigned)key);
+}
+
+/* Splits v[0..len) at commas; with 'escapes', "\," and "\\" stand for themselves
+ * (RFC 9460 Appendix A.1 value-list). Calls fn per item with the unescaped item. */
+typedef const char *(*item_fn)(void *ctx, const uint8_t *item, size_t len);
+
+static const char *
+svc_split(const uint8_t *v, size_t len, bool escapes, item_fn fn, void *ctx)
+{
+	uint8_t item[256];
+	size_t n = 0;
+	for (size_t i = 0; i <= len; i++) {
+		if (i == len || v[i] == ',') {
+			const char *why = fn(ctx, item, n);
+			if (why != NULL)
+				return why;
+			n = 0;
+			continue;
+		}
+		uint8_t ch = v[i];
+		if (escapes && ch == '\\') {
+			if (++i == len)
+				return "ends with a lone backslash";
+			ch = v[i];
+		}
+		if (n == sizeof(item))
+			return "has an item longer than 255 bytes";
+		item[n++] = ch;
+	}
+	return NULL;
+}
+
+typedef struct svc_out {
+	uint8_t *buf; /* value being built */
+	size_t len, cap;
+} svc_out;
+
+static const char *
+svc_put(svc_out *o, const void *p, size_t n)
+{
+	if (o->cap - o->len < n)
+		return "value is too long";
+	memcpy(o->buf + o->len, p, n);
+	o->len += n;
+	return NULL;
+}
+
+static const char *
+item_alpn(void *ctx, const uint8_t *item, size_t len)
+{
+	svc_out *o = ctx;
+	if (len == 0)
+		return "has an empty protocol id";
+	uint8_t l = (uint8_t)len;
+	const char *why = svc_put(o, &l, 1);
+	return why != NULL ? why : svc_put(o, item, len);
+}
+
+static const char *
+item_v4(void *ctx, const uint8_t *item, size_t len)
+{
+	uint8_t a[4];
+	if (!parse_ip4((const char *)item, len, a))
+		return "has an invalid IPv4 address";
+	return svc_put(ctx, a, 4);
+}
+
+static const char *
+item_v6(void *ctx, const uint8_t *item, size_t len)
+{
+	uint8_t a[16];
+	if (!parse_ip6((const char *)item, len, a))
+		return "has an invalid IPv6 address";
+	return svc_put(ctx, a, 16);
+}
+
+static const char *
+item_key(void *ctx, const uint8_t *item, size_t len)
+{
+	svc_out *o = ctx;
+	uint16_t k;
+	uint8_t b[2];
+	if (!svc_key_from_text((const char *)item, len, &k))
+		return "lists an unknown key";
+	/* Insert in order, refusing duplicates: the wire list is strictly increasing. */
+	size_t n = o->len / 2, i = 0;
+	while (i < n && fedns_get_u16(o->buf + 2 * i) < k)
+		i++;
+	if (i < n && fedns_get_u16(o->buf + 2 * i) == k)
+		return "lists a key twice";
+	if (o->cap - o->len < 2)
+		return "value is too long";
+	memmove(o->buf + 2 * i + 2, o->buf + 2 * i, o->len - 2 * i);
+	fedns_put_u16(b, k);
+	memcpy(o->buf + 2 * i, b, 2);
+	o->len += 2;
+	return NULL;
+}
+
+/* Converts one decoded value to its wire form for 'key'. */
+static const char *
+svc_value_from_text(uint16_t key, const uint8_t *v, size_t vl, bool has_value, svc_out *o)
+{
+	switch (key) {
+	case SVC_MANDATORY:
+		if (!has_value || vl == 0)
+			return "needs a value";
+		return svc_split(v, vl, false, item_key, o);
+	case SVC_ALPN:
+		if (!has_value || vl == 0)
+			return "needs a value";
+		return svc_split(v, vl, true, item_alpn, o);
+	case SVC_NODEFALPN:
+		return has_value ? "takes no value" : NULL;
+	case SVC_PORT: {
+		uint64_t port;
+		uint8_t b[2];
+		if (!has_value)
+			return "needs a value";
+		int r = parse_uint((const char *)v, vl, 65535, &port);
+		if (r != 0)
+			return r == -2 ? "is out of range (0-65535)" : "is not a number";
+		fedns_put_u16(b, (uint16_t)port);
+		return svc_put(o, b, 2);
+	}
+	case SVC_IPV4HINT:
+		if (!has_value || vl == 0)
+			return "needs a value";
+		return svc_split(v, vl, false, item_v4, o);
+	case SVC_IPV6HINT:
+		if (!has_value || vl == 0)
+			return "needs a value";
+		return svc_split(v, vl, false, item_v6, o);
+	case SVC_ECH: {
+		b64dec b = { 0, 0, 0, 0 };
+		fedns_wbuf w;
+		fedns_wbuf_init(&w, o->buf + o->len, o->cap - o->len);
+		if (!b64_feed(&b, (const char *)v, vl, &w) || !b64_done(&b))
+			return "is not valid base64";
+		if (w.err != FEDNS_OK)
+			return "value is too long";
+		o->len += w.len;
+		return NULL;
+	}
+	default:
+		return svc_put(o, v, vl);
+	}
+}
+
+/* Inserts param (key, value) into the SvcParams region that starts at w->buf[base],
+ * keeping keys in increasing order; the value is already at w->buf[w->len + 4]. */
+static bool
+svc_insert(fedns_wbuf *w, size_t base, uint16_t key, size_t vl)
+{
+	size_t pos = base;
+	while (pos < w->len) {
+		uint16_t k = fedns_get_u16(w->buf + pos);
+		if (k == key)
+			return false;
+		if (k > key)
+			break;
+		pos += 4 + fedns_get_u16(w->buf + pos + 2);
+	}
+	uint8_t *p = w->buf + w->len;
+	fedns_put_u16(p, key);
+	fedns_put_u16(p + 2, (uint16_t)vl);
+	if (pos != w->len) {
+		/* Rotate the new param in front of the larger keys. */
+		size_t n = 4 + vl, tail = w->len - pos;
+		uint8_t tmpb[512];
+		uint8_t *tmp = n <= sizeof(tmpb) ? tmpb : malloc(n);
+		if (tmp == NULL) {
+			w->err = FEDNS_ENOMEM;
+			return true;
+		}
+		memcpy(tmp, p, n);
+		memmove(w->buf + pos + n, w->buf + pos, tail);
+		memcpy(w->buf + pos, tmp, n);
+		if (tmp != tmpb)
+			free(tmp);
+	}
+	w->len += 4 + vl;
+	return true;
+}
+
+static fedns_err
+parse_svc(pctx *c, const fedns_token *tok, size_t ntok, fedns_wbuf *w)
+{
+	size_t base = w->len;
+	for (size_t i = 0; i < ntok; i++) {
+		const fedns_token *t = &tok[i];
+		char sb[SHOWMAX];
+		if (t->quoted)
+			return fedns_diag_set(c->d, FEDNS_ESYNTAX,
+					      "%s parameter \"%s\" must be key or key=value",
+					      c->tname, show(t->s, t->len, sb, sizeof(sb)));
+		const char *eq = memchr(t->s, '=', t->len);
+		size_t klen = eq != NULL ? (size_t)(eq - t->s) : t->len;
+		uint16_t key;
+		if (!svc_key_from_text(t->s, klen, &key))
+			return fedns_diag_set(c->d, FEDNS_ESYNTAX,
+					      "%s parameter \"%s\" has an unknown key", c->tname,
+					      show(t->s, t->len, sb, sizeof(sb)));
+		const char *vs = NULL;
+		size_t vlen = 0;
+		bool has_value = eq != NULL;
+		if (eq != NULL) {
+			vs = eq + 1;
+			vlen = t->len - klen - 1;
+			if (vlen == 0 && i + 1 < ntok && tok[i + 1].quoted) {
+				/* key= followed by a "quoted value" token. */
+				i++;
+				vs = tok[i].s;
+				vlen = tok[i].len;
+			} else if (vlen >= 2 && vs[0] == '"' && vs[vlen - 1] == '"') {
+				vs++;
+				vlen -= 2;
+			} else if (vlen >= 1 && vs[0] == '"') {
+				return fedns_diag_set(c->d, FEDNS_ESYNTAX,
+						      "%s parameter \"%s\" has an unbalanced quote",
+						      c->tname, show(t->s, t->len, sb, sizeof(sb)));
+			}
+		}
+		/* Decode the char-string escapes, then the key's own syntax. */
+		uint8_t dbuf[1024];
+		uint8_t *dec = vlen <= sizeof(dbuf) ? dbuf : malloc(vlen);
+		if (dec == NULL)
+			return fedns_diag_set(c->d, FEDNS_ENOMEM, "out of memory");
+		size_t dlen = 0;
+		int r = decode_cs(vs != NULL ? vs : "", vlen, dec, vlen, &dlen);
+		const char *why = r != 0 ? "has a bad escape" : NULL;
+		size_t vstart = w->len + 4;
+		svc_out o = { NULL, 0, 0 };
+		if (why == NULL) {
+			if (w->err != FEDNS_OK || w->cap - w->len < 4) {
+				why = "makes the rdata too long";
+			} else {
+				o.buf = w->buf + vstart;
+				o.cap = w->cap - vstart;
+				if (o.cap > 65535)
+					o.cap = 65535;
+				/* keyNNNNN for a known key carries the wire value, which must
+				 * still be valid for that key (as BIND reads it). */
+				if (key < NELEM(svc_key_names) && klen > 3 &&
+				    memcmp(t->s, "key", 3) == 0) {
+					why = svc_put(&o, dec, dlen);
+					if (why == NULL)
+						why = svc_value_check(key, o.buf, o.len);
+				} else {
+					why = svc_value_from_text(key, dec, dlen, has_value, &o);
+				}
+			}
+		}
+		if (dec != dbuf)
+			free(dec);
+		if (why != NULL) {
+			fedns_err code = strstr(why, "too long") != NULL ? FEDNS_ETOOBIG
+									 : FEDNS_ESYNTAX;
+			return fedns_diag_set(c->d, code, "%s parameter \"%s\" %s", c->tname,
+					      show(t->s, t->len, sb, sizeof(sb)), why);
+		}
+		if (!svc_insert(w, base, key, o.len))
+			return fedns_diag_set(c->d, FEDNS_ESYNTAX,
+					      "%s parameter \"%.*s\" appears more than once",
+					      c->tname, (int)(klen < 40 ? klen : 40), t->s);
+		if (w->err != FEDNS_OK)
+			return fedns_diag_set(c->d, w->err, "%s rdata is too long", c->tname);
+	}
+	return FEDNS_OK;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Wire -> presentation                                                                  */
+
+/* BIND's escaping inside quotes: '"' and '\' backslashed, non-printables as \DDD. */
+static void
+put_escaped(fedns_buf *out, const uint8_t *p, size_t n)
+{
+	char tmp[256];
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint8_t ch = p[i];
+		if (o > sizeof(tmp) - 5) {
+			fedns_buf_append(out, tmp, o);
+			o = 0;
+		}
+		if (ch < 0x20 || ch >= 0x7f) {
+			tmp[o++] = '\\';
+			tmp[o++] = (char)('0' + ch / 100);
+			tmp[o++] = (char)('0' + ch / 10 % 10);
+			tmp[o++] = (char)('0' + ch % 10);
+		} else {
+			if (ch == '"' || ch == '\\')
+				tmp[o++] = '\\';
+			tmp[o++] = (char)ch;
+		}
+	}
+	fedns_buf_append(out, tmp, o);
+}
+
+static void
+put_quoted(fedns_buf *out, const uint8_t *p, size_t n)
+{
+	fedns_buf_putc(out, '"');
+	put_escaped(out, p, n);
+	fedns_buf_putc(out, '"');
+}
+
+/* Hex and base64 in 56-character groups separated by spaces, as BIND's one-line style. */
+static void
+put_hex(fedns_buf *out, const uint8_t *p, size_t n)
+{
+	char tmp[57];
+	for (size_t i = 0; i < n; i += 28) {
+		size_t k = n - i < 28 ? n - i : 28;
+		if (i != 0)
+			fedns_buf_putc(out, ' ');
+		fedns_buf_append(out, tmp, fedns_hex_encode(p + i, k, tmp, 1));
+	}
+}
+
+static void
+put_b64(fedns_buf *out, const uint8_t *p, size_t n, bool split)
+{
+	char tmp[57];
+	for (size_t i = 0; i < n; i += 42) {
+		size_t k = n - i < 42 ? n - i : 42;
+		if (i != 0 && split)
+			fedns_buf_putc(out, ' ');
+		fedns_buf_append(out, tmp, fedns_base64_encode(p + i, k, tmp));
+	}
+}
+
+static void
+put_ip6(fedns_buf *out, const uint8_t *p)
+{
+	char tmp[INET6_ADDRSTRLEN];
+	if (inet_ntop(AF_INET6, p, tmp, sizeof(tmp)) != NULL)
+		fedns_buf_puts(out, tmp);
+}
+
+static void
+put_ip4(fedns_buf *out, const uint8_t *p)
+{
+	fedns_buf_printf(out, "%u.%u.%u.%u", p[0], p[1], p[2], p[3]);
+}
+
+static void
+put_alpn_item(fedns_buf *out, const uint8_t *p, size_t n)
+{
+	/* Item escapes first (',' and '\'), then char-string escapes over the result. */
+	uint8_t tmp[512];
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] == ',' || p[i] == '\\')
+			tmp[o++] = '\\';
+		tmp[o++] = p[i];
+	}
+	put_escaped(out, tmp, o);
+}
+
+static void
+svc_to_text(const uint8_t *p, size_t len, fedns_buf *out)
+{
+	size_t off = 0;
+	while (off < len) {
+		uint16_t key = fedns_get_u16(p + off);
+		uint16_t vl = fedns_get_u16(p + off + 2);
+		const uint8_t *v = p + off + 4;
+		fedns_buf_putc(out, ' ');
+		svc_key_to_text(key, out);
+		switch (key) {
+		case SVC_MANDATORY:
+			for (size_t i = 0; i < vl; i += 2) {
+				fedns_buf_putc(out, i == 0 ? '=' : ',');
+				svc_key_to_text(fedns_get_u16(v + i), out);
+			}
+			break;
+		case SVC_ALPN:
+			fedns_buf_puts(out, "=\"");
+			for (size_t i = 0; i < vl; i += 1 + (size_t)v[i]) {
+				if (i != 0)
+					fedns_buf_putc(out, ',');
+				put_alpn_item(out, v + i + 1, v[i]);
+			}
+			fedns_buf_putc(out, '"');
+			break;
+		case SVC_NODEFALPN:
+			break;
+		case SVC_PORT:
+			fedns_buf_printf(out, "=%u", (unsigned)fedns_get_u16(v));
+			break;
+		case SVC_IPV4HINT:
+			for (size_t i = 0; i < vl; i += 4) {
+				fedns_buf_putc(out, i == 0 ? '=' : ',');
+				put_ip4(out, v + i);
+			}
+			break;
+		case SVC_ECH:
+			if (vl != 0) {
+				fedns_buf_putc(out, '=');
+				put_b64(out, v, vl, false);
+			}
+			break;
+		case SVC_IPV6HINT:
+			for (size_t i = 0; i < vl; i += 16) {
+				fedns_buf_putc(out, i == 0 ? '=' : ',');
+				put_ip6(out, v + i);
+			}
+			break;
+		default:
+			if (vl != 0) {
+				fedns_buf_putc(out, '=');
+				put_quoted(out, v, vl);
+			}
+			break;
+		}
+		off += 4 + (size_t)vl;
+	}
+}
+
+fedns_err
+fedns_rdata_to_text(uint16_t type, const uint8_t *rd, size_t rdlen, fedns_buf *out)
+{
+	const rdesc *dsc = desc_get(type);
+	if (rdlen > FEDNS_RDATA_MAXLEN || (rd == NULL && rdlen != 0))
+		return FEDNS_EMALFORMED;
+	if (dsc == NULL) {
+		fedns_buf_printf(out, "\\# %zu", rdlen);
+		if (rdlen != 0) {
+			fedns_buf_putc(out, ' ');
+			put_hex(out, rd, rdlen);
+		}
+		return out->err;
+	}
+	if (walk(dsc, rd, rdlen, false, NULL, NULL) != NULL)
+		return FEDNS_EMALFORMED;
+	size_t off = 0;
+	for (size_t k = 0; k < MAXFIELDS && dsc->f[k].kind != FK_END; k++) {
+		const field *f = &dsc->f[k];
+		if (k != 0 && f->kind != FK_SVC)
+			fedns_buf_putc(out, ' ');
+		switch (f->kind) {
+		case FK_NAME: {
+			char nb[FEDNS_NAME_MAXTEXT + 1];
+			size_t n = fedns_name_to_text(rd + off, nb, sizeof(nb));
+			fedns_buf_append(out, nb, n);
+			off += fedns_name_len(rd + off);
+			break;
+		}
+		case FK_U8:
+			fedns_buf_printf(out, "%u", (unsigned)rd[off]);
+			off += 1;
+			break;
+		case FK_U16:
+			fedns_buf_printf(out, "%u", (unsigned)fedns_get_u16(rd + off));
+			off += 2;
+			break;
+		case FK_U32:
+		case FK_TTL:
+			fedns_buf_printf(out, "%lu", (unsigned long)fedns_get_u32(rd + off));
+			off += 4;
+			break;
+		case FK_A:
+			put_ip4(out, rd + off);
+			off += 4;
+			break;
+		case FK_AAAA:
+			put_ip6(out, rd + off);
+			off += 16;
+			break;
+		case FK_STR:
+			put_quoted(out, rd + off + 1, rd[off]);
+			off += 1 + (size_t)rd[off];
+			break;
+		case FK_STRS:
+			while (off < rdlen) {
+				put_quoted(out, rd + off + 1, rd[off]);
+				off += 1 + (size_t)rd[off];
+				if (off < rdlen)
+					fedns_buf_putc(out, ' ');
+			}
+			break;
+		case FK_HEX:
+			put_hex(out, rd + off, rdlen - off);
+			off = rdlen;
+			break;
+		case FK_B64:
+			put_b64(out, rd + off, rdlen - off, true);
+			off = rdlen;
+			break;
+		case FK_CAATAG:
+			fedns_buf_append(out, rd + off + 1, rd[off]);
+			off += 1 + (size_t)rd[off];
+			break;
+		case FK_CAAVAL:
+			put_quoted(out, rd + off, rdlen - off);
+			off = rdlen;
+			break;
+		case FK_SVC:
+			svc_to_text(rd + off, rdlen - off, out);
+			off = rdlen;
+			break;
+		default:
+			break;
+		}
+	}
+	return out->err;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Message unpacking                                                                     */
+
+fedns_err
+fedns_rdata_unpack(uint16_t type, fedns_wire *w, size_t rdlen, uint8_t *out, size_t cap,
+		   size_t *outlen)
+{
+	if (w->err != FEDNS_OK)
+		return w->err;
+	if (!fedns_wire_need(w, rdlen))
+		return w->err;
+	const rdesc *dsc = desc_get(type);
+	const uint8_t *rd = w->buf + w->off;
+
+	if (dsc == NULL || !(desc_name_flags(dsc) & NF_COMPRESS)) {
+		/* Names in these types are never compressed (RFC 3597 §4), so the bytes are
+		 * the rdata; a pointer fails the check as a bad name. */
+		if (dsc != NULL && walk(dsc, rd, rdlen, false, NULL, NULL) != NULL) {
+			fedns_wire_fail(w, FEDNS_EMALFORMED);
+			return w->err;
+		}
+		if (cap < rdlen) {
+			fedns_wire_fail(w, FEDNS_ETOOBIG);
+			return w->err;
+		}
+		if (rdlen != 0)
+			memcpy(out, rd, rdlen);
+		w->off += rdlen;
+		*outlen = rdlen;
+		return FEDNS_OK;
+	}
+
+	/* The RFC 1035 types: names decompressed, other fields fixed-size numbers. */
+	size_t end = w->off + rdlen;
+	size_t o = 0;
+	for (size_t k = 0; k < MAXFIELDS && dsc->f[k].kind != FK_END; k++) {
+		const field *f = &dsc->f[k];
+		if (f->kind == FK_NAME) {
+			uint8_t nb[FEDNS_NAME_MAXLEN];
+			size_t nl;
+			/* The name as it sits in the message must end inside the rdata. */
+			fedns_wire sub = *w;
+			sub.len = end;
+			if (fedns_name_unpack(&sub, nb, &nl) != FEDNS_OK) {
+				fedns_wire_fail(w, sub.err == FEDNS_ETRUNC ? FEDNS_EMALFORMED
+									   : sub.err);
+				return w->err;
+			}
+			w->off = sub.off;
+			if (cap - o < nl) {
+				fedns_wire_fail(w, FEDNS_ETOOBIG);
+				return w->err;
+			}
+			memcpy(out + o, nb, nl);
+			o += nl;
+		} else {
+			size_t n = f->kind == FK_U16 ? 2 : f->kind == FK_U8 ? 1 : 4;
+			if (end - w->off < n) {
+				fedns_wire_fail(w, FEDNS_EMALFORMED);
+				return w->err;
+			}
+			if (cap - o < n) {
+				fedns_wire_fail(w, FEDNS_ETOOBIG);
+				return w->err;
+			}
+			memcpy(out + o, w->buf + w->off, n);
+			w->off += n;
+			o += n;
+		}
+	}
+	if (w->off != end || o > FEDNS_RDATA_MAXLEN) {
+		fedns_wire_fail(w, FEDNS_EMALFORMED);
+		return w->err;
+	}
+	*outlen = o;
+	return FEDNS_OK;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Canonical form, order and names                                                       */
+
+typedef struct ranges {
+	size_t n;
+	size_t off[MAXFIELDS], len[MAXFIELDS];
+} ranges;
+
+static void
+collect_lower(void *ctx, size_t off, size_t len, uint8_t flags)
+{
+	ranges *r = ctx;
+	if ((flags & NF_LOWER) && r->n < MAXFIELDS) {
+		r->off[r->n] = off;
+		r->len[r->n] = len;
+		r->n++;
+	}
+}
+
+void
+fedns_rdata_canonical(uint16_t type, const uint8_t *rd, size_t rdlen, uint8_t *out)
+{
+	const rdesc *dsc = desc_get(type);
+	if (rdlen != 0)
+		memcpy(out, rd, rdlen);
+	if (dsc == NULL || !(desc_name_flags(dsc) & NF_LOWER))
+		return;
+	ranges r = { 0, { 0 }, { 0 } };
+	walk(dsc, rd, rdlen, false, collect_lower, &r);
+	/* Length octets are at most 63, below 'A', so lowering whole names is safe. */
+	for (size_t i = 0; i < r.n; i++)
+		for (size_t j = r.off[i]; j < r.off[i] + r.len[i]; j++)
+			if (out[j] >= 'A' && out[j] <= 'Z')
+				out[j] = (uint8_t)(out[j] + 32);
+}
+
+static inline uint8_t
+canon_at(const ranges *r, const uint8_t *p, size_t i)
+{
+	uint8_t ch = p[i];
+	if (ch >= 'A' && ch <= 'Z') {
+		for (size_t k = 0; k < r->n; k++)
+			if (i >= r->off[k] && i - r->off[k] < r->len[k])
+				return (uint8_t)(ch + 32);
+	}
+	return ch;
+}
+
+int
+fedns_rdata_cmp(uint16_t type, const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+	const rdesc *dsc = desc_get(type);
+	size_t n = alen < blen ? alen : blen;
+	if (dsc == NULL || !(desc_name_flags(dsc) & NF_LOWER)) {
+		int c = n != 0 ? memcmp(a, b, n) : 0;
+		if (c != 0)
+			return c < 0 ? -1 : 1;
+	} else {
+		ranges ra = { 0, { 0 }, { 0 } }, rb = { 0, { 0 }, { 0 } };
+		walk(dsc, a, alen, false, collect_lower, &ra);
+		walk(dsc, b, blen, false, collect_lower, &rb);
+		for (size_t i = 0; i < n; i++) {
+			uint8_t x = canon_at(&ra, a, i), y = canon_at(&rb, b, i);
+			if (x != y)
+				return x < y ? -1 : 1;
+		}
+	}
+	return alen < blen ? -1 : alen > blen ? 1 : 0;
+}
+
+typedef struct names_ctx {
+	fedns_rdata_name_fn fn;
+	void *ctx;
+	size_t n;
+} names_ctx;
+
+static void
+names_cb(void *ctx, size_t off, size_t len, uint8_t flags)
+{
+	names_ctx *nc = ctx;
+	(void)len;
+	nc->n++;
+	if (nc->fn != NULL)
+		nc->fn(nc->ctx, off, (flags & NF_COMPRESS) != 0);
+}
+
+size_t
+fedns_rdata_names(uint16_t type, const uint8_t *rd, size_t rdlen, fedns_rdata_name_fn fn,
+		  void *ctx)
+{
+	const rdesc *dsc = desc_get(type);
+	if (dsc == NULL || !(desc_name_flags(dsc) & 0x80u))
+		return 0;
+	names_ctx nc = { fn, ctx, 0 };
+	walk(dsc, rd, rdlen, false, names_cb, &nc);
+	return nc.n;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* SOA fields                                                                            */
+
+static size_t
+soa_fixed(const uint8_t *rd, size_t rdlen)
+{
+	size_t a = fedns_name_len(rd);
+	size_t b = fedns_name_len(rd + a);
+	(void)rdlen;
+	return a + b;
+}
+
+uint32_t
+fedns_soa_serial(const uint8_t *rd, size_t rdlen)
+{
+	return fedns_get_u32(rd + soa_fixed(rd, rdlen));
+}
+
+void
+fedns_soa_set_serial(uint8_t *rd, size_t rdlen, uint32_t serial)
+{
+	fedns_put_u32(rd + soa_fixed(rd, rdlen), serial);
+}
+
+uint32_t
+fedns_soa_minimum(const uint8_t *rd, size_t rdlen)
+{
+	return fedns_get_u32(rd + soa_fixed(rd, rdlen) + 16);
+}
