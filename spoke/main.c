@@ -14,6 +14,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "common/encode.h"
 #include "common/file.h"
 #include "common/log.h"
 #include "dns/name.h"
@@ -42,6 +43,9 @@ usage(FILE *f)
 	fprintf(f,
 		"usage: fedns-spoke [options]            run the spoke (standalone mode)\n"
 		"       fedns-spoke ctl SOCKET COMMAND...   talk to a running spoke\n"
+		"       fedns-spoke probe [--tsig-keyfile F] SERVER ZONE soa|axfr|digest\n"
+		"                 query a server as the verifier does: SOA serial, the zone by\n"
+		"                 AXFR (printed), or serial and ZONEMD SHA-384 of its AXFR\n"
 		"\n"
 		"options:\n"
 		"  --listen ADDR[:PORT]      DNS address (default 127.0.0.1:5300; port 0 = any)\n"
@@ -355,6 +359,95 @@ ctl_client(int argc, char **argv)
 	return strncmp(ans, "ok", 2) == 0 ? 0 : 1;
 }
 
+static int
+probe(int argc, char **argv)
+{
+	static fedns_tsig_keyring keys;
+	const char *keyfile = NULL;
+	int i = 0;
+	if (argc >= 2 && strcmp(argv[0], "--tsig-keyfile") == 0) {
+		keyfile = argv[1];
+		i = 2;
+	}
+	if (argc - i != 3) {
+		usage(stderr);
+		return 2;
+	}
+	fedns_diag d;
+	fedns_diag_clear(&d);
+	char msg[FEDNS_DIAG_MSG_MAX + 300];
+	spoke_xfrclient_opts o = {.timeout_ms = 5000};
+	if (spoke_parse_addr(argv[i], 53, &o.server, &o.server_len) != FEDNS_OK) {
+		fprintf(stderr, "fedns-spoke probe: \"%s\" is not an address\n", argv[i]);
+		return 2;
+	}
+	static const uint8_t root[1] = {0};
+	uint8_t zone[FEDNS_NAME_MAXLEN];
+	size_t zl;
+	if (fedns_name_from_text(argv[i + 1], strlen(argv[i + 1]), root, zone, &zl, &d) !=
+	    FEDNS_OK) {
+		fprintf(stderr, "fedns-spoke probe: zone \"%s\": %s\n", argv[i + 1], d.msg);
+		return 2;
+	}
+	if (keyfile != NULL) {
+		char *text = NULL;
+		size_t len = 0;
+		fedns_err err = fedns_file_read(keyfile, 1 << 20, &text, &len, &d);
+		if (err == FEDNS_OK)
+			err = fedns_tsig_keyring_parse_bind(&keys, keyfile, text, len, &d);
+		if (text != NULL) {
+			fedns_secure_zero(text, len);
+			free(text);
+		}
+		if (err != FEDNS_OK) {
+			fprintf(stderr, "fedns-spoke probe: %s\n",
+				fedns_diag_format(&d, msg, sizeof(msg)));
+			return 2;
+		}
+		o.key = &keys.keys[0];
+	}
+	const char *what = argv[i + 2];
+	fedns_err err;
+	int rc = 0;
+	if (strcmp(what, "soa") == 0) {
+		uint32_t serial;
+		err = spoke_xfrclient_soa(&o, zone, &serial, &d);
+		if (err == FEDNS_OK)
+			printf("%u\n", serial);
+	} else if (strcmp(what, "digest") == 0) {
+		uint8_t digest[48];
+		uint32_t serial;
+		err = spoke_xfrclient_digest(&o, zone, digest, &serial, &d);
+		if (err == FEDNS_OK) {
+			char hex[97];
+			fedns_hex_encode(digest, sizeof(digest), hex, 0);
+			printf("%u %s\n", serial, hex);
+		}
+	} else if (strcmp(what, "axfr") == 0) {
+		fedns_zone *z = NULL;
+		err = spoke_xfrclient_axfr(&o, zone, &z, &d);
+		if (err == FEDNS_OK) {
+			fedns_buf b;
+			fedns_buf_init(&b, 0);
+			err = fedns_zone_print(z, &b);
+			if (err == FEDNS_OK)
+				fwrite(b.data, 1, b.len, stdout);
+			fedns_buf_fini(&b);
+			fedns_zone_free(z);
+		}
+	} else {
+		usage(stderr);
+		rc = 2;
+		err = FEDNS_OK;
+	}
+	if (err != FEDNS_OK) {
+		fprintf(stderr, "fedns-spoke probe: %s\n", fedns_diag_format(&d, msg, sizeof(msg)));
+		rc = 1;
+	}
+	fedns_tsig_keyring_wipe(&keys);
+	return rc;
+}
+
 static bool
 parse_uint(const char *s, unsigned long max, unsigned long *out)
 {
@@ -416,6 +509,8 @@ main(int argc, char **argv)
 {
 	if (argc >= 2 && strcmp(argv[1], "ctl") == 0)
 		return ctl_client(argc - 2, argv + 2);
+	if (argc >= 2 && strcmp(argv[1], "probe") == 0)
+		return probe(argc - 2, argv + 2);
 
 	fedns_log_setup(stderr, FEDNS_LOG_INFO);
 	static fedns_tsig_keyring keys;
