@@ -493,6 +493,172 @@ do_include(parser *ps, source *src, const entry *e)
 	return err;
 }
 
+/* Most lines $GENERATE may produce from one directive: a /16 reverse zone fits, and a
+ * typo'd range cannot make the parser spin for minutes. */
+#define MAX_GENERATE 65536
+/* Longest generated line; each of its (at most 7) parts may add 3 bytes past it. */
+#define GEN_LINE_MAX 8000
+
+static bool
+parse_u32(const char *s, size_t len, uint32_t *out)
+{
+	uint64_t v = 0;
+	if (len == 0 || len > 10)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	if (v > UINT32_MAX)
+		return false;
+	*out = (uint32_t)v;
+	return true;
+}
+
+/* Expands the iterator in a $GENERATE template: '$' is the value, ${offset[,width[,base]]}
+ * formats it (base d, o, x or X), escapes are copied for the next parse to decode.
+ * Returns false when the template is malformed or the result does not fit. */
+static bool
+expand(const fedns_token *t, uint32_t v, char *out, size_t cap, size_t *o)
+{
+	for (size_t i = 0; i < t->len; i++) {
+		char c = t->s[i];
+		if (c == '\\' && i + 1 < t->len) {
+			if (cap - *o < 2)
+				return false;
+			out[(*o)++] = c;
+			out[(*o)++] = t->s[++i];
+			continue;
+		}
+		if (c != '$') {
+			if (cap - *o < 1)
+				return false;
+			out[(*o)++] = c;
+			continue;
+		}
+		long long offset = 0;
+		unsigned width = 0;
+		char base = 'd';
+		if (i + 1 < t->len && t->s[i + 1] == '{') {
+			const char *close = memchr(t->s + i, '}', t->len - i);
+			if (close == NULL)
+				return false;
+			char spec[64];
+			size_t sl = (size_t)(close - (t->s + i + 2));
+			if (sl >= sizeof(spec))
+				return false;
+			memcpy(spec, t->s + i + 2, sl);
+			spec[sl] = '\0';
+			char b = 'd';
+			int n = sscanf(spec, "%lld,%u,%c", &offset, &width, &b);
+			if (n < 1 || width > 64 || (n == 3 && strchr("doxX", b) == NULL) ||
+			    offset < -(long long)UINT32_MAX || offset > (long long)UINT32_MAX)
+				return false;
+			base = n == 3 ? b : 'd';
+			i = (size_t)(close - t->s);
+		}
+		long long val = (long long)v + offset;
+		if (val < 0)
+			return false;
+		char num[80];
+		int nl;
+		if (base == 'o')
+			nl = snprintf(num, sizeof(num), "%0*llo", (int)width,
+				      (unsigned long long)val);
+		else if (base == 'x')
+			nl = snprintf(num, sizeof(num), "%0*llx", (int)width,
+				      (unsigned long long)val);
+		else if (base == 'X')
+			nl = snprintf(num, sizeof(num), "%0*llX", (int)width,
+				      (unsigned long long)val);
+		else
+			nl = snprintf(num, sizeof(num), "%0*lld", (int)width, val);
+		if (nl < 0 || (size_t)nl >= sizeof(num) || cap - *o < (size_t)nl)
+			return false;
+		memcpy(out + *o, num, (size_t)nl);
+		*o += (size_t)nl;
+	}
+	return true;
+}
+
+/* $GENERATE range lhs [ttl] [class] type rhs (BIND): each value in the range makes one
+ * record line, parsed as if it stood on the directive's line. */
+static fedns_err
+do_generate(parser *ps, source *src, const entry *e)
+{
+	char b[SHOWBUF];
+	if (e->ntok < 5 || e->ntok > 7)
+		return fail(
+			ps, src, e->line, FEDNS_ESYNTAX,
+			"$GENERATE takes a range, a left side, [TTL] [class], a type and a right "
+			"side");
+	/* The parse of each generated line reuses the token array: keep our own copy. */
+	fedns_token t[7];
+	memcpy(t, ps->tok, e->ntok * sizeof(t[0]));
+	size_t n = e->ntok;
+
+	uint32_t start, stop, step = 1;
+	const char *r = t[1].s;
+	size_t rl = t[1].len;
+	const char *dash = memchr(r, '-', rl);
+	const char *slash = memchr(r, '/', rl);
+	if (t[1].quoted || dash == NULL || (slash != NULL && slash < dash) ||
+	    !parse_u32(r, (size_t)(dash - r), &start) ||
+	    !parse_u32(dash + 1, (size_t)((slash ? slash : r + rl) - dash - 1), &stop) ||
+	    (slash != NULL && !parse_u32(slash + 1, (size_t)(r + rl - slash - 1), &step)) ||
+	    step == 0 || start > stop)
+		return fail(ps, src, e->line, FEDNS_ESYNTAX, "$GENERATE range \"%s\" is invalid",
+			    SHOW(&t[1], b));
+	if ((stop - start) / step >= MAX_GENERATE)
+		return fail(ps, src, e->line, FEDNS_ETOOBIG,
+			    "$GENERATE range \"%s\" makes more than %u records", SHOW(&t[1], b),
+			    MAX_GENERATE);
+
+	char *line = malloc(GEN_LINE_MAX + 8);
+	if (line == NULL)
+		return fail(ps, src, e->line, FEDNS_ENOMEM, "out of memory");
+	fedns_err err = FEDNS_OK;
+	for (uint64_t v = start; v <= stop && err == FEDNS_OK; v += step) {
+		/* Each step leaves room for the separator, quotes and newline it adds. */
+		size_t o = 0;
+		bool ok = expand(&t[2], (uint32_t)v, line, GEN_LINE_MAX, &o);
+		for (size_t i = 3; ok && i < n; i++) {
+			if (o > GEN_LINE_MAX - 3) {
+				ok = false;
+				break;
+			}
+			/* BIND re-reads the parts unquoted, so a quoted right side splits. */
+			line[o++] = ' ';
+			if (i == n - 1) {
+				ok = expand(&t[i], (uint32_t)v, line, GEN_LINE_MAX, &o);
+			} else if (t[i].len <= GEN_LINE_MAX - o) {
+				memcpy(line + o, t[i].s, t[i].len);
+				o += t[i].len;
+			} else {
+				ok = false;
+			}
+		}
+		if (!ok) {
+			err = fail(ps, src, e->line, FEDNS_ESYNTAX,
+				   "$GENERATE template is invalid or too long");
+			break;
+		}
+		line[o++] = '\n';
+		source child;
+		memset(&child, 0, sizeof(child));
+		child.name = src->name;
+		child.id = src->id;
+		child.p = line;
+		child.end = line + o;
+		child.line = e->line;
+		fedns_name_copy(child.origin, src->origin);
+		err = parse_source(ps, &child);
+	}
+	free(line);
+	return err;
+}
+
 static fedns_err
 do_directive(parser *ps, source *src, const entry *e)
 {
@@ -521,6 +687,8 @@ do_directive(parser *ps, source *src, const entry *e)
 	}
 	if (ieq(t[0].s, t[0].len, "$include", 8))
 		return do_include(ps, src, e);
+	if (ieq(t[0].s, t[0].len, "$generate", 9))
+		return do_generate(ps, src, e);
 	return fail(ps, src, e->line, FEDNS_ESYNTAX, "unknown directive \"%s\"", SHOW(&t[0], b));
 }
 

@@ -349,6 +349,44 @@ test_errors(void **state)
 }
 
 static void
+test_generate(void **state)
+{
+	(void)state;
+	fedns_zone *z = must_parse(HEAD "$GENERATE 1-3 h$ A 192.0.2.$\n"
+					"$GENERATE 10-14/4 g${5,3,x} 60 IN CNAME t${0,2,X}\n"
+					"$GENERATE 0-1 txt$ TXT \"v $\"\n");
+	expect_rr(z, "h1.example.", FEDNS_T_A, 3600, "\xc0\x00\x02\x01", 4);
+	expect_rr(z, "h3.example.", FEDNS_T_A, 3600, "\xc0\x00\x02\x03", 4);
+	assert_null(fedns_zone_find(z, name("h4.example."), FEDNS_T_A));
+	expect_rr(z, "g00f.example.", FEDNS_T_CNAME, 60,
+		  "\x03t0A\x07"
+		  "example",
+		  13);
+	expect_rr(z, "g013.example.", FEDNS_T_CNAME, 60,
+		  "\x03t0E\x07"
+		  "example",
+		  13);
+	assert_null(fedns_zone_find(z, name("g017.example."), FEDNS_T_CNAME));
+	/* As in BIND, the right side is re-read unquoted. */
+	expect_rr(z, "txt1.example.", FEDNS_T_TXT, 3600,
+		  "\x01v\x01"
+		  "1",
+		  4);
+	assert_int_equal(fedns_zone_rr_count(z), 3 + 3 + 2 + 2);
+	fedns_zone_free(z);
+
+	FAIL(HEAD "$GENERATE 3-1 h$ A 192.0.2.1\n", 5, "$GENERATE range \"3-1\" is invalid");
+	FAIL(HEAD "$GENERATE 1-2/0 h$ A 192.0.2.1\n", 5, "is invalid");
+	FAIL(HEAD "$GENERATE x h$ A 192.0.2.1\n", 5, "is invalid");
+	FAIL(HEAD "$GENERATE 0-70000 h$ A 192.0.2.1\n", 5, "makes more than 65536 records");
+	FAIL(HEAD "$GENERATE 1-2 h$ A\n", 5, "$GENERATE takes a range");
+	FAIL(HEAD "$GENERATE 1-2 h${1,2,q} A 192.0.2.1\n", 5, "template is invalid");
+	FAIL(HEAD "$GENERATE 1-2 h${-5} A 192.0.2.1\n", 5, "template is invalid");
+	/* Errors in a generated record point at the directive's line. */
+	FAIL(HEAD "\n$GENERATE 1-300 h$ A 192.0.2.$\n", 6, "");
+}
+
+static void
 test_empty(void **state)
 {
 	(void)state;
@@ -595,6 +633,7 @@ main(void)
 		cmocka_unit_test(test_crlf),
 		cmocka_unit_test(test_ttl_defaults),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_generate),
 		cmocka_unit_test(test_empty),
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_rr_print),
