@@ -20,29 +20,29 @@ typedef struct mnem {
 
 /* Every type BIND knows by name, so TYPEnnn is only printed where BIND prints it too. */
 static const mnem type_names[] = {
-	{ 1, "A" },	     { 2, "NS" },	   { 3, "MD" },		{ 4, "MF" },
-	{ 5, "CNAME" },	     { 6, "SOA" },	   { 7, "MB" },		{ 8, "MG" },
-	{ 9, "MR" },	     { 10, "NULL" },	   { 11, "WKS" },	{ 12, "PTR" },
-	{ 13, "HINFO" },     { 14, "MINFO" },	   { 15, "MX" },	{ 16, "TXT" },
-	{ 17, "RP" },	     { 18, "AFSDB" },	   { 19, "X25" },	{ 20, "ISDN" },
-	{ 21, "RT" },	     { 22, "NSAP" },	   { 23, "NSAP-PTR" },	{ 24, "SIG" },
-	{ 25, "KEY" },	     { 26, "PX" },	   { 27, "GPOS" },	{ 28, "AAAA" },
-	{ 29, "LOC" },	     { 30, "NXT" },	   { 31, "EID" },	{ 32, "NIMLOC" },
-	{ 33, "SRV" },	     { 34, "ATMA" },	   { 35, "NAPTR" },	{ 36, "KX" },
-	{ 37, "CERT" },	     { 38, "A6" },	   { 39, "DNAME" },	{ 40, "SINK" },
-	{ 41, "OPT" },	     { 42, "APL" },	   { 43, "DS" },	{ 44, "SSHFP" },
-	{ 45, "IPSECKEY" },  { 46, "RRSIG" },	   { 47, "NSEC" },	{ 48, "DNSKEY" },
-	{ 49, "DHCID" },     { 50, "NSEC3" },	   { 51, "NSEC3PARAM" }, { 52, "TLSA" },
-	{ 53, "SMIMEA" },    { 55, "HIP" },	   { 56, "NINFO" },	{ 57, "RKEY" },
-	{ 58, "TALINK" },    { 59, "CDS" },	   { 60, "CDNSKEY" },	{ 61, "OPENPGPKEY" },
-	{ 62, "CSYNC" },     { 63, "ZONEMD" },	   { 64, "SVCB" },	{ 65, "HTTPS" },
-	{ 99, "SPF" },	     { 100, "UINFO" },	   { 101, "UID" },	{ 102, "GID" },
-	{ 103, "UNSPEC" },   { 104, "NID" },	   { 105, "L32" },	{ 106, "L64" },
-	{ 107, "LP" },	     { 108, "EUI48" },	   { 109, "EUI64" },	{ 249, "TKEY" },
-	{ 250, "TSIG" },     { 251, "IXFR" },	   { 252, "AXFR" },	{ 253, "MAILB" },
-	{ 254, "MAILA" },    { 255, "ANY" },	   { 256, "URI" },	{ 257, "CAA" },
-	{ 258, "AVC" },	     { 259, "DOA" },	   { 260, "AMTRELAY" },	{ 32768, "TA" },
-	{ 32769, "DLV" },
+	{1, "A"},	  {2, "NS"},	  {3, "MD"},	      {4, "MF"},
+	{5, "CNAME"},	  {6, "SOA"},	  {7, "MB"},	      {8, "MG"},
+	{9, "MR"},	  {10, "NULL"},	  {11, "WKS"},	      {12, "PTR"},
+	{13, "HINFO"},	  {14, "MINFO"},  {15, "MX"},	      {16, "TXT"},
+	{17, "RP"},	  {18, "AFSDB"},  {19, "X25"},	      {20, "ISDN"},
+	{21, "RT"},	  {22, "NSAP"},	  {23, "NSAP-PTR"},   {24, "SIG"},
+	{25, "KEY"},	  {26, "PX"},	  {27, "GPOS"},	      {28, "AAAA"},
+	{29, "LOC"},	  {30, "NXT"},	  {31, "EID"},	      {32, "NIMLOC"},
+	{33, "SRV"},	  {34, "ATMA"},	  {35, "NAPTR"},      {36, "KX"},
+	{37, "CERT"},	  {38, "A6"},	  {39, "DNAME"},      {40, "SINK"},
+	{41, "OPT"},	  {42, "APL"},	  {43, "DS"},	      {44, "SSHFP"},
+	{45, "IPSECKEY"}, {46, "RRSIG"},  {47, "NSEC"},	      {48, "DNSKEY"},
+	{49, "DHCID"},	  {50, "NSEC3"},  {51, "NSEC3PARAM"}, {52, "TLSA"},
+	{53, "SMIMEA"},	  {55, "HIP"},	  {56, "NINFO"},      {57, "RKEY"},
+	{58, "TALINK"},	  {59, "CDS"},	  {60, "CDNSKEY"},    {61, "OPENPGPKEY"},
+	{62, "CSYNC"},	  {63, "ZONEMD"}, {64, "SVCB"},	      {65, "HTTPS"},
+	{99, "SPF"},	  {100, "UINFO"}, {101, "UID"},	      {102, "GID"},
+	{103, "UNSPEC"},  {104, "NID"},	  {105, "L32"},	      {106, "L64"},
+	{107, "LP"},	  {108, "EUI48"}, {109, "EUI64"},     {249, "TKEY"},
+	{250, "TSIG"},	  {251, "IXFR"},  {252, "AXFR"},      {253, "MAILB"},
+	{254, "MAILA"},	  {255, "ANY"},	  {256, "URI"},	      {257, "CAA"},
+	{258, "AVC"},	  {259, "DOA"},	  {260, "AMTRELAY"},  {32768, "TA"},
+	{32769, "DLV"},
 };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -126,8 +126,8 @@ fedns_rrtype_from_text(const char *s, size_t len, uint16_t *out)
 }
 
 static const mnem class_names[] = {
-	{ FEDNS_C_IN, "IN" },	  { FEDNS_C_CH, "CH" },	  { FEDNS_C_HS, "HS" },
-	{ FEDNS_C_NONE, "NONE" }, { FEDNS_C_ANY, "ANY" },
+	{FEDNS_C_IN, "IN"},	{FEDNS_C_CH, "CH"},   {FEDNS_C_HS, "HS"},
+	{FEDNS_C_NONE, "NONE"}, {FEDNS_C_ANY, "ANY"},
 };
 
 const char *
@@ -183,6 +183,11 @@ enum fkind {
 	FK_CAATAG, /* CAA tag: length-prefixed, alphanumeric, non-empty */
 	FK_CAAVAL, /* CAA value: the rest of the rdata, one (quoted) string in text */
 	FK_SVC,	   /* SVCB/HTTPS SvcParams to the end (RFC 9460) */
+	FK_TYPE,   /* RR type number, a mnemonic in text (RRSIG type covered) */
+	FK_TIME,   /* 32-bit time, YYYYMMDDHHmmSS in text (RFC 4034 §3.2) */
+	FK_BITMAP, /* NSEC type bit map to the end (RFC 4034 §4.1.2); see NF_EMPTY_OK */
+	FK_SALT,   /* length-prefixed octets, hex or "-" in text (NSEC3 salt) */
+	FK_B32,	   /* length-prefixed octets, base32hex in text (NSEC3 next owner) */
 };
 
 /* RFC 3597 §4: the RFC 1035 types whose names may be compressed (and must be
@@ -190,6 +195,8 @@ enum fkind {
 #define NF_COMPRESS 0x01
 /* RFC 4034 §6.2 as amended by RFC 6840 §5.1: names lowercased in canonical form. */
 #define NF_LOWER 0x02
+/* A type bit map may be empty (NSEC3, RFC 5155 §3.2); NSEC's may not. */
+#define NF_EMPTY_OK 0x04
 
 typedef struct field {
 	uint8_t kind;
@@ -197,7 +204,7 @@ typedef struct field {
 	const char *name; /* for messages: 'MX preference "x" is not a number' */
 } field;
 
-#define MAXFIELDS 8
+#define MAXFIELDS 10
 
 /* Extra rule over the wire form, after the fields are known to be well-formed
  * (digest lengths, SvcParam rules). 'strict' adds the presentation-only rules.
@@ -213,6 +220,7 @@ static const char *ds_extra(const uint8_t *rd, size_t len, bool strict);
 static const char *zonemd_extra(const uint8_t *rd, size_t len, bool strict);
 static const char *svc_extra(const uint8_t *rd, size_t len, bool strict);
 
+/* clang-format off */
 #define NC (NF_COMPRESS | NF_LOWER)
 #define NL NF_LOWER
 #define F(...) { NULL, { __VA_ARGS__ } }
@@ -223,56 +231,67 @@ static const char *svc_extra(const uint8_t *rd, size_t len, bool strict);
 #define TTL(n) { FK_TTL, 0, n }
 #define DS_FIELDS { U16("key tag"), U8("algorithm"), U8("digest type"), { FK_HEX, 0, "digest" } }
 #define DNSKEY_FIELDS { U16("flags"), U8("protocol"), U8("algorithm"), { FK_B64, 0, "public key" } }
-#define TLSA_FIELDS                                                                       \
+#define TLSA_FIELDS \
 	{ U8("usage"), U8("selector"), U8("matching type"), { FK_HEX, 0, "certificate data" } }
 /* RFC 9460 §2.2: TargetName is never compressed and, not being in the RFC 4034 §6.2
  * list, keeps its case in canonical form. */
 #define SVC_FIELDS { U16("priority"), NAME(0, "target"), { FK_SVC, 0, "parameter" } }
+/* RFC 6840 §5.1: the signer's name is lowercased in canonical form. */
+#define RRSIG_FIELDS                                                                   \
+	{ { FK_TYPE, 0, "type covered" }, U8("algorithm"), U8("labels"),               \
+	  U32("original TTL"), { FK_TIME, 0, "expiration" }, { FK_TIME, 0, "inception" }, \
+	  U16("key tag"), NAME(NL, "signer"), { FK_B64, 0, "signature" } }
 
 /* Types 0..127 by number; CAA apart. An entry whose first field is FK_END is unknown. */
 static const rdesc desc_low[128] = {
-	[FEDNS_T_A] = F({ FK_A, 0, "address" }),
+	[FEDNS_T_A] = F({FK_A, 0, "address"}),
 	[FEDNS_T_NS] = F(NAME(NC, "nameserver")),
 	[3 /* MD */] = F(NAME(NC, "host")),
 	[4 /* MF */] = F(NAME(NC, "host")),
 	[FEDNS_T_CNAME] = F(NAME(NC, "target")),
-	[FEDNS_T_SOA] = { NULL,
-			  { NAME(NC, "mname"), NAME(NC, "rname"), U32("serial"),
-			    TTL("refresh"), TTL("retry"), TTL("expire"), TTL("minimum") } },
+	[FEDNS_T_SOA] = {NULL,
+			 {NAME(NC, "mname"), NAME(NC, "rname"), U32("serial"), TTL("refresh"),
+			  TTL("retry"), TTL("expire"), TTL("minimum")}},
 	[7 /* MB */] = F(NAME(NC, "mailbox")),
 	[8 /* MG */] = F(NAME(NC, "mailbox")),
 	[9 /* MR */] = F(NAME(NC, "mailbox")),
 	[FEDNS_T_PTR] = F(NAME(NC, "target")),
-	[FEDNS_T_HINFO] = F({ FK_STR, 0, "cpu" }, { FK_STR, 0, "os" }),
+	[FEDNS_T_HINFO] = F({FK_STR, 0, "cpu"}, {FK_STR, 0, "os"}),
 	[14 /* MINFO */] = F(NAME(NC, "rmailbx"), NAME(NC, "emailbx")),
 	[FEDNS_T_MX] = F(U16("preference"), NAME(NC, "exchange")),
-	[FEDNS_T_TXT] = F({ FK_STRS, 0, "string" }),
+	[FEDNS_T_TXT] = F({FK_STRS, 0, "string"}),
 	[17 /* RP */] = F(NAME(NL, "mbox"), NAME(NL, "txt")),
 	[18 /* AFSDB */] = F(U16("subtype"), NAME(NL, "hostname")),
 	[21 /* RT */] = F(U16("preference"), NAME(NL, "host")),
-	[26 /* PX */] = { NULL, { U16("preference"), NAME(NL, "map822"), NAME(NL, "mapx400") } },
-	[FEDNS_T_AAAA] = F({ FK_AAAA, 0, "address" }),
-	[FEDNS_T_SRV] = { NULL,
-			  { U16("priority"), U16("weight"), U16("port"), NAME(NL, "target") } },
+	[26 /* PX */] = {NULL, {U16("preference"), NAME(NL, "map822"), NAME(NL, "mapx400")}},
+	[FEDNS_T_AAAA] = F({FK_AAAA, 0, "address"}),
+	[FEDNS_T_SRV] = {NULL, {U16("priority"), U16("weight"), U16("port"), NAME(NL, "target")}},
 	[36 /* KX */] = F(U16("preference"), NAME(NL, "exchanger")),
 	[FEDNS_T_DNAME] = F(NAME(NL, "target")),
-	[FEDNS_T_DS] = { ds_extra, DS_FIELDS },
-	[FEDNS_T_DNSKEY] = { NULL, DNSKEY_FIELDS },
-	[FEDNS_T_TLSA] = { NULL, TLSA_FIELDS },
-	[53 /* SMIMEA */] = { NULL, TLSA_FIELDS },
-	[59 /* CDS */] = { ds_extra, DS_FIELDS },
-	[60 /* CDNSKEY */] = { NULL, DNSKEY_FIELDS },
-	[FEDNS_T_ZONEMD] = { zonemd_extra,
-			     { U32("serial"), U8("scheme"), U8("hash algorithm"),
-			       { FK_HEX, 0, "digest" } } },
-	[FEDNS_T_SVCB] = { svc_extra, SVC_FIELDS },
-	[FEDNS_T_HTTPS] = { svc_extra, SVC_FIELDS },
-	[99 /* SPF */] = F({ FK_STRS, 0, "string" }),
+	[FEDNS_T_DS] = {ds_extra, DS_FIELDS},
+	[FEDNS_T_DNSKEY] = {NULL, DNSKEY_FIELDS},
+	[FEDNS_T_TLSA] = {NULL, TLSA_FIELDS},
+	[53 /* SMIMEA */] = {NULL, TLSA_FIELDS},
+	[59 /* CDS */] = {ds_extra, DS_FIELDS},
+	[60 /* CDNSKEY */] = {NULL, DNSKEY_FIELDS},
+	[FEDNS_T_ZONEMD] =
+		{zonemd_extra,
+		 {U32("serial"), U8("scheme"), U8("hash algorithm"), {FK_HEX, 0, "digest"}}},
+	[24 /* SIG */] = { NULL, RRSIG_FIELDS },
+	[FEDNS_T_RRSIG] = { NULL, RRSIG_FIELDS },
+	/* RFC 6840 §5.1: NSEC's next name keeps its case in canonical form. */
+	[FEDNS_T_NSEC] = F(NAME(0, "next name"), { FK_BITMAP, 0, "type list" }),
+	[FEDNS_T_NSEC3] = F(U8("hash algorithm"), U8("flags"), U16("iterations"),
+			     { FK_SALT, 0, "salt" }, { FK_B32, 0, "next hashed owner" },
+			     { FK_BITMAP, NF_EMPTY_OK, "type list" }),
+	[FEDNS_T_NSEC3PARAM] = F(U8("hash algorithm"), U8("flags"), U16("iterations"),
+				  { FK_SALT, 0, "salt" }),
+	[FEDNS_T_SVCB] = {svc_extra, SVC_FIELDS},
+	[FEDNS_T_HTTPS] = {svc_extra, SVC_FIELDS},
+	[99 /* SPF */] = F({FK_STRS, 0, "string"}),
 };
 
-static const rdesc desc_caa = { NULL,
-				{ U8("flags"), { FK_CAATAG, 0, "tag" },
-				  { FK_CAAVAL, 0, "value" } } };
+static const rdesc desc_caa = {NULL, {U8("flags"), {FK_CAATAG, 0, "tag"}, {FK_CAAVAL, 0, "value"}}};
 
 #undef NC
 #undef NL
@@ -286,6 +305,8 @@ static const rdesc desc_caa = { NULL,
 #undef DNSKEY_FIELDS
 #undef TLSA_FIELDS
 #undef SVC_FIELDS
+#undef RRSIG_FIELDS
+/* clang-format on */
 
 static const rdesc *
 desc_get(uint16_t type)
@@ -657,6 +678,65 @@ ttl_parse(const char *s, size_t len, uint32_t *out)
 	return 0;
 }
 
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm). */
+static int64_t
+days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	unsigned yoe = (unsigned)(y - era * 400);
+	unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+/* RRSIG times: YYYYMMDDHHmmSS (UTC, kept modulo 2^32 as RFC 4034 §3.2 says) or, as
+ * BIND also reads, up to 10 digits of seconds. */
+static bool
+time_parse(const char *s, size_t len, uint32_t *out)
+{
+	uint64_t v;
+	if (len <= 10) {
+		if (parse_uint(s, len, UINT32_MAX, &v) != 0)
+			return false;
+		*out = (uint32_t)v;
+		return true;
+	}
+	if (len != 14 || parse_uint(s, len, UINT64_MAX / 10, &v) != 0)
+		return false;
+	unsigned sec = (unsigned)(v % 100), min = (unsigned)(v / 100 % 100);
+	unsigned hour = (unsigned)(v / 10000 % 100), day = (unsigned)(v / 1000000 % 100);
+	unsigned mon = (unsigned)(v / 100000000 % 100);
+	int64_t year = (int64_t)(v / 10000000000ull);
+	static const unsigned mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	if (year < 1970 || mon < 1 || mon > 12 || day < 1 || hour > 23 || min > 59 || sec > 59)
+		return false;
+	bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+	if (day > mdays[mon - 1] + (mon == 2 && leap))
+		return false;
+	int64_t t = days_from_civil(year, mon, day) * 86400 + hour * 3600 + min * 60 + sec;
+	*out = (uint32_t)t;
+	return true;
+}
+
+static void
+time_to_text(uint32_t t, char out[16])
+{
+	int64_t z = t / 86400 + 719468;
+	unsigned secs = t % 86400;
+	int64_t era = z / 146097;
+	unsigned doe = (unsigned)(z - era * 146097);
+	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t y = (int64_t)yoe + era * 400;
+	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	unsigned mp = (5 * doy + 2) / 153;
+	unsigned d = doy - (153 * mp + 2) / 5 + 1;
+	unsigned m = mp < 10 ? mp + 3 : mp - 9;
+	y += m <= 2;
+	snprintf(out, 16, "%04u%02u%02u%02u%02u%02u", (unsigned)y % 10000u, m % 100u, d % 100u,
+		 secs / 3600 % 100u, secs / 60 % 60, secs % 60);
+}
+
 static fedns_err
 ttl_error(fedns_diag *d, fedns_err range_code, const char *what, const char *s, size_t len, int r)
 {
@@ -683,6 +763,31 @@ fedns_ttl_from_text(const char *s, size_t len, uint32_t *out, fedns_diag *d)
 /* Wire walking: one routine validates rdata by its descriptor and reports the names.    */
 
 typedef void (*walk_name_fn)(void *ctx, size_t off, size_t len, uint8_t flags);
+
+/* RFC 4034 §4.1.2: windows in increasing order, 1-32 octets each, no trailing zero
+ * octet (so no empty window). */
+static const char *
+bitmap_check(const uint8_t *p, size_t len, bool empty_ok)
+{
+	size_t off = 0;
+	int prev = -1;
+	if (len == 0)
+		return empty_ok ? NULL : "empty type bit map";
+	while (off < len) {
+		if (len - off < 2)
+			return "truncated type bit map";
+		uint8_t win = p[off], bl = p[off + 1];
+		if ((int)win <= prev)
+			return "type bit map windows out of order";
+		prev = win;
+		if (bl == 0 || bl > 32 || len - off - 2 < bl)
+			return "bad type bit map window length";
+		if (p[off + 1 + bl] == 0)
+			return "type bit map window has a trailing zero octet";
+		off += 2 + (size_t)bl;
+	}
+	return NULL;
+}
 
 static const char *
 walk(const rdesc *dsc, const uint8_t *rd, size_t len, bool strict, walk_name_fn fn, void *ctx)
@@ -748,7 +853,8 @@ walk(const rdesc *dsc, const uint8_t *rd, size_t len, bool strict, walk_name_fn 
 				return "bad tag";
 			for (size_t i = 0; i < rd[off]; i++) {
 				unsigned char c = rd[off + 1 + i];
-				if (!((c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z')))
+				if (!((c >= '0' && c <= '9') ||
+				      ((c | 0x20) >= 'a' && (c | 0x20) <= 'z')))
 					return "tag is not alphanumeric";
 			}
 			off += 1 + (size_t)rd[off];
@@ -757,6 +863,31 @@ walk(const rdesc *dsc, const uint8_t *rd, size_t len, bool strict, walk_name_fn 
 		case FK_SVC:
 			off = len;
 			break;
+		case FK_TYPE:
+			if (left < 2)
+				return "truncated";
+			off += 2;
+			break;
+		case FK_TIME:
+			if (left < 4)
+				return "truncated";
+			off += 4;
+			break;
+		case FK_SALT:
+		case FK_B32:
+			if (left < 1 || left - 1 < rd[off])
+				return "truncated";
+			if (f->kind == FK_B32 && rd[off] == 0)
+				return "empty next hashed owner";
+			off += 1 + (size_t)rd[off];
+			break;
+		case FK_BITMAP: {
+			const char *why = bitmap_check(rd + off, left, f->flags & NF_EMPTY_OK);
+			if (why != NULL)
+				return why;
+			off = len;
+			break;
+		}
 		default:
 			return "internal";
 		}
@@ -860,7 +991,8 @@ svc_value_check(uint16_t key, const uint8_t *v, size_t vl)
 	case SVC_PORT:
 		return vl == 2 ? NULL : "port must be 2 bytes";
 	case SVC_IPV4HINT:
-		return vl != 0 && vl % 4 == 0 ? NULL : "ipv4hint must be a non-empty list of addresses";
+		return vl != 0 && vl % 4 == 0 ? NULL
+					      : "ipv4hint must be a non-empty list of addresses";
 	case SVC_IPV6HINT:
 		return vl != 0 && vl % 16 == 0 ? NULL
 					       : "ipv6hint must be a non-empty list of addresses";
@@ -954,8 +1086,9 @@ parse_name(pctx *c, const field *f, const fedns_token *t, fedns_wbuf *w)
 		fedns_diag_clear(&nd);
 		show(t->s, t->len, sb, sizeof(sb));
 		if (t->quoted)
-			return fedns_diag_set(c->d, FEDNS_ESYNTAX, "%s %s \"%s\" must not be quoted",
-					      c->tname, f->name, sb);
+			return fedns_diag_set(c->d, FEDNS_ESYNTAX,
+					      "%s %s \"%s\" must not be quoted", c->tname, f->name,
+					      sb);
 		err = fedns_name_from_text(t->s, t->len, c->origin, tmp, &nl, &nd);
 		return fedns_diag_set(c->d, err == FEDNS_OK ? FEDNS_ESYNTAX : err,
 				      "%s %s \"%s\" is not a valid name (%s)", c->tname, f->name,
@@ -1022,6 +1155,93 @@ parse_cs(pctx *c, const field *f, const fedns_token *t, fedns_wbuf *w)
 
 static fedns_err parse_svc(pctx *c, const fedns_token *tok, size_t ntok, fedns_wbuf *w);
 
+static const char b32hex[] = "0123456789ABCDEFGHIJKLMNOPQRSTUV";
+
+/* NSEC3 salt ("-" for none, else hex) and next hashed owner (base32hex without
+ * padding, RFC 4648 §7), each at most 255 octets behind a length octet. */
+static fedns_err
+parse_lenbytes(pctx *c, const field *f, const fedns_token *t, fedns_wbuf *w)
+{
+	char sb[SHOWMAX];
+	uint8_t tmp[255];
+	fedns_wbuf tb;
+	fedns_wbuf_init(&tb, tmp, sizeof(tmp));
+	bool ok = !t->quoted;
+	if (ok && f->kind == FK_SALT) {
+		if (!(t->len == 1 && t->s[0] == '-')) {
+			hexdec h = {-1};
+			ok = hex_feed(&h, t->s, t->len, &tb) && h.hi < 0 && t->len > 0;
+		}
+	} else if (ok) {
+		uint32_t acc = 0;
+		unsigned nbits = 0;
+		for (size_t i = 0; ok && i < t->len; i++) {
+			unsigned char ch = (unsigned char)t->s[i];
+			if (ch >= 'a' && ch <= 'z')
+				ch = (unsigned char)(ch - 32);
+			const char *pos = ch != 0 ? strchr(b32hex, ch) : NULL;
+			if (pos == NULL) {
+				ok = false;
+				break;
+			}
+			acc = (acc << 5) | (uint32_t)(pos - b32hex);
+			nbits += 5;
+			if (nbits >= 8) {
+				nbits -= 8;
+				fedns_wbuf_u8(&tb, (uint8_t)(acc >> nbits));
+			}
+		}
+		/* Leftover bits must be zero and fewer than a whole character's worth. */
+		if (ok && (nbits >= 5 || (acc & ((1u << nbits) - 1)) != 0 || t->len == 0))
+			ok = false;
+	}
+	if (!ok)
+		return fedns_diag_set(c->d, FEDNS_ESYNTAX, "%s %s \"%s\" is not valid %s", c->tname,
+				      f->name, show(t->s, t->len, sb, sizeof(sb)),
+				      f->kind == FK_SALT ? "hex (or \"-\")" : "base32hex");
+	if (tb.err != FEDNS_OK)
+		return fedns_diag_set(c->d, FEDNS_ESYNTAX, "%s %s is longer than 255 bytes",
+				      c->tname, f->name);
+	fedns_wbuf_u8(w, (uint8_t)tb.len);
+	fedns_wbuf_bytes(w, tmp, tb.len);
+	return FEDNS_OK;
+}
+
+static fedns_err
+parse_bitmap(pctx *c, const field *f, const fedns_token *tok, size_t ntok, fedns_wbuf *w)
+{
+	uint8_t bits[8192];
+	int maxwin = -1;
+	memset(bits, 0, sizeof(bits));
+	for (size_t i = 0; i < ntok; i++) {
+		uint16_t ty;
+		if (tok[i].quoted ||
+		    fedns_rrtype_from_text(tok[i].s, tok[i].len, &ty) != FEDNS_OK) {
+			char sb[SHOWMAX];
+			return fedns_diag_set(c->d, FEDNS_ESYNTAX,
+					      "%s %s: \"%s\" is not a known type", c->tname,
+					      f->name, show(tok[i].s, tok[i].len, sb, sizeof(sb)));
+		}
+		bits[ty >> 3] |= (uint8_t)(0x80 >> (ty & 7));
+		if ((ty >> 8) > maxwin)
+			maxwin = ty >> 8;
+	}
+	for (int win = 0; win <= maxwin; win++) {
+		const uint8_t *b = bits + 32 * win;
+		int last = 31;
+		while (last >= 0 && b[last] == 0)
+			last--;
+		if (last < 0)
+			continue;
+		fedns_wbuf_u8(w, (uint8_t)win);
+		fedns_wbuf_u8(w, (uint8_t)(last + 1));
+		fedns_wbuf_bytes(w, b, (size_t)last + 1);
+	}
+	if (maxwin < 0 && !(f->flags & NF_EMPTY_OK))
+		return fedns_diag_set(c->d, FEDNS_ESYNTAX, "%s %s is empty", c->tname, f->name);
+	return FEDNS_OK;
+}
+
 static const char *
 plural(size_t n)
 {
@@ -1037,7 +1257,7 @@ field_count_error(pctx *c, const rdesc *dsc, size_t ntok)
 		uint8_t kd = dsc->f[k].kind;
 		if (kd == FK_STRS || kd == FK_HEX || kd == FK_B64)
 			atleast = true;
-		if (kd != FK_SVC)
+		if (kd != FK_SVC && kd != FK_BITMAP)
 			want++;
 		else
 			atleast = true;
@@ -1054,7 +1274,7 @@ parse_fields(pctx *c, const rdesc *dsc, const fedns_token *tok, size_t ntok, fed
 	for (size_t k = 0; k < MAXFIELDS && dsc->f[k].kind != FK_END; k++) {
 		const field *f = &dsc->f[k];
 		const fedns_token *t = &tok[ti];
-		if (ti >= ntok && f->kind != FK_SVC)
+		if (ti >= ntok && f->kind != FK_SVC && f->kind != FK_BITMAP)
 			return field_count_error(c, dsc, ntok);
 		switch (f->kind) {
 		case FK_NAME:
@@ -1118,13 +1338,13 @@ parse_fields(pctx *c, const rdesc *dsc, const fedns_token *tok, size_t ntok, fed
 				err = parse_cs(c, f, &tok[ti], w);
 			break;
 		case FK_HEX: {
-			hexdec h = { -1 };
+			hexdec h = {-1};
 			for (; ti < ntok; ti++) {
 				if (tok[ti].quoted || !hex_feed(&h, tok[ti].s, tok[ti].len, w)) {
 					char sb[SHOWMAX];
 					return fedns_diag_set(
-						c->d, FEDNS_ESYNTAX, "%s %s \"%s\" is not valid hex",
-						c->tname, f->name,
+						c->d, FEDNS_ESYNTAX,
+						"%s %s \"%s\" is not valid hex", c->tname, f->name,
 						show(tok[ti].s, tok[ti].len, sb, sizeof(sb)));
 				}
 			}
@@ -1136,14 +1356,15 @@ parse_fields(pctx *c, const rdesc *dsc, const fedns_token *tok, size_t ntok, fed
 			break;
 		}
 		case FK_B64: {
-			b64dec b = { 0, 0, 0, 0 };
+			b64dec b = {0, 0, 0, 0};
 			for (; ti < ntok; ti++) {
 				if (tok[ti].quoted || !b64_feed(&b, tok[ti].s, tok[ti].len, w)) {
 					char sb[SHOWMAX];
 					return fedns_diag_set(
 						c->d, FEDNS_ESYNTAX,
 						"%s %s \"%s\" is not valid base64", c->tname,
-						f->name, show(tok[ti].s, tok[ti].len, sb, sizeof(sb)));
+						f->name,
+						show(tok[ti].s, tok[ti].len, sb, sizeof(sb)));
 				}
 			}
 			if (!b64_done(&b))
@@ -1157,9 +1378,10 @@ parse_fields(pctx *c, const rdesc *dsc, const fedns_token *tok, size_t ntok, fed
 		case FK_CAATAG: {
 			char sb[SHOWMAX];
 			if (t->quoted || t->len == 0 || t->len > 255)
-				return fedns_diag_set(c->d, FEDNS_ESYNTAX,
-						      "%s tag \"%s\" must be 1-255 letters and digits",
-						      c->tname, show(t->s, t->len, sb, sizeof(sb)));
+				return fedns_diag_set(
+					c->d, FEDNS_ESYNTAX,
+					"%s tag \"%s\" must be 1-255 letters and digits", c->tname,
+					show(t->s, t->len, sb, sizeof(sb)));
 			for (size_t i = 0; i < t->len; i++) {
 				unsigned char ch = (unsigned char)t->s[i];
 				if (!((ch >= '0' && ch <= '9') ||
@@ -1199,6 +1421,42 @@ parse_fields(pctx *c, const rdesc *dsc, const fedns_token *tok, size_t ntok, fed
 			err = parse_svc(c, tok + ti, ntok - ti, w);
 			ti = ntok;
 			break;
+		case FK_TYPE: {
+			uint16_t ty;
+			if (t->quoted || fedns_rrtype_from_text(t->s, t->len, &ty) != FEDNS_OK) {
+				char sb[SHOWMAX];
+				return fedns_diag_set(c->d, FEDNS_ESYNTAX,
+						      "%s %s \"%s\" is not a known type", c->tname,
+						      f->name, show(t->s, t->len, sb, sizeof(sb)));
+			}
+			fedns_wbuf_u16(w, ty);
+			err = FEDNS_OK;
+			ti++;
+			break;
+		}
+		case FK_TIME: {
+			uint32_t v;
+			if (t->quoted || !time_parse(t->s, t->len, &v)) {
+				char sb[SHOWMAX];
+				return fedns_diag_set(
+					c->d, FEDNS_ESYNTAX,
+					"%s %s \"%s\" is not a time (YYYYMMDDHHmmSS or seconds)",
+					c->tname, f->name, show(t->s, t->len, sb, sizeof(sb)));
+			}
+			fedns_wbuf_u32(w, v);
+			err = FEDNS_OK;
+			ti++;
+			break;
+		}
+		case FK_SALT:
+		case FK_B32:
+			err = parse_lenbytes(c, f, t, w);
+			ti++;
+			break;
+		case FK_BITMAP:
+			err = parse_bitmap(c, f, tok + ti, ntok - ti, w);
+			ti = ntok;
+			break;
 		default:
 			return fedns_diag_set(c->d, FEDNS_ENOTSUP, "%s: internal descriptor error",
 					      c->tname);
@@ -1233,15 +1491,16 @@ parse_generic_rdata(pctx *c, const fedns_token *tok, size_t ntok, fedns_wbuf *w)
 	/* The declared length bounds the output, so surplus hex is caught, not written. */
 	fedns_wbuf lim;
 	fedns_wbuf_init(&lim, w->buf, (size_t)len);
-	hexdec h = { -1 };
+	hexdec h = {-1};
 	for (size_t i = 2; i < ntok; i++) {
 		if (tok[i].quoted || !hex_feed(&h, tok[i].s, tok[i].len, &lim))
-			return fedns_diag_set(c->d, FEDNS_ESYNTAX, "%s \\# data \"%s\" is not valid hex",
-					      c->tname, show(tok[i].s, tok[i].len, sb, sizeof(sb)));
+			return fedns_diag_set(c->d, FEDNS_ESYNTAX,
+					      "%s \\# data \"%s\" is not valid hex", c->tname,
+					      show(tok[i].s, tok[i].len, sb, sizeof(sb)));
 	}
 	if (h.hi >= 0)
-		return fedns_diag_set(c->d, FEDNS_ESYNTAX, "%s \\# data has an odd number of hex digits",
-				      c->tname);
+		return fedns_diag_set(c->d, FEDNS_ESYNTAX,
+				      "%s \\# data has an odd number of hex digits", c->tname);
 	if (lim.err != FEDNS_OK || lim.len != len)
 		return fedns_diag_set(c->d, FEDNS_ESYNTAX,
 				      "%s \\# data is %s than the declared length %u", c->tname,
@@ -1255,7 +1514,7 @@ fedns_rdata_from_text(uint16_t type, const fedns_token *tok, size_t ntok, const 
 		      uint8_t *out, size_t cap, size_t *outlen, fedns_diag *d)
 {
 	char tb[16];
-	pctx c = { NULL, origin, d };
+	pctx c = {NULL, origin, d};
 	fedns_wbuf w;
 	fedns_err err;
 	const rdesc *dsc = desc_get(type);
@@ -1484,7 +1743,7 @@ svc_value_from_text(uint16_t key, const uint8_t *v, size_t vl, bool has_value, s
 			return "needs a value";
 		return svc_split(v, vl, false, item_v6, o);
 	case SVC_ECH: {
-		b64dec b = { 0, 0, 0, 0 };
+		b64dec b = {0, 0, 0, 0};
 		fedns_wbuf w;
 		fedns_wbuf_init(&w, o->buf + o->len, o->cap - o->len);
 		if (!b64_feed(&b, (const char *)v, vl, &w) || !b64_done(&b))
@@ -1559,8 +1818,10 @@ parse_svc(pctx *c, const fedns_token *tok, size_t ntok, fedns_wbuf *w)
 		if (eq != NULL) {
 			vs = eq + 1;
 			vlen = t->len - klen - 1;
-			if (vlen == 0 && i + 1 < ntok && tok[i + 1].quoted) {
-				/* key= followed by a "quoted value" token. */
+			if (vlen == 0 && i + 1 < ntok && tok[i + 1].quoted &&
+			    (uintptr_t)tok[i + 1].s == (uintptr_t)t->s + t->len + 1) {
+				/* key="quoted value": the lexer ends the token at the quote,
+				 * and the value is the next token if nothing came between. */
 				i++;
 				vs = tok[i].s;
 				vlen = tok[i].len;
@@ -1582,7 +1843,7 @@ parse_svc(pctx *c, const fedns_token *tok, size_t ntok, fedns_wbuf *w)
 		int r = decode_cs(vs != NULL ? vs : "", vlen, dec, vlen, &dlen);
 		const char *why = r != 0 ? "has a bad escape" : NULL;
 		size_t vstart = w->len + 4;
-		svc_out o = { NULL, 0, 0 };
+		svc_out o = {NULL, 0, 0};
 		if (why == NULL) {
 			if (w->err != FEDNS_OK || w->cap - w->len < 4) {
 				why = "makes the rdata too long";
@@ -1606,8 +1867,8 @@ parse_svc(pctx *c, const fedns_token *tok, size_t ntok, fedns_wbuf *w)
 		if (dec != dbuf)
 			free(dec);
 		if (why != NULL) {
-			fedns_err code = strstr(why, "too long") != NULL ? FEDNS_ETOOBIG
-									 : FEDNS_ESYNTAX;
+			fedns_err code =
+				strstr(why, "too long") != NULL ? FEDNS_ETOOBIG : FEDNS_ESYNTAX;
 			return fedns_diag_set(c->d, code, "%s parameter \"%s\" %s", c->tname,
 					      show(t->s, t->len, sb, sizeof(sb)), why);
 		}
@@ -1684,6 +1945,54 @@ put_b64(fedns_buf *out, const uint8_t *p, size_t n, bool split)
 }
 
 static void
+put_hex_run(fedns_buf *out, const uint8_t *p, size_t n)
+{
+	char tmp[57];
+	for (size_t i = 0; i < n; i += 28) {
+		size_t k = n - i < 28 ? n - i : 28;
+		fedns_buf_append(out, tmp, fedns_hex_encode(p + i, k, tmp, 1));
+	}
+}
+
+static void
+put_b32(fedns_buf *out, const uint8_t *p, size_t n)
+{
+	char tmp[420];
+	size_t o = 0;
+	uint32_t acc = 0;
+	unsigned nbits = 0;
+	for (size_t i = 0; i < n; i++) {
+		acc = (acc << 8) | p[i];
+		nbits += 8;
+		while (nbits >= 5) {
+			nbits -= 5;
+			tmp[o++] = b32hex[(acc >> nbits) & 31];
+		}
+	}
+	if (nbits > 0)
+		tmp[o++] = b32hex[(acc << (5 - nbits)) & 31];
+	fedns_buf_append(out, tmp, o);
+}
+
+static void
+put_bitmap(fedns_buf *out, const uint8_t *p, size_t len)
+{
+	size_t off = 0;
+	while (off + 2 <= len) {
+		unsigned win = p[off], bl = p[off + 1];
+		for (unsigned i = 0; i < bl * 8; i++) {
+			if (p[off + 2 + i / 8] & (0x80 >> (i % 8))) {
+				char tb[16];
+				fedns_buf_putc(out, ' ');
+				fedns_buf_puts(out,
+					       fedns_rrtype_to_text((uint16_t)(win * 256 + i), tb));
+			}
+		}
+		off += 2 + bl;
+	}
+}
+
+static void
 put_ip6(fedns_buf *out, const uint8_t *p)
 {
 	char tmp[INET6_ADDRSTRLEN];
@@ -1700,7 +2009,8 @@ put_ip4(fedns_buf *out, const uint8_t *p)
 static void
 put_alpn_item(fedns_buf *out, const uint8_t *p, size_t n)
 {
-	/* Item escapes first (',' and '\'), then char-string escapes over the result. */
+	/* Item escapes first (',' and '\'), then char-string escapes over the result;
+	 * BIND also writes a space in an alpn id as \032. */
 	uint8_t tmp[512];
 	size_t o = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -1708,7 +2018,15 @@ put_alpn_item(fedns_buf *out, const uint8_t *p, size_t n)
 			tmp[o++] = '\\';
 		tmp[o++] = p[i];
 	}
-	put_escaped(out, tmp, o);
+	size_t st = 0;
+	for (size_t i = 0; i < o; i++) {
+		if (tmp[i] == ' ') {
+			put_escaped(out, tmp + st, i - st);
+			fedns_buf_puts(out, "\\032");
+			st = i + 1;
+		}
+	}
+	put_escaped(out, tmp + st, o - st);
 }
 
 static void
@@ -1790,7 +2108,7 @@ fedns_rdata_to_text(uint16_t type, const uint8_t *rd, size_t rdlen, fedns_buf *o
 	size_t off = 0;
 	for (size_t k = 0; k < MAXFIELDS && dsc->f[k].kind != FK_END; k++) {
 		const field *f = &dsc->f[k];
-		if (k != 0 && f->kind != FK_SVC)
+		if (k != 0 && f->kind != FK_SVC && f->kind != FK_BITMAP)
 			fedns_buf_putc(out, ' ');
 		switch (f->kind) {
 		case FK_NAME: {
@@ -1851,6 +2169,34 @@ fedns_rdata_to_text(uint16_t type, const uint8_t *rd, size_t rdlen, fedns_buf *o
 			break;
 		case FK_SVC:
 			svc_to_text(rd + off, rdlen - off, out);
+			off = rdlen;
+			break;
+		case FK_TYPE: {
+			char tb[16];
+			fedns_buf_puts(out, fedns_rrtype_to_text(fedns_get_u16(rd + off), tb));
+			off += 2;
+			break;
+		}
+		case FK_TIME: {
+			char tb[16];
+			time_to_text(fedns_get_u32(rd + off), tb);
+			fedns_buf_puts(out, tb);
+			off += 4;
+			break;
+		}
+		case FK_SALT:
+			if (rd[off] == 0)
+				fedns_buf_putc(out, '-');
+			else
+				put_hex_run(out, rd + off + 1, rd[off]);
+			off += 1 + (size_t)rd[off];
+			break;
+		case FK_B32:
+			put_b32(out, rd + off + 1, rd[off]);
+			off += 1 + (size_t)rd[off];
+			break;
+		case FK_BITMAP:
+			put_bitmap(out, rd + off, rdlen - off);
 			off = rdlen;
 			break;
 		default:
@@ -1965,7 +2311,7 @@ fedns_rdata_canonical(uint16_t type, const uint8_t *rd, size_t rdlen, uint8_t *o
 		memcpy(out, rd, rdlen);
 	if (dsc == NULL || !(desc_name_flags(dsc) & NF_LOWER))
 		return;
-	ranges r = { 0, { 0 }, { 0 } };
+	ranges r = {0, {0}, {0}};
 	walk(dsc, rd, rdlen, false, collect_lower, &r);
 	/* Length octets are at most 63, below 'A', so lowering whole names is safe. */
 	for (size_t i = 0; i < r.n; i++)
@@ -1996,7 +2342,7 @@ fedns_rdata_cmp(uint16_t type, const uint8_t *a, size_t alen, const uint8_t *b, 
 		if (c != 0)
 			return c < 0 ? -1 : 1;
 	} else {
-		ranges ra = { 0, { 0 }, { 0 } }, rb = { 0, { 0 }, { 0 } };
+		ranges ra = {0, {0}, {0}}, rb = {0, {0}, {0}};
 		walk(dsc, a, alen, false, collect_lower, &ra);
 		walk(dsc, b, blen, false, collect_lower, &rb);
 		for (size_t i = 0; i < n; i++) {
@@ -2025,13 +2371,12 @@ names_cb(void *ctx, size_t off, size_t len, uint8_t flags)
 }
 
 size_t
-fedns_rdata_names(uint16_t type, const uint8_t *rd, size_t rdlen, fedns_rdata_name_fn fn,
-		  void *ctx)
+fedns_rdata_names(uint16_t type, const uint8_t *rd, size_t rdlen, fedns_rdata_name_fn fn, void *ctx)
 {
 	const rdesc *dsc = desc_get(type);
 	if (dsc == NULL || !(desc_name_flags(dsc) & 0x80u))
 		return 0;
-	names_ctx nc = { fn, ctx, 0 };
+	names_ctx nc = {fn, ctx, 0};
 	walk(dsc, rd, rdlen, false, names_cb, &nc);
 	return nc.n;
 }

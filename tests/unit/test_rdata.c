@@ -15,6 +15,7 @@
 #include "dns/rdata.h"
 
 #define MAXTOK 512
+#define FEDNS_T_NAPTR_FOR_TEST 35
 
 static uint8_t origin[FEDNS_NAME_MAXLEN];
 
@@ -148,14 +149,12 @@ test_a_aaaa(void **state)
 	rt(FEDNS_T_A, "0.0.0.0", "00000000", NULL);
 	rt(FEDNS_T_A, "255.255.255.255", "ffffffff", NULL);
 	rt(FEDNS_T_AAAA, "2001:db8::1", "20010db8000000000000000000000001", NULL);
-	rt(FEDNS_T_AAAA, "2001:db8:0:0:0:0:0:1", "20010db8000000000000000000000001",
-	   "2001:db8::1");
+	rt(FEDNS_T_AAAA, "2001:db8:0:0:0:0:0:1", "20010db8000000000000000000000001", "2001:db8::1");
 	rt(FEDNS_T_AAAA, "::", "00000000000000000000000000000000", NULL);
 	rt(FEDNS_T_AAAA, "::ffff:192.0.2.1", "00000000000000000000ffffc0000201", NULL);
 	rt(FEDNS_T_AAAA, "::192.0.2.1", "000000000000000000000000c0000201", NULL);
 	rt(FEDNS_T_AAAA, "2001:db8:0:1:1:1:1:1", "20010db8000000010001000100010001", NULL);
-	rt(FEDNS_T_AAAA, "1:2:3:4:5:6:7::", "00010002000300040005000600070000",
-	   "1:2:3:4:5:6:7:0");
+	rt(FEDNS_T_AAAA, "1:2:3:4:5:6:7::", "00010002000300040005000600070000", "1:2:3:4:5:6:7:0");
 	rt(FEDNS_T_AAAA, "1:2:3:4:5:6:1.2.3.4", "00010002000300040005000601020304",
 	   "1:2:3:4:5:6:102:304");
 	rt(FEDNS_T_AAAA, "FE80::0001", "fe800000000000000000000000000001", "fe80::1");
@@ -210,12 +209,12 @@ test_addr_vs_inet_pton(void **state)
 			/* Bias towards plausible addresses. */
 			memcpy(s, "2001:db8::", 10 < n ? 10 : n);
 		}
-		fedns_token t = { s, (uint32_t)n, false };
+		fedns_token t = {s, (uint32_t)n, false};
 		uint8_t ours[16], libc[16];
 		size_t len = 0;
 		int ok6 = inet_pton(AF_INET6, s, libc) == 1;
-		fedns_err err = fedns_rdata_from_text(FEDNS_T_AAAA, &t, 1, origin, ours, sizeof(ours),
-						      &len, NULL);
+		fedns_err err = fedns_rdata_from_text(FEDNS_T_AAAA, &t, 1, origin, ours,
+						      sizeof(ours), &len, NULL);
 		if ((err == FEDNS_OK) != ok6)
 			fail_msg("AAAA \"%s\": ours %d libc %d", s, err, ok6);
 		if (ok6) {
@@ -289,8 +288,8 @@ test_soa(void **state)
 			"00000384"
 			"00093a80"
 			"0000012c";
-	rt(FEDNS_T_SOA,
-	   "ns1.example.com. hostmaster.example.com. 2024010101 3600 900 604800 300", w, NULL);
+	rt(FEDNS_T_SOA, "ns1.example.com. hostmaster.example.com. 2024010101 3600 900 604800 300",
+	   w, NULL);
 	rt(FEDNS_T_SOA, "ns1 hostmaster 2024010101 1h 15M 1w 5m", w,
 	   "ns1.example.com. hostmaster.example.com. 2024010101 3600 900 604800 300");
 	bad(FEDNS_T_SOA, "ns1 hostmaster 1 2 3 4", FEDNS_ESYNTAX, "SOA has 6 fields, 7 expected");
@@ -401,7 +400,8 @@ test_ds_tlsa_zonemd_dnskey(void **state)
 	rt(FEDNS_T_DS, "12345 8 1 49fd46e6c4b45c55d4ac69cbd3cd34ac1afe51de",
 	   "3039080149fd46e6c4b45c55d4ac69cbd3cd34ac1afe51de",
 	   "12345 8 1 49FD46E6C4B45C55D4AC69CBD3CD34AC1AFE51DE");
-	rt(FEDNS_T_DS, "12345 8 2 49FD46E6C4B45C55D4AC69CBD3CD34AC1AFE51DE 49FD46E6C4B45C55D4AC69CB",
+	rt(FEDNS_T_DS,
+	   "12345 8 2 49FD46E6C4B45C55D4AC69CBD3CD34AC1AFE51DE 49FD46E6C4B45C55D4AC69CB",
 	   "3039080249fd46e6c4b45c55d4ac69cbd3cd34ac1afe51de49fd46e6c4b45c55d4ac69cb",
 	   "12345 8 2 49FD46E6C4B45C55D4AC69CBD3CD34AC1AFE51DE49FD46E6C4B45C55 D4AC69CB");
 	rt(FEDNS_T_DS, "1 8 9 AB", "00010809ab", NULL);
@@ -436,7 +436,10 @@ test_ds_tlsa_zonemd_dnskey(void **state)
 	bad(FEDNS_T_ZONEMD, "1 1 9 ababababababababababab", FEDNS_ESYNTAX,
 	    "ZONEMD rdata is not valid: digest is shorter than 12 bytes");
 
-	rt(FEDNS_T_DNSKEY, "257 3 8 AwEAAQ==", "01010308030100" "01", NULL);
+	rt(FEDNS_T_DNSKEY, "257 3 8 AwEAAQ==",
+	   "01010308030100"
+	   "01",
+	   NULL);
 	rt(FEDNS_T_DNSKEY, "256 3 13 AwEA AQ==", "0100030d03010001", "256 3 13 AwEAAQ==");
 	bad(FEDNS_T_DNSKEY, "256 3 13 AwEAAQ=", FEDNS_ESYNTAX,
 	    "DNSKEY public key is not valid base64 (bad length or padding)");
@@ -489,19 +492,38 @@ test_svcb(void **state)
 	rt(FEDNS_T_HTTPS, "0 foo.example.com.", "000003666f6f076578616d706c6503636f6d00", NULL);
 	rt(FEDNS_T_HTTPS, "1 . alpn=\"f\\\\\\\\oo\\\\,bar,h2\" key667=\"hello\\210qoo\"",
 	   "000100 0001000c 08665c6f6f2c626172 026832 029b0009 68656c6c6fd2716f6f", NULL);
-	rt(FEDNS_T_HTTPS, "2 . alpn=h2 dohpath=/q{?dns}", "000200 00010003026832 00070008 2f717b3f646e737d",
-	   "2 . alpn=\"h2\" key7=\"/q{?dns}\"");
-	rt(FEDNS_T_SVCB, "1 Foo.Example.COM. port=080", "0001 03466f6f074578616d706c6503434f4d00 000300020050",
-	   "1 Foo.Example.COM. port=80");
+	rt(FEDNS_T_HTTPS, "2 . alpn=h2 dohpath=/q{?dns}",
+	   "000200 00010003026832 00070008 2f717b3f646e737d", "2 . alpn=\"h2\" key7=\"/q{?dns}\"");
+	rt(FEDNS_T_SVCB, "1 Foo.Example.COM. port=080",
+	   "0001 03466f6f074578616d706c6503434f4d00 000300020050", "1 Foo.Example.COM. port=80");
 	rt(FEDNS_T_SVCB, "1 foo. ech=\"\"", "0001 03666f6f00 00050000", "1 foo. ech");
 	rt(FEDNS_T_SVCB, "1 foo. key65534", "0001 03666f6f00 fffe0000", NULL);
-	rt(FEDNS_T_SVCB, "1 foo. key3=\\000\\080", "0001 03666f6f00 000300020050", "1 foo. port=80");
+	rt(FEDNS_T_SVCB, "1 foo. key3=\\000\\080", "0001 03666f6f00 000300020050",
+	   "1 foo. port=80");
 	rt(FEDNS_T_SVCB, "1 foo. ipv6hint=::1,::ffff:1.2.3.4",
-	   "0001 03666f6f00 00060020 00000000000000000000000000000001 00000000000000000000ffff01020304",
+	   "0001 03666f6f00 00060020 00000000000000000000000000000001 "
+	   "00000000000000000000ffff01020304",
 	   NULL);
-	/* key= followed by a quoted token is one value. */
-	rt(FEDNS_T_SVCB, "1 foo. alpn= \"h2,h3\"", "0001 03666f6f00 000100060268320268 33",
-	   "1 foo. alpn=\"h2,h3\"");
+	/* key="value" reaches us as "key=" and the quoted token right after it. */
+	fedns_token kq[4] = {{"1", 1, false}, {"foo.", 4, false}};
+	const char *src = "alpn=\"h2,h3 x\"";
+	kq[2] = (fedns_token){src, 5, false};
+	kq[3] = (fedns_token){src + 6, 7, true};
+	uint8_t kw[64];
+	size_t kl;
+	assert_int_equal(
+		fedns_rdata_from_text(FEDNS_T_SVCB, kq, 4, origin, kw, sizeof(kw), &kl, NULL),
+		FEDNS_OK);
+	assert_int_equal(kl, 7 + 4 + 8);
+	assert_memory_equal(kw + 7, "\0\1\0\x08\2h2\4h3 x", 12);
+	fedns_buf kb;
+	fedns_buf_init(&kb, 1 << 20);
+	assert_int_equal(fedns_rdata_to_text(FEDNS_T_SVCB, kw, kl, &kb), FEDNS_OK);
+	assert_string_equal((const char *)kb.data, "1 foo. alpn=\"h2,h3\\032x\"");
+	fedns_buf_fini(&kb);
+	/* With a space between (alpn= "h2"), BIND refuses, and so do we. */
+	bad(FEDNS_T_SVCB, "1 foo. alpn= \"h2,h3\"", FEDNS_ESYNTAX,
+	    "SVCB parameter \"alpn=\" needs a value");
 
 	bad(FEDNS_T_SVCB, "1 foo. alpn=h2 alpn=h3", FEDNS_ESYNTAX,
 	    "SVCB parameter \"alpn\" appears more than once");
@@ -570,17 +592,88 @@ test_svcb_order(void **state)
 		prev = k;
 	}
 	/* Out of order on the wire is malformed. */
-	uint8_t bad_order[] = { 0, 1, 0, 0, 3, 0, 2, 0, 80, 0, 1, 0, 3, 2, 'h', '2' };
+	uint8_t bad_order[] = {0, 1, 0, 0, 3, 0, 2, 0, 80, 0, 1, 0, 3, 2, 'h', '2'};
 	assert_int_equal(fedns_rdata_check(FEDNS_T_SVCB, bad_order, sizeof(bad_order)),
 			 FEDNS_EMALFORMED);
-	uint8_t good_order[] = { 0, 1, 0, 0, 1, 0, 3, 2, 'h', '2', 0, 3, 0, 2, 0, 80 };
-	assert_int_equal(fedns_rdata_check(FEDNS_T_SVCB, good_order, sizeof(good_order)),
-			 FEDNS_OK);
-	uint8_t dup[] = { 0, 1, 0, 0, 3, 0, 2, 0, 80, 0, 3, 0, 2, 0, 81 };
+	uint8_t good_order[] = {0, 1, 0, 0, 1, 0, 3, 2, 'h', '2', 0, 3, 0, 2, 0, 80};
+	assert_int_equal(fedns_rdata_check(FEDNS_T_SVCB, good_order, sizeof(good_order)), FEDNS_OK);
+	uint8_t dup[] = {0, 1, 0, 0, 3, 0, 2, 0, 80, 0, 3, 0, 2, 0, 81};
 	assert_int_equal(fedns_rdata_check(FEDNS_T_SVCB, dup, sizeof(dup)), FEDNS_EMALFORMED);
 	/* On the wire AliasMode parameters are tolerated (RFC 9460 §2.4.2: ignored). */
-	uint8_t alias[] = { 0, 0, 0, 0, 3, 0, 2, 0, 80 };
+	uint8_t alias[] = {0, 0, 0, 0, 3, 0, 2, 0, 80};
 	assert_int_equal(fedns_rdata_check(FEDNS_T_SVCB, alias, sizeof(alias)), FEDNS_OK);
+}
+
+/* RRSIG, NSEC, NSEC3, NSEC3PARAM as BIND prints them (checked with named-compilezone). */
+static void
+test_dnssec(void **state)
+{
+	(void)state;
+	rt(FEDNS_T_RRSIG, "A 8 3 3600 20240101000000 20231201000000 12345 Example.COM. AAAA",
+	   "0001 08 03 00000e10 65920080 65692200 3039 074578616d706c6503434f4d00 000000", NULL);
+	/* Seconds are accepted and printed as a date; leap day; the 2038 boundary. */
+	rt(FEDNS_T_RRSIG, "TYPE65280 13 2 300 1700000000 20200229235959 1 example.com. AAAA",
+	   "ff00 0d 02 0000012c 6553f100 5e5afaff 0001 076578616d706c6503636f6d00 000000",
+	   "TYPE65280 13 2 300 20231114221320 20200229235959 1 example.com. AAAA");
+	rt(FEDNS_T_RRSIG, "NSEC3PARAM 13 2 3600 20380119031408 21060207062815 1 . AAAA",
+	   "0033 0d 02 00000e10 80000000 ffffffff 0001 00 000000", NULL);
+	bad(FEDNS_T_RRSIG, "A 8 3 1h 20240101000000 20231201000000 1 . AAAA", FEDNS_ESYNTAX,
+	    "RRSIG original TTL \"1h\" is not a number");
+	bad(FEDNS_T_RRSIG, "A 8 3 1 20230229000000 20231201000000 1 . AAAA", FEDNS_ESYNTAX,
+	    "RRSIG expiration \"20230229000000\" is not a time (YYYYMMDDHHmmSS or seconds)");
+	bad(FEDNS_T_RRSIG, "A 8 3 1 19691231235959 20231201000000 1 . AAAA", FEDNS_ESYNTAX,
+	    "RRSIG expiration \"19691231235959\" is not a time (YYYYMMDDHHmmSS or seconds)");
+	bad(FEDNS_T_RRSIG, "A 8 3 1 2023120100000 20231201000000 1 . AAAA", FEDNS_ESYNTAX,
+	    "RRSIG expiration \"2023120100000\" is not a time (YYYYMMDDHHmmSS or seconds)");
+	bad(FEDNS_T_RRSIG, "BOGUS 8 3 1 1 1 1 . AAAA", FEDNS_ESYNTAX,
+	    "RRSIG type covered \"BOGUS\" is not a known type");
+	bad(FEDNS_T_RRSIG, "A 8 3 1 1 1 1 .", FEDNS_ESYNTAX,
+	    "RRSIG has 8 fields, at least 9 expected");
+
+	rt(FEDNS_T_NSEC, "host.example.com. A MX RRSIG NSEC TYPE1234 CAA",
+	   "04686f7374076578616d706c6503636f6d00 0006 400100000003 0101 40 041b"
+	   "000000000000000000000000000000000000000000000000000020",
+	   "host.example.com. A MX RRSIG NSEC CAA TYPE1234");
+	rt(FEDNS_T_NSEC, "Host.Example.COM. NS SOA TXT AAAA RRSIG NSEC DNSKEY",
+	   "04486f7374074578616d706c6503434f4d00 0007 22008008000380", NULL);
+	bad(FEDNS_T_NSEC, "host.", FEDNS_ESYNTAX, "NSEC type list is empty");
+	bad(FEDNS_T_NSEC, "host. A FOO", FEDNS_ESYNTAX,
+	    "NSEC type list: \"FOO\" is not a known type");
+	rt(FEDNS_T_NSEC3, "1 1 12 aabbccdd 2vptu5timamqttgl4luu9kg21e0aor3s A RRSIG",
+	   "01 01 000c 04aabbccdd 14 17f3df17b2b2adaef615257de4d2020b80ac6c7c 0006 400000000002",
+	   "1 1 12 AABBCCDD 2VPTU5TIMAMQTTGL4LUU9KG21E0AOR3S A RRSIG");
+	rt(FEDNS_T_NSEC3, "1 0 0 - 2VPTU5TIMAMQTTGL4LUU9KG21E0AOR3S",
+	   "01 00 0000 00 14 17f3df17b2b2adaef615257de4d2020b80ac6c7c", NULL);
+	bad(FEDNS_T_NSEC3, "1 0 0 - 2VPTU5TIMAMQTTGL4LUU9KG21E0AOR3", FEDNS_ESYNTAX,
+	    "NSEC3 next hashed owner \"2VPTU5TIMAMQTTGL4LUU9KG21E0AOR3\" is not valid base32hex");
+	bad(FEDNS_T_NSEC3, "1 0 0 abc 2VPTU5TIMAMQTTGL4LUU9KG21E0AOR3S", FEDNS_ESYNTAX,
+	    "NSEC3 salt \"abc\" is not valid hex (or \"-\")");
+	rt(FEDNS_T_NSEC3PARAM, "1 0 10 AABBCCDD", "0100000a04aabbccdd", NULL);
+	rt(FEDNS_T_NSEC3PARAM, "1 0 0 -", "0100000000", NULL);
+
+	/* Bit maps on the wire: order, window length, trailing zero octet. */
+	uint8_t nsec[] = {0, 0, 6, 0x40, 0x01, 0, 0, 0, 3};
+	assert_int_equal(fedns_rdata_check(FEDNS_T_NSEC, nsec, sizeof(nsec)), FEDNS_OK);
+	nsec[8] = 0;
+	assert_int_equal(fedns_rdata_check(FEDNS_T_NSEC, nsec, sizeof(nsec)), FEDNS_EMALFORMED);
+	uint8_t nsec2[] = {0, 1, 1, 0x40, 0, 1, 0x40};
+	assert_int_equal(fedns_rdata_check(FEDNS_T_NSEC, nsec2, sizeof(nsec2)), FEDNS_EMALFORMED);
+	uint8_t nsec3[] = {0, 0, 33, 0x40};
+	assert_int_equal(fedns_rdata_check(FEDNS_T_NSEC, nsec3, sizeof(nsec3)), FEDNS_EMALFORMED);
+	assert_int_equal(fedns_rdata_check(FEDNS_T_NSEC, nsec3, 1), FEDNS_EMALFORMED);
+
+	/* RFC 6840 §5.1: RRSIG signer lowercased, NSEC next name not. */
+	uint8_t a[300], c[300];
+	size_t al;
+	fedns_diag d;
+	assert_int_equal(
+		parse_text(FEDNS_T_RRSIG, "A 8 3 1 1 1 1 EXAMPLE. AAAA", a, sizeof(a), &al, &d),
+		FEDNS_OK);
+	fedns_rdata_canonical(FEDNS_T_RRSIG, a, al, c);
+	assert_memory_equal(c + 18, "\7example\0\0\0\0", 12);
+	assert_int_equal(parse_text(FEDNS_T_NSEC, "HOST. A", a, sizeof(a), &al, &d), FEDNS_OK);
+	fedns_rdata_canonical(FEDNS_T_NSEC, a, al, c);
+	assert_memory_equal(c, a, al);
 }
 
 static void
@@ -608,7 +701,8 @@ test_rfc3597(void **state)
 	assert_memory_equal(wire, "\x0a\x00\x00\x02", 4);
 	assert_int_equal(parse_text(FEDNS_T_MX, "\\# 3 000a00", wire, sizeof(wire), &len, &d),
 			 FEDNS_OK);
-	bad(FEDNS_T_A, "\\# 3 010203", FEDNS_ESYNTAX, "A rdata in \\# form is not valid: truncated");
+	bad(FEDNS_T_A, "\\# 3 010203", FEDNS_ESYNTAX,
+	    "A rdata in \\# form is not valid: truncated");
 	bad(FEDNS_T_A, "\\# 5 0102030405", FEDNS_ESYNTAX,
 	    "A rdata in \\# form is not valid: trailing data");
 	bad(FEDNS_T_MX, "\\# 4 000ac000", FEDNS_ESYNTAX,
@@ -619,15 +713,16 @@ test_rfc3597(void **state)
 	    "TYPE999 \\# data is shorter than the declared length 2");
 	bad(999, "\\# 1 0a 00", FEDNS_ESYNTAX,
 	    "TYPE999 \\# data is longer than the declared length 1");
-	bad(999, "\\# x", FEDNS_ESYNTAX, "TYPE999 \\# length \"x\" is not a number from 0 to 65535");
+	bad(999, "\\# x", FEDNS_ESYNTAX,
+	    "TYPE999 \\# length \"x\" is not a number from 0 to 65535");
 	bad(999, "\\# 65536", FEDNS_ESYNTAX,
 	    "TYPE999 \\# length \"65536\" is not a number from 0 to 65535");
 	bad(999, "\\#", FEDNS_ESYNTAX, "TYPE999 \\# needs a length");
 	bad(999, "\\# 1 zz", FEDNS_ESYNTAX, "TYPE999 \\# data \"zz\" is not valid hex");
 	bad(999, "0a000001", FEDNS_ESYNTAX,
 	    "TYPE999 has no known presentation format; write it as \\# <length> <hex> (RFC 3597)");
-	bad(FEDNS_T_NSEC, "a. A", FEDNS_ESYNTAX,
-	    "NSEC has no known presentation format; write it as \\# <length> <hex> (RFC 3597)");
+	bad(FEDNS_T_NAPTR_FOR_TEST, "1 1 \"\" \"\" \"\" .", FEDNS_ESYNTAX,
+	    "NAPTR has no known presentation format; write it as \\# <length> <hex> (RFC 3597)");
 	/* A quoted "\#" is a TXT string, not the generic form. */
 	rt(FEDNS_T_TXT, "\"\\#\"", "0123", "\"#\"");
 }
@@ -644,27 +739,36 @@ test_wire_edges(void **state)
 {
 	(void)state;
 	static const edge edges[] = {
-		{ FEDNS_T_A, "c0000201", false, false, false },
-		{ FEDNS_T_AAAA, "20010db8000000000000000000000001", false, false, false },
-		{ FEDNS_T_NS, "036e733100", false, false, false },
-		{ FEDNS_T_CNAME, "00", false, false, false },
-		{ FEDNS_T_MX, "000a00", false, false, false },
-		{ FEDNS_T_SRV, "00010002000300", false, false, false },
-		{ FEDNS_T_SOA, "0000" "00000001" "00000002" "00000003" "00000004" "00000005", false,
-		  false, false },
+		{FEDNS_T_A, "c0000201", false, false, false},
+		{FEDNS_T_AAAA, "20010db8000000000000000000000001", false, false, false},
+		{FEDNS_T_NS, "036e733100", false, false, false},
+		{FEDNS_T_CNAME, "00", false, false, false},
+		{FEDNS_T_MX, "000a00", false, false, false},
+		{FEDNS_T_SRV, "00010002000300", false, false, false},
+		{FEDNS_T_SOA,
+		 "0000"
+		 "00000001"
+		 "00000002"
+		 "00000003"
+		 "00000004"
+		 "00000005",
+		 false, false, false},
 		/* A trailing byte is one more (empty) string for TXT; a short one is a cut
 		 * string. */
-		{ FEDNS_T_TXT, "026869", false, false, true },
-		{ FEDNS_T_HINFO, "0161" "0162", false, false, false },
-		{ FEDNS_T_CAA, "00056973737565", false, false, true },
-		{ FEDNS_T_DS, "00010809ab", false, false, true },
-		{ FEDNS_T_TLSA, "010101ab", false, false, true },
-		{ FEDNS_T_ZONEMD, "000000010109abababababababababababab", false, false, true },
-		{ FEDNS_T_DNAME, "00", false, false, false },
-		{ FEDNS_T_SVCB, "000103666f6f00000300020050", false, false, false },
-		{ FEDNS_T_HTTPS, "000003666f6f00", false, false, false },
-		{ FEDNS_T_DNSKEY, "0101030801", false, false, true },
-		{ 65280, "0a000001", true, true, true },
+		{FEDNS_T_TXT, "026869", false, false, true},
+		{FEDNS_T_HINFO,
+		 "0161"
+		 "0162",
+		 false, false, false},
+		{FEDNS_T_CAA, "00056973737565", false, false, true},
+		{FEDNS_T_DS, "00010809ab", false, false, true},
+		{FEDNS_T_TLSA, "010101ab", false, false, true},
+		{FEDNS_T_ZONEMD, "000000010109abababababababababababab", false, false, true},
+		{FEDNS_T_DNAME, "00", false, false, false},
+		{FEDNS_T_SVCB, "000103666f6f00000300020050", false, false, false},
+		{FEDNS_T_HTTPS, "000003666f6f00", false, false, false},
+		{FEDNS_T_DNSKEY, "0101030801", false, false, true},
+		{65280, "0a000001", true, true, true},
 	};
 	for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++) {
 		const edge *e = &edges[i];
@@ -684,7 +788,8 @@ test_wire_edges(void **state)
 			fail_msg("%s over", what);
 		/* unpack agrees with check, and copies exact rdata. */
 		fedns_wire_init(&w, rd, n + 1);
-		assert_int_equal(fedns_rdata_unpack(e->type, &w, n, out, sizeof(out), &ol), FEDNS_OK);
+		assert_int_equal(fedns_rdata_unpack(e->type, &w, n, out, sizeof(out), &ol),
+				 FEDNS_OK);
 		assert_int_equal(ol, n);
 		assert_memory_equal(out, rd, n);
 		assert_int_equal(w.off, n);
@@ -718,8 +823,8 @@ test_unpack_compression(void **state)
 {
 	(void)state;
 	/* Message: at 0 "example.com."; at 13 an MX rdata: pref 10, "mail" + ptr to 0. */
-	uint8_t msg[] = { 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0,
-			  0, 10, 4, 'm', 'a', 'i', 'l', 0xc0, 0 };
+	uint8_t msg[] = {7,   'e', 'x', 'a', 'm', 'p', 'l', 'e', 3,   'c',  'o',
+			 'm', 0,   0,	10,  4,	  'm', 'a', 'i', 'l', 0xc0, 0};
 	uint8_t out[300];
 	size_t ol;
 	fedns_wire w;
@@ -731,56 +836,54 @@ test_unpack_compression(void **state)
 	assert_int_equal(w.off, sizeof(msg));
 
 	/* The same bytes in an SRV-like position: types outside RFC 3597 §4 refuse pointers. */
-	uint8_t msg2[] = { 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0,
-			   0, 1, 0, 2, 0, 3, 3, 's', 'i', 'p', 0xc0, 0 };
+	uint8_t msg2[] = {7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3,   'c', 'o',	'm', 0,
+			  0, 1,	  0,   2,   0,	 3,   3,   's', 'i', 'p', 0xc0, 0};
 	fedns_wire_init(&w, msg2, sizeof(msg2));
 	w.off = 13;
 	assert_int_equal(fedns_rdata_unpack(FEDNS_T_SRV, &w, 11, out, sizeof(out), &ol),
 			 FEDNS_EMALFORMED);
 	assert_int_equal(w.err, FEDNS_EMALFORMED);
 	/* DNAME and SVCB too. */
-	uint8_t msg3[] = { 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0, 0xc0, 0 };
+	uint8_t msg3[] = {7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0, 0xc0, 0};
 	fedns_wire_init(&w, msg3, sizeof(msg3));
 	w.off = 13;
 	assert_int_equal(fedns_rdata_unpack(FEDNS_T_DNAME, &w, 2, out, sizeof(out), &ol),
 			 FEDNS_EMALFORMED);
 	fedns_wire_init(&w, msg3, sizeof(msg3));
 	w.off = 13;
-	assert_int_equal(fedns_rdata_unpack(FEDNS_T_CNAME, &w, 2, out, sizeof(out), &ol),
-			 FEDNS_OK);
+	assert_int_equal(fedns_rdata_unpack(FEDNS_T_CNAME, &w, 2, out, sizeof(out), &ol), FEDNS_OK);
 	assert_int_equal(ol, 13);
 
 	/* A name that runs past rdlen is malformed even if the message continues. */
-	uint8_t msg4[] = { 0, 10, 4, 'm', 'a', 'i', 'l', 0 };
+	uint8_t msg4[] = {0, 10, 4, 'm', 'a', 'i', 'l', 0};
 	fedns_wire_init(&w, msg4, sizeof(msg4));
 	assert_int_equal(fedns_rdata_unpack(FEDNS_T_MX, &w, 7, out, sizeof(out), &ol),
 			 FEDNS_EMALFORMED);
 	/* Trailing byte after the name inside rdlen. */
-	uint8_t msg5[] = { 0, 10, 0, 0 };
+	uint8_t msg5[] = {0, 10, 0, 0};
 	fedns_wire_init(&w, msg5, sizeof(msg5));
 	assert_int_equal(fedns_rdata_unpack(FEDNS_T_MX, &w, 4, out, sizeof(out), &ol),
 			 FEDNS_EMALFORMED);
 	/* SOA: both names compressed, then the five numbers. */
-	uint8_t msg6[] = { 3, 'c', 'o', 'm', 0, 2, 'n', 's', 0xc0, 0, 0xc0, 0,
-			   0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 4, 0, 0, 0, 5 };
+	uint8_t msg6[] = {3, 'c', 'o', 'm', 0, 2, 'n', 's', 0xc0, 0, 0xc0, 0, 0, 0, 0, 1,
+			  0, 0,	  0,   2,   0, 0, 0,   3,   0,	  0, 0,	   4, 0, 0, 0, 5};
 	fedns_wire_init(&w, msg6, sizeof(msg6));
 	w.off = 5;
-	assert_int_equal(fedns_rdata_unpack(FEDNS_T_SOA, &w, sizeof(msg6) - 5, out, sizeof(out),
-					    &ol),
-			 FEDNS_OK);
+	assert_int_equal(
+		fedns_rdata_unpack(FEDNS_T_SOA, &w, sizeof(msg6) - 5, out, sizeof(out), &ol),
+		FEDNS_OK);
 	assert_int_equal(ol, 8 + 5 + 20);
 	assert_int_equal(fedns_soa_serial(out, ol), 1);
 	assert_int_equal(fedns_soa_minimum(out, ol), 5);
 	/* Forward pointer refused. */
-	uint8_t msg7[] = { 0, 10, 0xc0, 4, 0 };
+	uint8_t msg7[] = {0, 10, 0xc0, 4, 0};
 	fedns_wire_init(&w, msg7, sizeof(msg7));
 	assert_int_not_equal(fedns_rdata_unpack(FEDNS_T_MX, &w, 4, out, sizeof(out), &ol),
 			     FEDNS_OK);
 	/* Sticky: a failed cursor does nothing. */
 	fedns_wire_init(&w, msg, sizeof(msg));
 	fedns_wire_fail(&w, FEDNS_ETRUNC);
-	assert_int_equal(fedns_rdata_unpack(FEDNS_T_A, &w, 4, out, sizeof(out), &ol),
-			 FEDNS_ETRUNC);
+	assert_int_equal(fedns_rdata_unpack(FEDNS_T_A, &w, 4, out, sizeof(out), &ol), FEDNS_ETRUNC);
 }
 
 static void
@@ -820,7 +923,7 @@ test_canonical_cmp(void **state)
 	assert_memory_equal(c, "\3ABC", 4);
 
 	/* Order: octet strings, shorter first when a prefix (RFC 4034 §6.3). */
-	static const uint8_t x1[] = { 1, 2, 3 }, x2[] = { 1, 2, 3, 0 }, x3[] = { 1, 2, 4 };
+	static const uint8_t x1[] = {1, 2, 3}, x2[] = {1, 2, 3, 0}, x3[] = {1, 2, 4};
 	assert_true(fedns_rdata_cmp(999, x1, 3, x2, 4) < 0);
 	assert_true(fedns_rdata_cmp(999, x2, 4, x1, 3) > 0);
 	assert_true(fedns_rdata_cmp(999, x2, 4, x3, 3) < 0);
@@ -862,7 +965,7 @@ test_names_callback(void **state)
 	uint8_t a[300];
 	size_t al;
 	fedns_diag d;
-	seen s = { 0, { 0 }, { 0 } };
+	seen s = {0, {0}, {0}};
 	assert_int_equal(parse_text(FEDNS_T_SOA, "ns. hm. 1 2 3 4 5", a, sizeof(a), &al, &d),
 			 FEDNS_OK);
 	assert_int_equal(fedns_rdata_names(FEDNS_T_SOA, a, al, on_name, &s), 2);
@@ -904,16 +1007,16 @@ test_ttl(void **state)
 		const char *s;
 		uint32_t v;
 	} ok[] = {
-		{ "0", 0 },
-		{ "3600", 3600 },
-		{ "1h30m", 5400 },
-		{ "1H30M", 5400 },
-		{ "1w2d3h4m5s", 604800 + 2 * 86400 + 3 * 3600 + 4 * 60 + 5 },
-		{ "30m1h", 5400 },
-		{ "4294967295", 4294967295u },
-		{ "49710d", 49710u * 86400u },
-		{ "007", 7 },
-		{ "0w", 0 },
+		{"0", 0},
+		{"3600", 3600},
+		{"1h30m", 5400},
+		{"1H30M", 5400},
+		{"1w2d3h4m5s", 604800 + 2 * 86400 + 3 * 3600 + 4 * 60 + 5},
+		{"30m1h", 5400},
+		{"4294967295", 4294967295u},
+		{"49710d", 49710u * 86400u},
+		{"007", 7},
+		{"0w", 0},
 	};
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
 		fedns_diag_clear(&d);
@@ -921,7 +1024,7 @@ test_ttl(void **state)
 			fail_msg("TTL %s: %s", ok[i].s, d.msg);
 		assert_int_equal(v, ok[i].v);
 	}
-	const char *syn[] = { "", "9x", "1h30", "1h1h", "h", "-1", "1.5h", " 1", "1h ", "1d2" };
+	const char *syn[] = {"", "9x", "1h30", "1h1h", "h", "-1", "1.5h", " 1", "1h ", "1d2"};
 	for (size_t i = 0; i < sizeof(syn) / sizeof(syn[0]); i++) {
 		fedns_diag_clear(&d);
 		v = 77;
@@ -932,8 +1035,8 @@ test_ttl(void **state)
 	fedns_diag_clear(&d);
 	assert_int_equal(fedns_ttl_from_text("9x", 2, &v, &d), FEDNS_ESYNTAX);
 	assert_string_equal(d.msg, "TTL \"9x\" is not a number");
-	const char *rng[] = { "4294967296", "49711d", "99999999999999999999", "7102w",
-			      "4294967295s1m" };
+	const char *rng[] = {"4294967296", "49711d", "99999999999999999999", "7102w",
+			     "4294967295s1m"};
 	for (size_t i = 0; i < sizeof(rng) / sizeof(rng[0]); i++) {
 		fedns_diag_clear(&d);
 		if (fedns_ttl_from_text(rng[i], strlen(rng[i]), &v, &d) != FEDNS_ERANGE)
@@ -999,8 +1102,8 @@ static void
 test_random_wire(void **state)
 {
 	(void)state;
-	static const uint16_t types[] = { 1,  2,  5,  6,  13, 15, 16, 28,  33,
-					  39, 43, 48, 52, 63, 64, 65, 257, 999 };
+	static const uint16_t types[] = {1,  2,	 5,  6,	 13, 15, 16, 28, 33, 39,  43,
+					 46, 47, 48, 50, 51, 52, 63, 64, 65, 257, 999};
 	uint32_t seed = 99;
 	size_t accepted = 0;
 	for (int iter = 0; iter < 200000; iter++) {
@@ -1081,6 +1184,7 @@ main(void)
 		cmocka_unit_test(test_dnskey_groups),
 		cmocka_unit_test(test_svcb),
 		cmocka_unit_test(test_svcb_order),
+		cmocka_unit_test(test_dnssec),
 		cmocka_unit_test(test_rfc3597),
 		cmocka_unit_test(test_wire_edges),
 		cmocka_unit_test(test_unpack_compression),
