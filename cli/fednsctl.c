@@ -74,7 +74,11 @@ usage_error(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	fprintf(stderr, "\n");
 	va_end(ap);
-	usage(stderr);
+	fprintf(stderr, "usage: fednsctl COMMAND [ARGS]; commands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(stderr, "  fednsctl %s %s %s\n", commands[i].group, commands[i].name,
+			commands[i].args);
+	fprintf(stderr, "fednsctl --help explains them.\n");
 	return EXIT_USAGE;
 }
 
@@ -90,7 +94,8 @@ parse_zone_args(int argc, char **argv, zone_args *za)
 	memset(za, 0, sizeof(*za));
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
-		if (strcmp(a, "--origin") == 0 || strcmp(a, "-o") == 0) {
+		/* No "-o": DESIGN.md §7 keeps it for the output format ("-o json"). */
+		if (strcmp(a, "--origin") == 0) {
 			if (i + 1 >= argc)
 				return usage_error("%s needs a name", a);
 			za->origin = argv[++i];

@@ -405,7 +405,11 @@ unescape(const fedns_token *t)
 			    t->s[i + 3] <= '9') {
 				int v = (t->s[i + 1] - '0') * 100 + (t->s[i + 2] - '0') * 10 +
 					(t->s[i + 3] - '0');
-				c = (char)(v & 0xff);
+				if (v > 255) {
+					free(out);
+					return NULL;
+				}
+				c = (char)v;
 				i += 3;
 			} else {
 				c = t->s[++i];
@@ -729,8 +733,8 @@ do_record(parser *ps, source *src, const entry *e)
 				    "record without an owner name and no previous owner");
 	} else {
 		/* Zones list many records per owner: skip the parse when the text repeats. */
-		if (!src->have_owner || src->owner_gen != src->origin_gen ||
-		    src->owner_textlen != t[0].len ||
+		if (!src->have_owner || src->owner_text == NULL || t[0].quoted ||
+		    src->owner_gen != src->origin_gen || src->owner_textlen != t[0].len ||
 		    memcmp(src->owner_text, t[0].s, t[0].len) != 0) {
 			err = parse_name(ps, src, &t[0], e->line, src->origin, "owner name",
 					 src->owner);

@@ -615,6 +615,11 @@ test_include(void **state)
 	assert_string_equal(d.file, "t.zone");
 	assert_int_equal(d.line, 6);
 
+	assert_int_equal(parse_in_dir(HEAD "$INCLUDE sub\\256.inc\n", NULL, &d), FEDNS_ESYNTAX);
+	assert_non_null(strstr(d.msg, "$INCLUDE file name \"sub\\256.inc\" is invalid"));
+	/* Escapes in the file name are decoded before the lookup. */
+	assert_int_equal(parse_in_dir(HEAD "$INCLUDE s\\ub.inc\n", NULL, &d), FEDNS_OK);
+	assert_int_equal(parse_in_dir(HEAD "$INCLUDE \\115ub.inc\n", NULL, &d), FEDNS_OK);
 	assert_int_not_equal(parse_in_dir(HEAD "$INCLUDE missing.inc\n", NULL, &d), FEDNS_OK);
 	assert_non_null(strstr(d.msg, "$INCLUDE \"missing.inc\""));
 	assert_int_equal(d.line, 5);
