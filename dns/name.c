@@ -64,38 +64,53 @@ fedns_name_from_text(const char *s, size_t len, const uint8_t *origin,
 		if (o > FEDNS_NAME_MAXLEN - 1)
 			goto toolong;
 		while (i < len && p[i] != '.') {
-			uint8_t c = p[i++];
-			if (c == '\\') {
-				if (i == len)
-					return fedns_diag_set(d, FEDNS_ESYNTAX,
-							      "name \"%.*s\" ends with a backslash",
-							      (int)len, s);
-				c = p[i];
-				if (c >= '0' && c <= '9') {
-					if (len - i < 3 || p[i + 1] < '0' || p[i + 1] > '9' ||
-					    p[i + 2] < '0' || p[i + 2] > '9')
-						return fedns_diag_set(
-							d, FEDNS_ESYNTAX,
-							"name \"%.*s\": \\DDD needs three digits",
-							(int)len, s);
-					unsigned v = (unsigned)(c - '0') * 100 +
-						     (unsigned)(p[i + 1] - '0') * 10 +
-						     (unsigned)(p[i + 2] - '0');
-					if (v > 255)
-						return fedns_diag_set(
-							d, FEDNS_ESYNTAX,
-							"name \"%.*s\": \\%c%c%c is above 255",
-							(int)len, s, p[i], p[i + 1], p[i + 2]);
-					c = (uint8_t)v;
-					i += 3;
-				} else {
-					i++;
+			if (p[i] != '\\') {
+				/* A run of plain octets: copy while both limits leave room, so
+				 * the common case is one compare and one store per octet. */
+				size_t lroom = FEDNS_LABEL_MAXLEN - ll;
+				size_t nroom = FEDNS_NAME_MAXLEN - 1 - o;
+				size_t room = lroom < nroom ? lroom : nroom;
+				size_t end = len - i < room ? len : i + room;
+				size_t j = i;
+				while (j < end && p[j] != '.' && p[j] != '\\')
+					out[o++] = p[j++];
+				ll += j - i;
+				i = j;
+				if (i < len && p[i] != '.' && p[i] != '\\') {
+					if (lroom <= nroom)
+						goto longlabel;
+					goto toolong;
 				}
+				continue;
+			}
+			uint8_t c;
+			if (++i == len)
+				return fedns_diag_set(d, FEDNS_ESYNTAX,
+						      "name \"%.*s\" ends with a backslash",
+						      (int)len, s);
+			c = p[i];
+			if (c >= '0' && c <= '9') {
+				if (len - i < 3 || p[i + 1] < '0' || p[i + 1] > '9' ||
+				    p[i + 2] < '0' || p[i + 2] > '9')
+					return fedns_diag_set(
+						d, FEDNS_ESYNTAX,
+						"name \"%.*s\": \\DDD needs three digits", (int)len,
+						s);
+				unsigned v = (unsigned)(c - '0') * 100 +
+					     (unsigned)(p[i + 1] - '0') * 10 +
+					     (unsigned)(p[i + 2] - '0');
+				if (v > 255)
+					return fedns_diag_set(
+						d, FEDNS_ESYNTAX,
+						"name \"%.*s\": \\%c%c%c is above 255", (int)len, s,
+						p[i], p[i + 1], p[i + 2]);
+				c = (uint8_t)v;
+				i += 3;
+			} else {
+				i++;
 			}
 			if (++ll > FEDNS_LABEL_MAXLEN)
-				return fedns_diag_set(d, FEDNS_ETOOBIG,
-						      "name \"%.*s\": label longer than 63 octets",
-						      (int)len, s);
+				goto longlabel;
 			if (o >= FEDNS_NAME_MAXLEN - 1)
 				goto toolong;
 			out[o++] = c;
@@ -126,6 +141,9 @@ fedns_name_from_text(const char *s, size_t len, const uint8_t *origin,
 	*outlen = o + olen;
 	return FEDNS_OK;
 
+longlabel:
+	return fedns_diag_set(d, FEDNS_ETOOBIG, "name \"%.*s\": label longer than 63 octets",
+			      (int)(len > 300 ? 300 : len), s);
 toolong:
 	return fedns_diag_set(d, FEDNS_ETOOBIG, "name \"%.*s\" is longer than 255 octets",
 			      (int)(len > 300 ? 300 : len), s);
@@ -334,9 +352,9 @@ fedns_name_sortkey(const uint8_t *name, uint8_t key[FEDNS_NAME_KEYMAX])
 	 * 0x01 0x02 for 0x01, others as themselves), so a label that is a prefix of another
 	 * sorts first, as RFC 4034 §6.1 requires. */
 	while (n > 0) {
-		const uint8_t *l = name + offs[--n];
-		size_t ll = l[0];
-		for (size_t i = 1; i <= ll; i++) {
+		const uint8_t *l = name + offs[--n] + 1;
+		size_t ll = l[-1];
+		for (size_t i = 0; i < ll; i++) {
 			uint8_t c = lower[l[i]];
 			if (c < 2) {
 				key[k++] = 1;
