@@ -193,6 +193,10 @@ load_zone(const zone_args *za, fedns_zone **out)
 		.warn = print_diag,
 	};
 	err = fedns_zonefile_parse(za->file, text, len, &opts, z, &d);
+	/* The zone holds copies: drop the text before the check so peak memory is the
+	 * zone's alone (it matters on the 40 MB files the benchmark reads). */
+	free(text);
+	text = NULL;
 	if (err != FEDNS_OK)
 		goto out;
 	err = fedns_zone_finish(z, print_diag, NULL);
