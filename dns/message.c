@@ -221,6 +221,8 @@ fedns_msgw_init(fedns_msgw *mw, uint8_t *buf, size_t cap, bool compress)
 		cap = FEDNS_MSG_MAXLEN;
 	fedns_wbuf_init(&mw->b, buf, cap);
 	mw->comp.n = 0;
+	if (compress)
+		memset(mw->comp.index, 0, sizeof(mw->comp.index));
 	mw->compress = compress;
 	mw->qdcount = 0;
 	mw->count[0] = mw->count[1] = mw->count[2] = 0;
@@ -245,6 +247,8 @@ fedns_msgw_header(fedns_msgw *mw, uint16_t id, uint16_t flags)
 	}
 }
 
+static void comp_truncate(fedns_compress *c, uint16_t n);
+
 /* Saved writer state, so a failed write can be undone completely. */
 typedef struct mark {
 	size_t len;
@@ -263,7 +267,7 @@ rollback(fedns_msgw *mw, mark m)
 {
 	fedns_err err = mw->b.err != FEDNS_OK ? mw->b.err : FEDNS_ETOOBIG;
 	mw->b.len = m.len;
-	mw->comp.n = m.ncomp;
+	comp_truncate(&mw->comp, m.ncomp);
 	mw->b.err = FEDNS_OK;
 	return err;
 }
@@ -305,40 +309,96 @@ match_at(const uint8_t *msg, size_t msglen, size_t off, const uint8_t *suffix)
 	return false;
 }
 
+#define INDEX_SIZE (FEDNS_COMPRESS_SLOTS * 2)
+
+/* Hashes of every suffix of 'name', built from the root up so that a suffix hashes the
+ * same wherever it appears; h[i] is the hash of the suffix starting at label i. Returns
+ * the number of labels. */
+static size_t
+suffix_hashes(const uint8_t *name, uint32_t h[FEDNS_NAME_MAXLABELS],
+	      size_t pos[FEDNS_NAME_MAXLABELS])
+{
+	size_t n = 0;
+	for (size_t o = 0; name[o] != 0; o += 1 + (size_t)name[o])
+		pos[n++] = o;
+	uint32_t x = 0x811c9dc5u;
+	for (size_t k = n; k-- > 0;) {
+		const uint8_t *l = name + pos[k];
+		x = (x ^ l[0]) * 0x01000193u;
+		for (size_t i = 1; i <= l[0]; i++) {
+			uint8_t c = l[i];
+			c = (uint8_t)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+			x = (x ^ c) * 0x01000193u;
+		}
+		h[k] = x;
+	}
+	return n;
+}
+
+static void
+comp_add(fedns_compress *c, size_t off, uint32_t h)
+{
+	if (off >= 0x4000 || c->n >= FEDNS_COMPRESS_SLOTS)
+		return;
+	size_t s = h % INDEX_SIZE;
+	while (c->index[s] != 0)
+		s = (s + 1) % INDEX_SIZE;
+	c->index[s] = (uint16_t)(c->n + 1);
+	c->slot[c->n] = (uint16_t)s;
+	c->hash[c->n] = h;
+	c->off[c->n++] = (uint16_t)off;
+}
+
+/* Forgets entries back to n. Entries go in the reverse order they came in, which keeps
+ * linear probing exact (no later entry can depend on a removed slot). */
+static void
+comp_truncate(fedns_compress *c, uint16_t n)
+{
+	while (c->n > n) {
+		c->n--;
+		c->index[c->slot[c->n]] = 0;
+	}
+}
+
+static long
+comp_find(const fedns_compress *c, const uint8_t *msg, size_t msglen, uint32_t h,
+	  const uint8_t *suffix)
+{
+	for (size_t s = h % INDEX_SIZE; c->index[s] != 0; s = (s + 1) % INDEX_SIZE) {
+		size_t e = c->index[s] - 1u;
+		if (c->hash[e] == h && match_at(msg, msglen, c->off[e], suffix))
+			return c->off[e];
+	}
+	return -1;
+}
+
 /* Writes 'name' compressed; on running out of room b.err is set (caller rolls back). */
 static void
 put_name(fedns_msgw *mw, const uint8_t *name)
 {
 	fedns_wbuf *b = &mw->b;
-	size_t nlen = fedns_name_len(name);
 
 	if (!mw->compress) {
-		fedns_wbuf_bytes(b, name, nlen);
+		fedns_wbuf_bytes(b, name, fedns_name_len(name));
 		return;
 	}
-	/* Find the longest suffix already in the message: try suffixes from the whole name
-	 * down, and stop at the first match. */
-	size_t pre = 0;
+	uint32_t h[FEDNS_NAME_MAXLABELS];
+	size_t pos[FEDNS_NAME_MAXLABELS];
+	size_t n = suffix_hashes(name, h, pos);
+	/* The longest suffix already in the message: try from the whole name down. */
+	size_t k = 0;
 	long target = -1;
-	for (const uint8_t *s = name; *s != 0; s += 1 + *s) {
-		for (uint16_t i = 0; i < mw->comp.n; i++) {
-			if (match_at(b->buf, b->len, mw->comp.off[i], s)) {
-				target = mw->comp.off[i];
-				break;
-			}
-		}
+	for (; k < n; k++) {
+		target = comp_find(&mw->comp, b->buf, b->len, h[k], name + pos[k]);
 		if (target >= 0)
 			break;
-		pre += 1 + (size_t)*s;
 	}
+	size_t pre = k < n ? pos[k] : fedns_name_len(name) - 1;
 	/* Room check first, so the table never remembers labels that were not written. */
-	size_t need = pre + (target >= 0 ? 2 : 1);
-	if (!fedns_wbuf_room(b, need))
+	if (!fedns_wbuf_room(b, pre + (target >= 0 ? 2 : 1)))
 		return;
-	for (size_t o = 0; o < pre; o += 1 + (size_t)name[o]) {
-		if (b->len + o < 0x4000 && mw->comp.n < FEDNS_COMPRESS_SLOTS)
-			mw->comp.off[mw->comp.n++] = (uint16_t)(b->len + o);
-	}
+	for (size_t i = 0; i < k; i++)
+		comp_add(&mw->comp, b->len + pos[i], h[i]);
 	fedns_wbuf_bytes(b, name, pre);
 	if (target >= 0)
 		fedns_wbuf_u16(b, (uint16_t)(0xc000 | (uint16_t)target));

@@ -117,6 +117,10 @@ fedns_err fedns_msg_header_parse(const uint8_t *buf, size_t len, fedns_msg_heade
 typedef struct fedns_compress {
 	uint16_t off[FEDNS_COMPRESS_SLOTS]; /* offsets of written names in the message */
 	uint16_t n;
+	/* Hash index over off[] so a lookup costs one probe per suffix, not a scan. */
+	uint32_t hash[FEDNS_COMPRESS_SLOTS];	  /* case-insensitive hash of the name at off[i] */
+	uint16_t slot[FEDNS_COMPRESS_SLOTS];	  /* where entry i sits in index[] */
+	uint16_t index[FEDNS_COMPRESS_SLOTS * 2]; /* entry + 1; 0 is empty */
 } fedns_compress;
 
 /* Message writer: a fedns_wbuf plus a compression table and section counts. The caller

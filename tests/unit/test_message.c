@@ -349,6 +349,13 @@ test_toobig_rollback(void **state)
 	assert_int_equal(fedns_msgw_name(&mw, N("brand.new.")), FEDNS_ETOOBIG);
 	assert_int_equal(mw.b.len, len);
 	assert_int_equal(mw.comp.n, ncomp);
+	/* The rolled-back "new." left its bytes past len; it must not be pointed at. */
+	assert_int_equal(fedns_msgw_name(&mw, N("NEW.")), FEDNS_OK);
+	assert_int_equal(mw.b.len, len + 5);
+	assert_memory_equal(buf + len, "\3NEW", 5);
+	mw.b.len = len;
+	mw.comp.n = ncomp;
+	mw.comp.index[mw.comp.slot[ncomp]] = 0;
 	/* A pointer-only name (2 bytes) still fits: the writer is usable after ETOOBIG. */
 	assert_int_equal(fedns_msgw_name(&mw, N("x.q.example.")), FEDNS_OK);
 	assert_int_equal(mw.b.len, len + 2);
