@@ -53,6 +53,11 @@ if [ ${#files[@]} -eq 0 ]; then
 	[ ${#files[@]} -ge 40 ] || die "only ${#files[@]} zone files under $zones (expected 40 or more)"
 fi
 
+# Under a sanitizer build a report must not pass for a rejection (both exit 1 by default).
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}exitcode=86"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}exitcode=86:print_stacktrace=1"
+sanitizer_report='ERROR: (Address|Leak)Sanitizer|runtime error:'
+
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/fedns-zone-corpus.XXXXXX") || die "mktemp failed"
 trap 'rm -rf "$tmp"' EXIT
 
@@ -81,6 +86,7 @@ indent() {
 # Problems are collected per file and printed together so a failure reads as one block.
 problems=
 problem() {
+	local IFS=
 	problems+="  $*"$'\n'
 }
 
@@ -108,7 +114,7 @@ for f in "${files[@]}"; do
 		;;
 	esac
 	if [ -n "$want_n" ] && [ "$nrc" != "$want_n" ]; then
-		problem "corpus: named-checkzone exits $nrc on $rel, which belongs in" \
+		problem "corpus: named-checkzone exits $nrc on $rel, which belongs in " \
 			"$([ "$nrc" = 0 ] && echo good/ || echo bad/):"$'\n'"$(indent <<<"$nmsg")"
 	fi
 
@@ -125,7 +131,9 @@ for f in "${files[@]}"; do
 
 	fmsg=$(cd "$dir" && timeout 60 "$fednsctl" zone check --origin "$origin" "$base" 2>&1)
 	frc=$?
-	if [ "$frc" != 0 ] && [ "$frc" != 1 ]; then
+	if grep -Eq "$sanitizer_report" <<<"$fmsg"; then
+		problem "fednsctl zone check: sanitizer report:"$'\n'"$(indent <<<"$fmsg")"
+	elif [ "$frc" != 0 ] && [ "$frc" != 1 ]; then
 		problem "fednsctl zone check exited $frc (expected 0 or 1; crash, timeout or usage error):" \
 			$'\n'"$(indent <<<"$fmsg")"
 	fi
@@ -166,7 +174,7 @@ for f in "${files[@]}"; do
 	elif [ "$nrc" = 0 ] && [ "$frc" = 0 ]; then
 		# Both accept: the RR sets must be equal. -k warn: check-names is a policy
 		# named-checkzone only warns about, and it must not stop the dump.
-		if ! (cd "$dir" && named-compilezone -q -k warn -o "$tmp/bind.txt" "$origin" "$base") \
+		if ! (cd "$dir" && named-compilezone -k warn -o "$tmp/bind.txt" "$origin" "$base") \
 			>"$tmp/bind.err" 2>&1; then
 			problem "named-compilezone failed on a file named-checkzone accepts:" \
 				$'\n'"$(indent <"$tmp/bind.err")"
@@ -174,7 +182,9 @@ for f in "${files[@]}"; do
 		(cd "$dir" && timeout 60 "$fednsctl" zone print --origin "$origin" "$base") \
 			>"$tmp/fedns.txt" 2>"$tmp/fedns.err"
 		prc=$?
-		if [ "$prc" != 0 ]; then
+		if grep -Eq "$sanitizer_report" "$tmp/fedns.err"; then
+			problem "fednsctl zone print: sanitizer report:"$'\n'"$(indent <"$tmp/fedns.err")"
+		elif [ "$prc" != 0 ]; then
 			problem "fednsctl zone print exited $prc on a zone fednsctl zone check accepts:" \
 				$'\n'"$(indent <"$tmp/fedns.err")"
 		elif [ -z "$problems" ]; then
@@ -183,6 +193,25 @@ for f in "${files[@]}"; do
 			elif [ -n "$out" ]; then
 				echo "note  $rel: $out"
 				notes=$((notes + 1))
+			fi
+			# The printer's contract: its output is a master file that BIND reads
+			# to the same RR set, and that fedns reads back to the same RR set.
+			if ! named-compilezone -k warn -o "$tmp/bind2.txt" "$origin" \
+				"$tmp/fedns.txt" >"$tmp/bind2.err" 2>&1; then
+				problem "named-compilezone cannot read fednsctl zone print's output:" \
+					$'\n'"$(indent <"$tmp/bind2.err")"
+			elif ! out=$("$python" "$compare" "$tmp/bind2.txt" "$tmp/fedns.txt" 2>&1); then
+				problem "named-compilezone reads fednsctl zone print's output as another RR set:" \
+					$'\n'"$(indent <<<"$out")"
+			fi
+			if ! timeout 60 "$fednsctl" zone print --origin "$origin" "$tmp/fedns.txt" \
+				>"$tmp/fedns2.txt" 2>"$tmp/fedns2.err" ||
+				grep -Eq "$sanitizer_report" "$tmp/fedns2.err"; then
+				problem "fednsctl zone print cannot read its own output:" \
+					$'\n'"$(indent <"$tmp/fedns2.err")"
+			elif ! cmp -s "$tmp/fedns.txt" "$tmp/fedns2.txt"; then
+				problem "fednsctl zone print of its own output is not identical:" \
+					$'\n'"$(diff "$tmp/fedns.txt" "$tmp/fedns2.txt" | indent)"
 			fi
 		fi
 	fi

@@ -60,9 +60,11 @@ def parse_dump(path):
         ttl = dns.ttl.from_text(tok.get_string())
         rdclass = dns.rdataclass.from_text(tok.get_string())
         rdtype = dns.rdatatype.from_text(tok.get_string())
-        rd = dns.rdata.from_text(rdclass, rdtype, tok, dns.name.root, False)
+        # No origin: dumps hold absolute names, and dnspython 2.3 would relativize names
+        # read from \# data against any origin given here.
+        rd = dns.rdata.from_text(rdclass, rdtype, tok, None, False)
         lowner = owner.canonicalize().to_text()
-        key = (lowner, ttl, rdclass, rdtype, rd.to_digestable(dns.name.root).hex())
+        key = (lowner, ttl, rdclass, rdtype, rd.to_digestable().hex())
         shown = "%s %d %s %s %s" % (lowner, ttl, dns.rdataclass.to_text(rdclass),
                                     dns.rdatatype.to_text(rdtype), rd.to_text())
         if key in rrs:
