@@ -28,6 +28,62 @@ static const uint8_t cclass[256] = {
 	['('] = CC_LP,	[')'] = CC_RP,	['"'] = CC_QUOTE, ['\\'] = CC_BSLASH,
 };
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+/* End of the run of plain token bytes at p. Sixteen bytes at a time where the input
+ * allows: most tokens end inside the first block, so the loop exit is predictable, where
+ * a byte loop mispredicts once per token. */
+static inline __attribute__((always_inline)) const unsigned char *
+token_end(const unsigned char *p, const unsigned char *end)
+{
+#ifdef __SSE2__
+	while (end - p >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+		__m128i m = _mm_or_si128(
+			_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')),
+						  _mm_cmpeq_epi8(v, _mm_set1_epi8('\t'))),
+				     _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\n')),
+						  _mm_cmpeq_epi8(v, _mm_set1_epi8('\r')))),
+			_mm_or_si128(
+				_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(';')),
+					     _mm_cmpeq_epi8(v, _mm_set1_epi8('('))),
+				_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(')')),
+							  _mm_cmpeq_epi8(v, _mm_set1_epi8('"'))),
+					     _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')))));
+		unsigned mask = (unsigned)_mm_movemask_epi8(m);
+		if (mask != 0)
+			return p + __builtin_ctz(mask);
+		p += 16;
+	}
+#endif
+	while (p < end && cclass[*p] == CC_TOK)
+		p++;
+	return p;
+}
+
+/* First '"', backslash or newline at or after p inside a quoted string, or end. */
+static inline __attribute__((always_inline)) const unsigned char *
+quoted_end(const unsigned char *p, const unsigned char *end)
+{
+#ifdef __SSE2__
+	while (end - p >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+		__m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+						      _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+					 _mm_cmpeq_epi8(v, _mm_set1_epi8('\n')));
+		unsigned mask = (unsigned)_mm_movemask_epi8(m);
+		if (mask != 0)
+			return p + __builtin_ctz(mask);
+		p += 16;
+	}
+#endif
+	while (p < end && *p != '"' && *p != '\\' && *p != '\n')
+		p++;
+	return p;
+}
+
 /* Tokens of one entry are at most this many; an rdata of 64 KiB written as single hex
  * digits needs 131,070, so this only stops runaway input. */
 #define MAX_TOKENS (1u << 18)
@@ -51,7 +107,6 @@ typedef struct parser {
 	uint32_t default_ttl;
 	uint32_t last_ttl;
 	fedns_token *tok;
-	uint32_t *tokline;
 	size_t captok;
 	uint8_t *rdbuf;
 } parser;
@@ -76,9 +131,22 @@ typedef struct source {
 /* One entry (a logical line) as the lexer hands it over. */
 typedef struct entry {
 	size_t ntok;
-	unsigned line; /* where the entry starts */
+	unsigned line;	   /* where the entry starts */
+	const char *start; /* the start of that line */
 	bool blank_owner;
 } entry;
+
+/* Line of a token of the entry, for messages. Counting on demand keeps a per-token line
+ * out of the lexer's hot loop. */
+static unsigned
+token_line(const source *src, const entry *e, const fedns_token *t)
+{
+	unsigned line = e->line;
+	(void)src;
+	for (const char *q = e->start; q < t->s; q++)
+		line += *q == '\n';
+	return line;
+}
 
 static fedns_err parse_source(parser *ps, source *src);
 
@@ -134,28 +202,22 @@ push_token_slow(parser *ps, const source *src, size_t *ntok, const char *s, size
 		if (nt == NULL)
 			return fail(ps, src, line, FEDNS_ENOMEM, "out of memory");
 		ps->tok = nt;
-		uint32_t *nl = realloc(ps->tokline, ncap * sizeof(*nl));
-		if (nl == NULL)
-			return fail(ps, src, line, FEDNS_ENOMEM, "out of memory");
-		ps->tokline = nl;
 		ps->captok = ncap;
 	}
 	if (len > MAX_TOKEN_LEN)
 		return fail(ps, src, line, FEDNS_ETOOBIG, "token longer than %u characters",
 			    MAX_TOKEN_LEN);
 	ps->tok[*ntok] = (fedns_token){.s = s, .len = (uint32_t)len, .quoted = quoted};
-	ps->tokline[*ntok] = line;
 	(*ntok)++;
 	return FEDNS_OK;
 }
 
-static inline fedns_err
+static inline __attribute__((always_inline)) fedns_err
 push_token(parser *ps, const source *src, size_t *ntok, const char *s, size_t len, bool quoted,
 	   unsigned line)
 {
 	if (__builtin_expect(*ntok < ps->captok && len <= MAX_TOKEN_LEN, 1)) {
 		ps->tok[*ntok] = (fedns_token){.s = s, .len = (uint32_t)len, .quoted = quoted};
-		ps->tokline[*ntok] = line;
 		(*ntok)++;
 		return FEDNS_OK;
 	}
@@ -176,8 +238,11 @@ next_entry(parser *ps, source *src, entry *e)
 	fedns_err err;
 
 	e->line = line;
+	e->start = (const char *)p;
 	e->blank_owner = p < end && cclass[*p] == CC_WS;
 	for (;;) {
+		while (p < end && cclass[*p] == CC_WS)
+			p++;
 		if (p == end) {
 			if (depth > 0) {
 				src->line = line;
@@ -186,12 +251,32 @@ next_entry(parser *ps, source *src, entry *e)
 			}
 			break;
 		}
-		switch (cclass[*p]) {
-		case CC_WS:
-			p++;
-			while (p < end && cclass[*p] == CC_WS)
-				p++;
+		unsigned cc = cclass[*p];
+		/* Plain tokens are most of the input: test for them before the switch. */
+		if (cc == CC_TOK || cc == CC_BSLASH) {
+			const unsigned char *s = p;
+			for (;;) {
+				p = token_end(p, end);
+				if (p < end && *p == '\\') {
+					if (end - p < 2)
+						return fail(ps, src, line, FEDNS_ESYNTAX,
+							    "backslash at end of input");
+					if (p[1] == '\n' || p[1] == '\r')
+						return fail(
+							ps, src, line, FEDNS_ESYNTAX,
+							"backslash at end of line outside quotes");
+					p += 2;
+					continue;
+				}
+				break;
+			}
+			err = push_token(ps, src, &ntok, (const char *)s, (size_t)(p - s), false,
+					 line);
+			if (err != FEDNS_OK)
+				return err;
 			continue;
+		}
+		switch (cc) {
 		case CC_NL:
 			p++;
 			line++;
@@ -200,6 +285,7 @@ next_entry(parser *ps, source *src, entry *e)
 			if (ntok > 0)
 				goto done;
 			e->line = line;
+			e->start = (const char *)p;
 			e->blank_owner = p < end && cclass[*p] == CC_WS;
 			continue;
 		case CC_SEMI: {
@@ -219,10 +305,11 @@ next_entry(parser *ps, source *src, entry *e)
 			depth--;
 			p++;
 			continue;
-		case CC_QUOTE: {
+		default: { /* CC_QUOTE */
 			const unsigned char *s = ++p;
 			unsigned start_line = line;
 			for (;;) {
+				p = quoted_end(p, end);
 				if (p == end)
 					return fail(ps, src, start_line, FEDNS_ESYNTAX,
 						    "quoted string opened at line %u is not closed",
@@ -235,46 +322,19 @@ next_entry(parser *ps, source *src, entry *e)
 						ps, src, start_line, FEDNS_ESYNTAX,
 						"end of line inside a quoted string (unbalanced "
 						"quotes)");
-				if (c == '\\') {
-					if (end - p < 2)
-						return fail(ps, src, line, FEDNS_ESYNTAX,
-							    "backslash at end of input");
-					if (p[1] == '\n')
-						line++;
-					p += 2;
-					continue;
-				}
-				p++;
+				/* A backslash: it escapes the next byte, a newline included. */
+				if (end - p < 2)
+					return fail(ps, src, line, FEDNS_ESYNTAX,
+						    "backslash at end of input");
+				if (p[1] == '\n')
+					line++;
+				p += 2;
 			}
 			err = push_token(ps, src, &ntok, (const char *)s, (size_t)(p - s), true,
 					 start_line);
 			if (err != FEDNS_OK)
 				return err;
 			p++;
-			continue;
-		}
-		default: {
-			const unsigned char *s = p;
-			for (;;) {
-				while (p < end && cclass[*p] == CC_TOK)
-					p++;
-				if (p < end && *p == '\\') {
-					if (end - p < 2)
-						return fail(ps, src, line, FEDNS_ESYNTAX,
-							    "backslash at end of input");
-					if (p[1] == '\n' || p[1] == '\r')
-						return fail(
-							ps, src, line, FEDNS_ESYNTAX,
-							"backslash at end of line outside quotes");
-					p += 2;
-					continue;
-				}
-				break;
-			}
-			err = push_token(ps, src, &ntok, (const char *)s, (size_t)(p - s), false,
-					 line);
-			if (err != FEDNS_OK)
-				return err;
 			continue;
 		}
 		}
@@ -712,9 +772,29 @@ warn(parser *ps, const source *src, unsigned line, const char *msg)
 static bool
 is_class(const fedns_token *t, uint16_t *out)
 {
-	if (t->len == 2 && (t->s[0] | 0x20) == 'i' && (t->s[1] | 0x20) == 'n') {
-		*out = FEDNS_C_IN;
-		return true;
+	/* Most tokens tried here are types ("A", "AAAA"): rule them out by shape before the
+	 * generic lookup. */
+	switch (t->len) {
+	case 2:
+		if (ieq(t->s, 2, "in", 2)) {
+			*out = FEDNS_C_IN;
+			return true;
+		}
+		if (!ieq(t->s, 2, "ch", 2) && !ieq(t->s, 2, "hs", 2))
+			return false;
+		break;
+	case 3:
+		if (!ieq(t->s, 3, "any", 3))
+			return false;
+		break;
+	case 4:
+		if (!ieq(t->s, 4, "none", 4))
+			return false;
+		break;
+	default:
+		if (t->len < 6 || !ieq(t->s, 5, "class", 5))
+			return false;
+		break;
 	}
 	return fedns_class_from_text(t->s, t->len, out) == FEDNS_OK;
 }
@@ -754,7 +834,7 @@ do_record(parser *ps, source *src, const entry *e)
 	while (i < e->ntok && !t[i].quoted && !(have_ttl && have_class)) {
 		unsigned char c0 = (unsigned char)t[i].s[0];
 		if (!have_ttl && c0 >= '0' && c0 <= '9') {
-			err = parse_ttl(ps, src, &t[i], ps->tokline[i], &ttl);
+			err = parse_ttl(ps, src, &t[i], token_line(src, e, &t[i]), &ttl);
 			if (err != FEDNS_OK)
 				return err;
 			have_ttl = true;
@@ -776,10 +856,10 @@ do_record(parser *ps, source *src, const entry *e)
 	uint16_t type;
 	if (t[i].quoted || (!fast_type(t[i].s, t[i].len, &type) &&
 			    fedns_rrtype_from_text(t[i].s, t[i].len, &type) != FEDNS_OK))
-		return fail(ps, src, ps->tokline[i], FEDNS_ESYNTAX, "unknown RR type \"%s\"",
-			    SHOW(&t[i], b));
+		return fail(ps, src, token_line(src, e, &t[i]), FEDNS_ESYNTAX,
+			    "unknown RR type \"%s\"", SHOW(&t[i], b));
 	if (fedns_rrtype_is_meta(type))
-		return fail(ps, src, ps->tokline[i], FEDNS_ESYNTAX,
+		return fail(ps, src, token_line(src, e, &t[i]), FEDNS_ESYNTAX,
 			    "RR type \"%s\" cannot appear in a zone", SHOW(&t[i], b));
 	i++;
 
@@ -881,14 +961,13 @@ fedns_zonefile_parse(const char *name, const char *text, size_t len,
 	ps.max_depth = opts->max_include_depth ? opts->max_include_depth : DEFAULT_INCLUDE_DEPTH;
 	ps.captok = 64;
 	ps.tok = malloc(ps.captok * sizeof(*ps.tok));
-	ps.tokline = malloc(ps.captok * sizeof(*ps.tokline));
 	ps.rdbuf = malloc(FEDNS_RDATA_MAXLEN);
 
 	source src;
 	memset(&src, 0, sizeof(src));
 	src.name = name != NULL ? name : "(input)";
 	fedns_err err;
-	if (ps.tok == NULL || ps.tokline == NULL || ps.rdbuf == NULL) {
+	if (ps.tok == NULL || ps.rdbuf == NULL) {
 		err = fedns_diag_set(d, FEDNS_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -900,7 +979,6 @@ fedns_zonefile_parse(const char *name, const char *text, size_t len,
 	err = parse_source(&ps, &src);
 out:
 	free(ps.rdbuf);
-	free(ps.tokline);
 	free(ps.tok);
 	return err;
 }
@@ -917,7 +995,6 @@ fedns_zonefile_origin(const char *text, size_t len, uint8_t out[FEDNS_NAME_MAXLE
 	ps.d = d;
 	ps.captok = 64;
 	ps.tok = malloc(ps.captok * sizeof(*ps.tok));
-	ps.tokline = malloc(ps.captok * sizeof(*ps.tokline));
 	source src;
 	memset(&src, 0, sizeof(src));
 	src.name = "(input)";
@@ -929,7 +1006,7 @@ fedns_zonefile_origin(const char *text, size_t len, uint8_t out[FEDNS_NAME_MAXLE
 	uint8_t origin[FEDNS_NAME_MAXLEN];
 	size_t tmplen;
 	bool have_origin = false;
-	if (ps.tok == NULL || ps.tokline == NULL) {
+	if (ps.tok == NULL) {
 		err = fedns_diag_set(d, FEDNS_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -991,7 +1068,6 @@ fedns_zonefile_origin(const char *text, size_t len, uint8_t out[FEDNS_NAME_MAXLE
 fail:
 	err = fedns_diag_set(d, FEDNS_ESYNTAX, "cannot tell the zone's origin: %s", why);
 out:
-	free(ps.tokline);
 	free(ps.tok);
 	return err;
 }

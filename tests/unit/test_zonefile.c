@@ -322,6 +322,9 @@ test_errors(void **state)
 	FAIL(HEAD "www IN AX 192.0.2.1\n", 5, "unknown RR type \"AX\"");
 	FAIL(HEAD "www 9x IN A 192.0.2.1\n", 5, "TTL \"9x\" is not a number");
 	FAIL(HEAD "$TTL 1y\n", 5, "TTL \"1y\" is not a number");
+	/* TTL and type errors name the line the token is on, inside parentheses too. */
+	FAIL(HEAD "www (\n 9x A 192.0.2.1 )\n", 6, "TTL \"9x\" is not a number");
+	FAIL(HEAD "www ( ; \"\n\n IN AX 1 )\n", 7, "unknown RR type \"AX\"");
 	FAIL(HEAD "www 99999999999 A 192.0.2.1\n", 5, "TTL \"99999999999\" is out of range");
 	FAIL(HEAD "\n\n\n\n\n\n\nt TXT ( a\nb\n", 12, "unbalanced parenthesis opened at line 12");
 	FAIL(HEAD "t TXT a )\n", 5, "unbalanced parenthesis");
