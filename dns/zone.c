@@ -36,8 +36,8 @@ typedef struct srec {
 	uint16_t file;
 } srec;
 
-/* A distinct owner name (interned case-insensitively; the first spelling is kept). 'n'
- * counts its RRs while staging; in finish 'flags' say which types it holds, for the checks
+/* An owner run: consecutive staged RRs with one owner. finish merges the runs of one name
+ * (case-insensitively; the first spelling is kept) into the first. 'n' counts its RRs; in finish 'flags' say which types it holds, for the checks
  * of NS/MX/SRV targets (one lookup per target, no scan of RRsets). */
 typedef struct sowner {
 	const uint8_t *name;
@@ -85,11 +85,12 @@ struct fedns_zone {
 	size_t nrec, caprec;
 	sowner *owners;
 	size_t nowners, capowners;
-	/* open addressing: hash << 32 | (owner id + 1), 0 = empty; power-of-two size. The
-	 * hash in the slot spares a cache miss on the owner for every probe that fails. */
+	/* distinct owners, made in finish: hash << 32 | (owner id + 1), 0 = empty; power-of-two
+	 * size. The hash in the slot spares a cache miss on the owner for every probe that
+	 * fails. */
 	uint64_t *slots;
 	size_t nslots;
-	uint32_t last_owner; /* fast path: blank-owner lines repeat the previous owner */
+	uint32_t last_owner; /* the current run: blank-owner lines repeat the previous owner */
 	size_t last_len;
 
 	fedns_rrset *sets;
@@ -214,38 +215,49 @@ fedns_zone_add_source(fedns_zone *z, const char *file)
 	return (uint16_t)z->nsources++;
 }
 
-static fedns_err
-slots_grow(fedns_zone *z)
+/* Sets the 0x20 bit of the bytes of w that are ASCII 'A'..'Z' (RFC 4343 folding), eight at
+ * a time. Label lengths (at most 63) are never in that range, so a whole wire name folds. */
+static uint64_t
+fold8(uint64_t w)
 {
-	size_t n = z->nslots ? z->nslots * 2 : 1024;
-	uint64_t *s = calloc(n, sizeof(*s));
-	if (s == NULL)
-		return FEDNS_ENOMEM;
-	size_t mask = n - 1;
-	for (size_t i = 0; i < z->nslots; i++) {
-		if (z->slots[i] == 0)
-			continue;
-		size_t j = (z->slots[i] >> 32) & mask;
-		while (s[j] != 0)
-			j = (j + 1) & mask;
-		s[j] = z->slots[i];
-	}
-	free(z->slots);
-	z->slots = s;
-	z->nslots = n;
-	return FEDNS_OK;
+	const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+	uint64_t low7 = w & ~high;
+	uint64_t ge_a = low7 + (0x80u - 'A') * ones;
+	uint64_t gt_z = low7 + (0x7fu - 'Z') * ones;
+	uint64_t upper = (ge_a ^ gt_z) & ~w & high;
+	return w | (upper >> 2);
 }
 
-/* FNV (the name hash) keeps its entropy in the low bits of each step; spread it before
- * taking a table index from the low bits. */
+/* Case-insensitive hash of a name of 'len' bytes for the owner table. The zone's own hash
+ * rather than fedns_name_hash: a million owners and targets go through it, and a word at
+ * a time is several times faster than FNV's byte at a time. Equal under folding gives
+ * equal hashes, which is all the table needs. */
+static uint32_t
+owner_hash_len(const uint8_t *name, size_t len)
+{
+	uint64_t h = 0x9e3779b97f4a7c15u ^ len;
+	size_t i = 0;
+	for (; len - i >= 8; i += 8) {
+		uint64_t w;
+		memcpy(&w, name + i, 8);
+		h = (h ^ fold8(w)) * 0xff51afd7ed558ccdu;
+		h ^= h >> 32;
+	}
+	if (i < len) {
+		uint64_t w = 0;
+		memcpy(&w, name + i, len - i);
+		h = (h ^ fold8(w)) * 0xff51afd7ed558ccdu;
+	}
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53u;
+	h ^= h >> 29;
+	return (uint32_t)h;
+}
+
 static uint32_t
 owner_hash(const uint8_t *name)
 {
-	uint64_t h = fedns_name_hash(name);
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdu;
-	h ^= h >> 29;
-	return (uint32_t)h;
+	return owner_hash_len(name, fedns_name_len(name));
 }
 
 /* Owner id for 'name' or UINT32_MAX when it was never staged. */
@@ -272,22 +284,13 @@ owner_lookup(const fedns_zone *z, const uint8_t *name, uint32_t h)
 	return UINT32_MAX;
 }
 
+/* Starts a new owner run. Staging never hashes: an owner that comes back later gets a
+ * run of its own, and finish merges the runs of one name in a single prefetched pass. */
 static fedns_err
-owner_intern(fedns_zone *z, const uint8_t *name, size_t len, uint32_t *id)
+run_new(fedns_zone *z, const uint8_t *name, size_t len, uint32_t *id)
 {
-	uint32_t h = owner_hash(name);
-	uint32_t found = owner_lookup(z, name, h);
-	if (found != UINT32_MAX) {
-		*id = found;
-		return FEDNS_OK;
-	}
 	if (z->max_bytes - z->bytes < len)
 		return FEDNS_ETOOBIG;
-	if ((z->nowners + 1) * 2 > z->nslots) {
-		fedns_err err = slots_grow(z);
-		if (err != FEDNS_OK)
-			return err;
-	}
 	if (z->nowners == z->capowners) {
 		size_t cap = z->capowners ? z->capowners * 2 : 1024;
 		sowner *o = realloc(z->owners, cap * sizeof(*o));
@@ -306,10 +309,6 @@ owner_intern(fedns_zone *z, const uint8_t *name, size_t len, uint32_t *id)
 	o->n = 0;
 	o->flags = 0;
 	o->len = (uint16_t)len;
-	size_t mask = z->nslots - 1, j = h & mask;
-	while (z->slots[j] != 0)
-		j = (j + 1) & mask;
-	z->slots[j] = (uint64_t)h << 32 | ((uint64_t)z->nowners + 1);
 	*id = (uint32_t)z->nowners++;
 	return FEDNS_OK;
 }
@@ -330,11 +329,13 @@ fedns_zone_add(fedns_zone *z, const fedns_rr *rr, uint16_t file, uint32_t line)
 
 	size_t olen = fedns_name_len(rr->owner);
 	uint32_t id;
+	/* a run continues while the owner stays the same name, in any case (as BIND batches) */
 	if (z->last_owner != UINT32_MAX && olen == z->last_len &&
-	    memcmp(z->owners[z->last_owner].name, rr->owner, olen) == 0) {
+	    (memcmp(z->owners[z->last_owner].name, rr->owner, olen) == 0 ||
+	     fedns_name_equal(z->owners[z->last_owner].name, rr->owner))) {
 		id = z->last_owner;
 	} else {
-		fedns_err err = owner_intern(z, rr->owner, olen, &id);
+		fedns_err err = run_new(z, rr->owner, olen, &id);
 		if (err != FEDNS_OK)
 			return err;
 		z->last_owner = id;
@@ -387,6 +388,10 @@ typedef struct fin {
 	size_t nscratch;
 	struct srt *setfirst; /* per RRset of the current owner: its first RR in file order */
 	size_t nsetfirst;
+	struct srt *ttlsort; /* a set whose TTLs disagree, in file order */
+	size_t nttl;
+	uint32_t *runstart; /* staged index where each owner run starts */
+	size_t nruns;
 	size_t ncuts, ndnames;
 	bool apex_soa, apex_ns;
 } fin;
@@ -425,7 +430,18 @@ typedef struct okey {
 	const uint8_t *k;
 	uint32_t len;
 	uint32_t id;
+	uint64_t head; /* the first 8 key bytes, big-endian: the top levels need no pointer */
 } okey;
+
+static unsigned
+okey_byte(const okey *a, size_t d)
+{
+	if (a->len <= d)
+		return 0;
+	if (d < 8)
+		return (unsigned)((a->head >> (56 - 8 * d)) & 0xffu) + 1u;
+	return a->k[d] + 1u;
+}
 
 static int
 okey_cmp(const okey *a, const okey *b, size_t d)
@@ -464,7 +480,7 @@ okey_radix(okey *a, okey *tmp, size_t n, size_t d)
 		}
 		memset(cnt, 0, sizeof(cnt));
 		for (size_t i = 0; i < n; i++)
-			cnt[a[i].len > d ? a[i].k[d] + 1u : 0u]++;
+			cnt[okey_byte(&a[i], d)]++;
 		/* a level where every key has the same byte needs no moves */
 		size_t b = 0;
 		while (cnt[b] == 0)
@@ -483,7 +499,7 @@ okey_radix(okey *a, okey *tmp, size_t n, size_t d)
 		sum += c;
 	}
 	for (size_t i = 0; i < n; i++)
-		tmp[cnt[a[i].len > d ? a[i].k[d] + 1u : 0u]++] = a[i];
+		tmp[cnt[okey_byte(&a[i], d)]++] = a[i];
 	memcpy(a, tmp, n * sizeof(*a));
 	/* bucket 0 holds the key that ends here: at most one, already in place */
 	for (size_t b = 1; b < 257; b++) {
@@ -618,6 +634,64 @@ clamp_ttl(fin *f, const srt *r, lazyname *owner, char tb[16])
 	return 0;
 }
 
+static int
+idx_cmp(const void *a, const void *b)
+{
+	const srt *x = a, *y = b;
+	return (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+/* The owner run (consecutive staged RRs with one owner) that staged RR 'idx' is in. */
+static size_t
+run_of(const fin *f, uint32_t idx)
+{
+	size_t lo = 0, hi = f->nruns;
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (f->runstart[mid] <= idx)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* TTL of a set whose RRs disagree, as BIND's loader decides it: within one run of lines
+ * with the same owner the first RR's TTL wins (the others are warned about: "TTL set to
+ * prior TTL"), and a later run that adds to the set replaces the TTL with its own. */
+static fedns_err
+unify_ttl(fin *f, const srt *g, size_t n, lazyname *nb, uint32_t *ttl)
+{
+	if (f->nttl < n) {
+		srt *t = realloc(f->ttlsort, n * sizeof(*t));
+		if (t == NULL)
+			return FEDNS_ENOMEM;
+		f->ttlsort = t;
+		f->nttl = n;
+	}
+	srt *m = f->ttlsort;
+	memcpy(m, g, n * sizeof(*m));
+	qsort(m, n, sizeof(*m), idx_cmp);
+	char tb[16];
+	size_t run = run_of(f, m[0].idx);
+	uint32_t cur = m[0].ttl > ZONE_MAX_TTL ? 0 : m[0].ttl;
+	for (size_t k = 1; k < n; k++) {
+		uint32_t t = m[k].ttl > ZONE_MAX_TTL ? 0 : m[k].ttl;
+		size_t r = run_of(f, m[k].idx);
+		if (r != run) {
+			run = r;
+			cur = t;
+		} else if (t != cur) {
+			report(f, FEDNS_OK, m[k].file, m[k].line,
+			       "%s %s: TTL %u differs from the TTL %u of the RRset before it; "
+			       "using %u",
+			       lz(nb), fedns_rrtype_to_text(m[k].type, tb), t, cur, cur);
+		}
+	}
+	*ttl = cur;
+	return FEDNS_OK;
+}
+
 /* Builds the RRsets of one owner from its sorted RRs g[0..n) and checks the rules that
  * concern one name. */
 static fedns_err
@@ -651,17 +725,16 @@ build_owner(fin *f, srt *g, size_t n, const uint8_t *owner, uint32_t id, bool ap
 				mk = k;
 		const srt first = g[mk];
 		uint32_t ttl = clamp_ttl(f, &first, &nb, tb);
-
+		bool same = true;
 		for (size_t k = i; k < j; k++) {
 			if (k == mk)
 				continue;
-			uint32_t t = clamp_ttl(f, &g[k], &nb, tb);
-			if (t != ttl)
-				report(f, FEDNS_OK, g[k].file, g[k].line,
-				       "%s %s: TTL %u differs from the RRset's TTL %u; using %u "
-				       "(the "
-				       "first RR wins)",
-				       lz(&nb), fedns_rrtype_to_text(type, tb), t, ttl, ttl);
+			same &= clamp_ttl(f, &g[k], &nb, tb) == ttl;
+		}
+		if (!same) {
+			fedns_err err = unify_ttl(f, g + i, j - i, &nb, &ttl);
+			if (err != FEDNS_OK)
+				return err;
 		}
 
 		/* fold duplicates (equal rdata sort next to each other, lowest index first) */
@@ -957,13 +1030,60 @@ check_targets(fin *f)
 	return FEDNS_OK;
 }
 
+/* Merges the runs of each name into its first run (alias[i] = that run) and leaves the
+ * table of distinct owners in z->slots for the target checks. The probes are prefetched
+ * some runs ahead: one at a time, each would wait for a cache miss. */
+static fedns_err
+merge_runs(fedns_zone *z, uint32_t *alias)
+{
+	size_t nrun = z->nowners, n = 1024;
+	while (n < nrun * 2)
+		n *= 2;
+	uint32_t *hs = malloc((nrun ? nrun : 1) * sizeof(*hs));
+	z->slots = calloc(n, sizeof(*z->slots));
+	if (hs == NULL || z->slots == NULL) {
+		free(hs);
+		return FEDNS_ENOMEM;
+	}
+	z->nslots = n;
+	for (size_t i = 0; i < nrun; i++)
+		hs[i] = owner_hash_len(z->owners[i].name, z->owners[i].len);
+
+	enum {
+		AHEAD = 8
+	};
+	size_t mask = n - 1;
+	for (size_t i = 0; i < nrun + AHEAD; i++) {
+		if (i < nrun)
+			__builtin_prefetch(&z->slots[hs[i] & mask]);
+		if (i < AHEAD)
+			continue;
+		size_t k = i - AHEAD;
+		sowner *o = &z->owners[k];
+		uint32_t id = owner_lookup(z, o->name, hs[k]);
+		if (id == UINT32_MAX) {
+			size_t j = hs[k] & mask;
+			while (z->slots[j] != 0)
+				j = (j + 1) & mask;
+			z->slots[j] = (uint64_t)hs[k] << 32 | ((uint64_t)k + 1);
+			alias[k] = (uint32_t)k;
+		} else {
+			alias[k] = id;
+			z->owners[id].n += o->n;
+			o->n = 0;
+		}
+	}
+	free(hs);
+	return FEDNS_OK;
+}
+
 static fedns_err
 finish_build(fin *f)
 {
 	fedns_zone *z = f->z;
 	fedns_err err = FEDNS_OK;
 	okey *keys = NULL, *tmp = NULL;
-	uint32_t *rank = NULL, *start = NULL;
+	uint32_t *rank = NULL, *start = NULL, *alias = NULL;
 	struct byrank {
 		const uint8_t *name;
 		uint32_t id;
@@ -976,6 +1096,23 @@ finish_build(fin *f)
 	bpool_init(&kp);
 	size_t oklen = fedns_name_sortkey(z->origin, okeybuf);
 	size_t nown = z->nowners;
+
+	/* 0. one owner per name */
+	alias = malloc((nown ? nown : 1) * sizeof(*alias));
+	f->runstart = malloc((nown ? nown : 1) * sizeof(*f->runstart));
+	if (alias == NULL || f->runstart == NULL) {
+		err = FEDNS_ENOMEM;
+		goto out;
+	}
+	f->nruns = nown;
+	uint32_t at = 0;
+	for (size_t i = 0; i < nown; i++) {
+		f->runstart[i] = at;
+		at += z->owners[i].n;
+	}
+	err = merge_runs(z, alias);
+	if (err != FEDNS_OK)
+		goto out;
 
 	/* 1. owners in canonical order: keys relative to the origin, radix-sorted */
 	keys = malloc((nown ? nown : 1) * sizeof(*keys));
@@ -1003,6 +1140,10 @@ finish_build(fin *f)
 		keys[nin].k = k;
 		keys[nin].len = (uint32_t)(kl - oklen);
 		keys[nin].id = (uint32_t)i;
+		uint64_t head = 0;
+		for (size_t b = 0; b < 8; b++)
+			head = head << 8 | (b < kl - oklen ? kb[oklen + b] : 0);
+		keys[nin].head = head;
 		nin++;
 		nrec_in += o->n;
 	}
@@ -1032,6 +1173,10 @@ finish_build(fin *f)
 		sum += z->owners[keys[r].id].n;
 	}
 	start[nin] = sum;
+	for (size_t i = 0; i < nown; i++)
+		rank[i] = rank[alias[i]];
+	free(alias);
+	alias = NULL;
 	free(keys);
 	keys = NULL;
 	fedns_arena_fini(&kp.a);
@@ -1072,11 +1217,14 @@ finish_build(fin *f)
 		err = FEDNS_ENOMEM;
 		goto out;
 	}
-	uint32_t from = 0;
+	uint32_t from = 0, ahead = 0;
 	for (size_t r = 0; r < nin; r++) {
 		srt *g = order + from;
 		size_t n = start[r] - from;
 		from = start[r];
+		/* rdata lies in file order: fetch it a few groups before it is compared */
+		for (; ahead < nrec_in && ahead < from + 16; ahead++)
+			__builtin_prefetch(order[ahead].rd);
 		err = sort_group(f, g, n);
 		if (err == FEDNS_OK)
 			err = build_owner(f, g, n, byrank[r].name, byrank[r].id,
@@ -1120,6 +1268,7 @@ finish_build(fin *f)
 			z->sets = s;
 	}
 out:
+	free(alias);
 	free(order);
 	free(byrank);
 	free(start);
@@ -1144,6 +1293,8 @@ fedns_zone_finish(fedns_zone *z, fedns_diag_fn report_fn, void *ctx)
 	free(f.locs);
 	free(f.scratch);
 	free(f.setfirst);
+	free(f.ttlsort);
+	free(f.runstart);
 	free_staging(z);
 	if (err == FEDNS_OK && f.errors > 0)
 		err = FEDNS_EZONE;
