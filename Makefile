@@ -75,8 +75,15 @@ format:
 	clang-format -i $(FORMAT_FILES)
 
 format-check:
-	clang-format --dry-run -Werror $(FORMAT_FILES)
-	@echo "format-check: $(words $(FORMAT_FILES)) files clean"
+	@bad=(); for f in $(FORMAT_FILES); do \
+		out=$$(clang-format --dry-run -Werror "$$f" 2>&1) || { bad+=("$$f"); \
+			head -n 12 <<<"$$out" >&2; }; \
+	done; \
+	if (( $${#bad[@]} )); then \
+		echo "format-check: $${#bad[@]} file(s) differ from .clang-format (fix: make format):" >&2; \
+		printf '  %s\n' "$${bad[@]}" >&2; exit 1; \
+	fi; \
+	echo "format-check: $(words $(FORMAT_FILES)) files clean"
 
 # Its own build dir: the bench configures it as a Release build, apart from the test builds.
 bench-zone-parse:
