@@ -272,6 +272,72 @@ test_quoted_and_escaped(void **state)
 	fedns_zone_free(z);
 }
 
+/* Tokens and quoted strings longer than the lexer's 16-byte blocks, with the delimiter at
+ * every position: the block scan and the byte loop must agree. */
+static void
+test_long_tokens(void **state)
+{
+	(void)state;
+	const char delims[] = {' ', '\t', '\r', ';', '(', '\\', '"'};
+	for (size_t di = 0; di < sizeof(delims); di++) {
+		for (size_t j = 1; j < 40; j++) {
+			char text[512], tok[64];
+			memset(tok, 'a', j);
+			tok[j] = '\0';
+			const char *rest = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+			char c = delims[di];
+			if (c == '\\')
+				snprintf(text, sizeof(text), HEAD "t TXT %s\\.%s\n", tok, rest + j);
+			else if (c == '(')
+				snprintf(text, sizeof(text), HEAD "t TXT %s(%s)\n", tok, rest + j);
+			else if (c == '"')
+				snprintf(text, sizeof(text), HEAD "t TXT %s\"%s\"\n", tok,
+					 rest + j);
+			else
+				snprintf(text, sizeof(text), HEAD "t TXT %s%c%s\n", tok, c,
+					 rest + j);
+			fedns_zone *z = must_parse(text);
+			uint8_t want[128];
+			size_t n = 0;
+			size_t blen = 40 - j;
+			if (c == '\\') {
+				want[n++] = (uint8_t)(j + 1 + blen);
+				memset(want + n, 'a', j);
+				n += j;
+				want[n++] = '.';
+				memset(want + n, 'b', blen);
+				n += blen;
+			} else {
+				want[n++] = (uint8_t)j;
+				memset(want + n, 'a', j);
+				n += j;
+				if (c != ';') {
+					want[n++] = (uint8_t)blen;
+					memset(want + n, 'b', blen);
+					n += blen;
+				}
+			}
+			expect_rr(z, "t.example.", FEDNS_T_TXT, 3600, want, n);
+			fedns_zone_free(z);
+		}
+	}
+	/* Inside quotes: an escaped quote and a closing quote at every position. */
+	for (size_t j = 0; j < 40; j++) {
+		char text[512], tok[64];
+		memset(tok, 'q', j);
+		tok[j] = '\0';
+		snprintf(text, sizeof(text), HEAD "t TXT \"%s\\\"%s\"\n", tok, tok);
+		fedns_zone *z = must_parse(text);
+		uint8_t want[128];
+		want[0] = (uint8_t)(2 * j + 1);
+		memset(want + 1, 'q', j);
+		want[1 + j] = '"';
+		memset(want + 2 + j, 'q', j);
+		expect_rr(z, "t.example.", FEDNS_T_TXT, 3600, want, 2 * j + 2);
+		fedns_zone_free(z);
+	}
+}
+
 static void
 test_crlf(void **state)
 {
@@ -638,6 +704,7 @@ main(void)
 		cmocka_unit_test(test_blank_owner_and_at),
 		cmocka_unit_test(test_parens_comments),
 		cmocka_unit_test(test_quoted_and_escaped),
+		cmocka_unit_test(test_long_tokens),
 		cmocka_unit_test(test_crlf),
 		cmocka_unit_test(test_ttl_defaults),
 		cmocka_unit_test(test_errors),
