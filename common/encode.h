@@ -10,8 +10,7 @@
 /* Decodes base64 text s[0..len); whitespace is skipped, padding is required where the
  * length needs it and nothing may follow it. Writes at most cap bytes. Returns FEDNS_OK,
  * FEDNS_ESYNTAX (bad character, bad padding) or FEDNS_ETOOBIG. */
-fedns_err fedns_base64_decode(const char *s, size_t len, uint8_t *out, size_t cap,
-			      size_t *outlen);
+fedns_err fedns_base64_decode(const char *s, size_t len, uint8_t *out, size_t cap, size_t *outlen);
 /* Encodes with padding; out needs 4 * ceil(len / 3) + 1 bytes (NUL-terminated). Returns
  * the text length. */
 size_t fedns_base64_encode(const uint8_t *p, size_t len, char *out);

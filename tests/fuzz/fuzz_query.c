@@ -14,8 +14,8 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* The key the seed corpus was signed with (tests/fuzz/corpus/fuzz_query/README). */
-static const char keyfile[] =
-	"key \"fuzz-key\" { algorithm hmac-sha256; secret \"ZnV6ei1rZXktZnV6ei1rZXktZnV6ei1rZXk=\"; };";
+static const char keyfile[] = "key \"fuzz-key\" { algorithm hmac-sha256; secret "
+			      "\"ZnV6ei1rZXktZnV6ei1rZXktZnV6ei1rZXk=\"; };";
 static const char zonetext[] = "$TTL 300\n"
 			       "@ SOA ns hm 2 1 1 1 1\n"
 			       "@ NS ns\n"
@@ -28,8 +28,12 @@ static const char zonetext1[] = "$TTL 300\n"
 				"@ NS ns\n"
 				"ns A 192.0.2.1\n"
 				"www A 192.0.2.3\n";
-static const uint8_t origin[] = "\x07" "example\x03" "com";
-static const uint8_t catalog[] = "\x07" "catalog\x05" "fedns";
+static const uint8_t origin[] = "\x07"
+				"example\x03"
+				"com";
+static const uint8_t catalog[] = "\x07"
+				 "catalog\x05"
+				 "fedns";
 
 static spoke_zoneset *zs;
 static fedns_tsig_keyring ring;
@@ -49,7 +53,8 @@ load(const char *text)
 static void
 setup(void)
 {
-	if (fedns_tsig_keyring_parse_bind(&ring, "fuzz", keyfile, strlen(keyfile), NULL) != FEDNS_OK)
+	if (fedns_tsig_keyring_parse_bind(&ring, "fuzz", keyfile, strlen(keyfile), NULL) !=
+	    FEDNS_OK)
 		abort();
 	spoke_zoneset_opts o = {.catalog_origin = catalog};
 	if (spoke_zoneset_new(&o, &zs) != FEDNS_OK)

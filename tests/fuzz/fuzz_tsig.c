@@ -10,9 +10,9 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const char keyfile[] =
-	"key \"fuzz-key\" { algorithm hmac-sha256; secret \"ZnV6ei1rZXktZnV6ei1rZXktZnV6ei1rZXk=\"; };\n"
-	"key \"k512\" { algorithm hmac-sha512; secret \"azUxMg==\"; };";
+static const char keyfile[] = "key \"fuzz-key\" { algorithm hmac-sha256; secret "
+			      "\"ZnV6ei1rZXktZnV6ei1rZXktZnV6ei1rZXk=\"; };\n"
+			      "key \"k512\" { algorithm hmac-sha512; secret \"azUxMg==\"; };";
 static fedns_tsig_keyring ring;
 static bool ready;
 
@@ -31,7 +31,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (fedns_msg_parse(data, size, &a, &m) == FEDNS_OK) {
 		fedns_tsig_ctx ctx;
 		fedns_tsig_result res;
-		fedns_err err = fedns_tsig_verify_request(data, size, &m, &ring, 1800000000, &ctx, &res);
+		fedns_err err =
+			fedns_tsig_verify_request(data, size, &m, &ring, 1800000000, &ctx, &res);
 		if (err == FEDNS_OK && (!res.sign_answer || ctx.key == NULL))
 			abort();
 		if (err == FEDNS_EAUTH && res.rcode == FEDNS_RCODE_NOERROR)
