@@ -103,7 +103,8 @@ fedns_rrtype_to_text(uint16_t type, char buf[16])
 {
 	for (size_t i = 0; i < NELEM(type_names); i++) {
 		if (type_names[i].type == type) {
-			snprintf(buf, 16, "%s", type_names[i].name);
+			size_t n = strlen(type_names[i].name);
+			memcpy(buf, type_names[i].name, n + 1);
 			return buf;
 		}
 	}
@@ -146,6 +147,13 @@ fedns_class_to_text(uint16_t rclass, char buf[16])
 fedns_err
 fedns_class_from_text(const char *s, size_t len, uint16_t *out)
 {
+	if (len == 2 && (s[0] | 0x20) == 'i' && (s[1] | 0x20) == 'n') {
+		*out = FEDNS_C_IN;
+		return FEDNS_OK;
+	}
+	/* Master-file parsers ask this of every TTL and type token too. */
+	if (len < 2 || len > 10 || (unsigned)((s[0] | 0x20) - 'a') > 25)
+		return FEDNS_ESYNTAX;
 	for (size_t i = 0; i < NELEM(class_names); i++) {
 		if (ci_equal(s, len, class_names[i].name)) {
 			*out = class_names[i].type;
@@ -160,8 +168,9 @@ fedns_class_from_text(const char *s, size_t len, uint16_t *out)
 bool
 fedns_rrtype_is_meta(uint16_t type)
 {
-	/* RFC 6895 §3.1: OPT and the 128-255 range are meta and question types. */
-	return type == FEDNS_T_OPT || (type >= 128 && type <= 255);
+	/* RFC 6895 §3.1: OPT and the 128-255 range are meta and question types; TYPE0 is
+	 * reserved and BIND refuses it in zones as a meta type too. */
+	return type == 0 || type == FEDNS_T_OPT || (type >= 128 && type <= 255);
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -188,6 +197,8 @@ enum fkind {
 	FK_BITMAP, /* NSEC type bit map to the end (RFC 4034 §4.1.2); see NF_EMPTY_OK */
 	FK_SALT,   /* length-prefixed octets, hex or "-" in text (NSEC3 salt) */
 	FK_B32,	   /* length-prefixed octets, base32hex in text (NSEC3 next owner) */
+	FK_ALG,	   /* 8-bit DNSSEC algorithm; text also takes mnemonics (RFC 4034 A.1) */
+	FK_DIGEST, /* 8-bit DS digest type; text also takes mnemonics (SHA-256, ...) */
 };
 
 /* RFC 3597 §4: the RFC 1035 types whose names may be compressed (and must be
@@ -229,8 +240,9 @@ static const char *svc_extra(const uint8_t *rd, size_t len, bool strict);
 #define U16(n) { FK_U16, 0, n }
 #define U32(n) { FK_U32, 0, n }
 #define TTL(n) { FK_TTL, 0, n }
-#define DS_FIELDS { U16("key tag"), U8("algorithm"), U8("digest type"), { FK_HEX, 0, "digest" } }
-#define DNSKEY_FIELDS { U16("flags"), U8("protocol"), U8("algorithm"), { FK_B64, 0, "public key" } }
+#define ALG(n) { FK_ALG, 0, n }
+#define DS_FIELDS { U16("key tag"), ALG("algorithm"), { FK_DIGEST, 0, "digest type" }, { FK_HEX, 0, "digest" } }
+#define DNSKEY_FIELDS { U16("flags"), U8("protocol"), ALG("algorithm"), { FK_B64, 0, "public key" } }
 #define TLSA_FIELDS \
 	{ U8("usage"), U8("selector"), U8("matching type"), { FK_HEX, 0, "certificate data" } }
 /* RFC 9460 §2.2: TargetName is never compressed and, not being in the RFC 4034 §6.2
@@ -238,7 +250,7 @@ static const char *svc_extra(const uint8_t *rd, size_t len, bool strict);
 #define SVC_FIELDS { U16("priority"), NAME(0, "target"), { FK_SVC, 0, "parameter" } }
 /* RFC 6840 §5.1: the signer's name is lowercased in canonical form. */
 #define RRSIG_FIELDS                                                                   \
-	{ { FK_TYPE, 0, "type covered" }, U8("algorithm"), U8("labels"),               \
+	{ { FK_TYPE, 0, "type covered" }, ALG("algorithm"), U8("labels"),               \
 	  U32("original TTL"), { FK_TIME, 0, "expiration" }, { FK_TIME, 0, "inception" }, \
 	  U16("key tag"), NAME(NL, "signer"), { FK_B64, 0, "signature" } }
 
@@ -301,6 +313,7 @@ static const rdesc desc_caa = {NULL, {U8("flags"), {FK_CAATAG, 0, "tag"}, {FK_CA
 #undef U16
 #undef U32
 #undef TTL
+#undef ALG
 #undef DS_FIELDS
 #undef DNSKEY_FIELDS
 #undef TLSA_FIELDS
@@ -376,15 +389,19 @@ bad_number(fedns_diag *d, const char *tname, const char *fname, const fedns_toke
 /* ------------------------------------------------------------------------------------ */
 /* Text primitives                                                                       */
 
+/* Hex digit value plus one (0: not a hex digit); a table keeps the address and hex
+ * loops free of unpredictable branches. */
+static const uint8_t hex1[256] = {
+	['0'] = 1,  ['1'] = 2,	['2'] = 3,  ['3'] = 4,	['4'] = 5,  ['5'] = 6,
+	['6'] = 7,  ['7'] = 8,	['8'] = 9,  ['9'] = 10, ['a'] = 11, ['b'] = 12,
+	['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16, ['A'] = 11, ['B'] = 12,
+	['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+};
+
 static inline int
 hexval(unsigned char c)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c |= 0x20;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
+	return (int)hex1[c] - 1;
 }
 
 /* Dotted quad as inet_pton accepts it: exactly four decimal octets, no leading zeros,
@@ -392,28 +409,32 @@ hexval(unsigned char c)
 static bool
 parse_ip4(const char *s, size_t n, uint8_t out[4])
 {
-	size_t i = 0;
+	const unsigned char *p = (const unsigned char *)s, *e = p + n;
 	for (int k = 0; k < 4; k++) {
 		if (k != 0) {
-			if (i >= n || s[i] != '.')
+			if (p == e || *p != '.')
 				return false;
-			i++;
+			p++;
 		}
-		if (i >= n || (unsigned)((unsigned char)s[i] - '0') > 9)
+		unsigned d, v;
+		if (p == e || (v = (unsigned)(*p - '0')) > 9)
 			return false;
-		unsigned v = (unsigned)(s[i] - '0');
-		i++;
-		while (i < n && (unsigned)((unsigned char)s[i] - '0') <= 9) {
+		p++;
+		if (p < e && (d = (unsigned)(*p - '0')) <= 9) {
 			if (v == 0)
 				return false;
-			v = v * 10 + (unsigned)(s[i] - '0');
-			if (v > 255)
-				return false;
-			i++;
+			v = v * 10 + d;
+			p++;
+			if (p < e && (d = (unsigned)(*p - '0')) <= 9) {
+				v = v * 10 + d;
+				p++;
+				if (v > 255 || (p < e && (unsigned)(*p - '0') <= 9))
+					return false;
+			}
 		}
 		out[k] = (uint8_t)v;
 	}
-	return i == n;
+	return p == e;
 }
 
 /* IPv6 text with inet_pton's rules: 1-4 hex digits per group, one "::", an optional
@@ -422,61 +443,45 @@ static bool
 parse_ip6(const char *s, size_t n, uint8_t out[16])
 {
 	uint8_t tmp[16];
-	size_t tp = 0, i = 0, curtok;
+	size_t tp = 0, i = 0;
 	int colonp = -1;
-	unsigned val = 0, ndig = 0;
 
-	memset(tmp, 0, sizeof(tmp));
 	if (n == 0)
 		return false;
 	if (s[0] == ':') {
 		if (n < 2 || s[1] != ':')
 			return false;
-		i = 1;
+		colonp = 0;
+		i = 2;
 	}
-	curtok = i;
-	for (; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		int h = hexval(c);
-		if (h >= 0) {
-			if (ndig == 4)
-				return false;
-			val = (val << 4) | (unsigned)h;
-			ndig++;
-			continue;
+	while (i < n) {
+		size_t st = i;
+		unsigned v = 0, h;
+		while (i < n && (h = hex1[(unsigned char)s[i]]) != 0) {
+			v = (v << 4) | (h - 1);
+			i++;
 		}
-		if (c == ':') {
-			curtok = i + 1;
-			if (ndig == 0) {
-				if (colonp >= 0)
-					return false;
-				colonp = (int)tp;
-				continue;
-			}
-			if (i + 1 == n)
-				return false;
-			if (tp + 2 > 16)
-				return false;
-			tmp[tp++] = (uint8_t)(val >> 8);
-			tmp[tp++] = (uint8_t)val;
-			ndig = 0;
-			val = 0;
-			continue;
-		}
-		if (c == '.' && tp + 4 <= 16) {
-			if (!parse_ip4(s + curtok, n - curtok, tmp + tp))
+		if (i < n && s[i] == '.') {
+			/* A dotted quad ends the address and fills its last 32 bits. */
+			if (tp + 4 > 16 || !parse_ip4(s + st, n - st, tmp + tp))
 				return false;
 			tp += 4;
-			ndig = 0;
 			break;
 		}
-		return false;
-	}
-	if (ndig != 0) {
-		if (tp + 2 > 16)
+		if (i == st || i - st > 4 || tp == 16)
 			return false;
-		tmp[tp++] = (uint8_t)(val >> 8);
-		tmp[tp++] = (uint8_t)val;
+		tmp[tp++] = (uint8_t)(v >> 8);
+		tmp[tp++] = (uint8_t)v;
+		if (i == n)
+			break;
+		if (s[i] != ':' || ++i == n)
+			return false;
+		if (s[i] == ':') {
+			if (colonp >= 0)
+				return false;
+			colonp = (int)tp;
+			i++;
+		}
 	}
 	if (colonp >= 0) {
 		if (tp == 16)
@@ -499,6 +504,14 @@ static int
 decode_cs(const char *s, size_t len, uint8_t *out, size_t cap, size_t *outlen)
 {
 	size_t o = 0;
+	if (memchr(s, '\\', len) == NULL) {
+		/* Most strings have no escapes: one copy. */
+		if (len > cap)
+			return -2;
+		memcpy(out, s, len);
+		*outlen = len;
+		return 0;
+	}
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (c == '\\') {
@@ -622,9 +635,8 @@ ttl_parse(const char *s, size_t len, uint32_t *out)
 	}
 	if (r == -2)
 		return -2;
-	/* Units: each of w d h m s at most once, in any order, every number with a unit. */
+	/* Units in any order, repeats summed (BIND: 1h1h is 7200), every number with a unit. */
 	uint64_t total = 0;
-	unsigned seen = 0;
 	size_t i = 0;
 	if (len == 0)
 		return -1;
@@ -641,34 +653,25 @@ ttl_parse(const char *s, size_t len, uint32_t *out)
 		if (n > UINT32_MAX)
 			return -2;
 		uint64_t mul;
-		unsigned bit;
 		switch (s[i] | 0x20) {
 		case 'w':
 			mul = 604800;
-			bit = 1;
 			break;
 		case 'd':
 			mul = 86400;
-			bit = 2;
 			break;
 		case 'h':
 			mul = 3600;
-			bit = 4;
 			break;
 		case 'm':
 			mul = 60;
-			bit = 8;
 			break;
 		case 's':
 			mul = 1;
-			bit = 16;
 			break;
 		default:
 			return -1;
 		}
-		if (seen & bit)
-			return -1;
-		seen |= bit;
 		i++;
 		total += n * mul;
 		if (total > UINT32_MAX)
@@ -807,6 +810,8 @@ walk(const rdesc *dsc, const uint8_t *rd, size_t len, bool strict, walk_name_fn 
 			break;
 		}
 		case FK_U8:
+		case FK_ALG:
+		case FK_DIGEST:
 			if (left < 1)
 				return "truncated";
 			off += 1;
@@ -1026,11 +1031,9 @@ svc_extra(const uint8_t *rd, size_t len, bool strict)
 	}
 	if (!strict)
 		return NULL;
-	/* Presentation-only rules: RFC 9460 §2.4.2 (AliasMode carries no parameters) is a
-	 * SHOULD NOT that we enforce for what operators write; §8 and §7.1.1 make a
-	 * record self-consistent. */
-	if (fedns_get_u16(rd) == 0 && plen != 0)
-		return "AliasMode (priority 0) must not have parameters";
+	/* Presentation-only rules (RFC 9460 §8, §7.1.1): a record must be self-consistent.
+	 * AliasMode records with parameters are kept: §2.4.2 says SHOULD NOT and recipients
+	 * MUST ignore them, and BIND loads them. */
 	off = 0;
 	while (off < plen) {
 		uint16_t key = fedns_get_u16(p + off);
@@ -1052,6 +1055,24 @@ fedns_rdata_check(uint16_t type, const uint8_t *rd, size_t rdlen)
 {
 	if (rdlen > FEDNS_RDATA_MAXLEN)
 		return FEDNS_EMALFORMED;
+	/* Zones re-check every record they take in; the common types skip the walk. */
+	switch (type) {
+	case FEDNS_T_A:
+		return rdlen == 4 ? FEDNS_OK : FEDNS_EMALFORMED;
+	case FEDNS_T_AAAA:
+		return rdlen == 16 ? FEDNS_OK : FEDNS_EMALFORMED;
+	case FEDNS_T_CNAME:
+	case FEDNS_T_NS:
+	case FEDNS_T_PTR:
+		return rdlen != 0 && fedns_name_check(rd, rdlen) == rdlen ? FEDNS_OK
+									  : FEDNS_EMALFORMED;
+	case FEDNS_T_MX:
+		return rdlen > 2 && fedns_name_check(rd + 2, rdlen - 2) == rdlen - 2
+			       ? FEDNS_OK
+			       : FEDNS_EMALFORMED;
+	default:
+		break;
+	}
 	const rdesc *dsc = desc_get(type);
 	if (dsc == NULL)
 		return FEDNS_OK;
@@ -1064,10 +1085,20 @@ fedns_rdata_check(uint16_t type, const uint8_t *rd, size_t rdlen)
 /* Presentation -> wire                                                                  */
 
 typedef struct pctx {
-	const char *tname; /* type mnemonic for messages */
+	uint16_t type;
 	const uint8_t *origin;
 	fedns_diag *d;
+	char tb[16];
 } pctx;
+
+/* The type's mnemonic, made only when a message needs it. */
+static const char *
+tname(pctx *c)
+{
+	if (c->tb[0] == '\0')
+		fedns_rrtype_to_text(c->type, c->tb);
+	return c->tb;
+}
 
 static fedns_err
 parse_name(pctx *c, const field *f, const fedns_token *t, fedns_wbuf *w)
@@ -1087,11 +1118,11 @@ parse_name(pctx *c, const field *f, const fedns_token *t, fedns_wbuf *w)
 		show(t->s, t->len, sb, sizeof(sb));
 		if (t->quoted)
 			return fedns_diag_set(c->d, FEDNS_ESYNTAX,
-					      "%s %s \"%s\" must not be quoted", c->tname, f->name,
+					      "%s %s \"%s\" must not be quoted", tname(c), f->name,
 					      sb);
 		err = fedns_name_from_text(t->s, t->len, c->origin, tmp, &nl, &nd);
 		return fedns_diag_set(c->d, err == FEDNS_OK ? FEDNS_ESYNTAX : err,
-				      "%s %s \"%s\" is not a valid name (%s)", c->tname, f->name,
+				      "%s %s \"%s\" is not a valid name (%s)", tname(c), f->name,
 				      sb, nd.msg);
 	}
 	if (direct)
@@ -1099,6 +1130,44 @@ parse_name(pctx *c, const field *f, const fedns_token *t, fedns_wbuf *w)
 	else
 		fedns_wbuf_bytes(w, tmp, nl);
 	return FEDNS_OK;
+}
+
+/* BIND's names for DNSSEC algorithms and DS digest types (case-insensitive). */
+typedef struct u8name {
+	uint8_t v;
+	const char *name;
+} u8name;
+
+static const u8name secalg_names[] = {
+	{1, "RSAMD5"},	     {1, "RSA"},
+	{2, "DH"},	     {3, "DSA"},
+	{4, "ECC"},	     {5, "RSASHA1"},
+	{6, "NSEC3DSA"},     {6, "DSA-NSEC3-SHA1"},
+	{7, "NSEC3RSASHA1"}, {7, "RSASHA1-NSEC3-SHA1"},
+	{8, "RSASHA256"},    {10, "RSASHA512"},
+	{12, "ECCGOST"},     {13, "ECDSAP256SHA256"},
+	{13, "ECDSA256"},    {14, "ECDSAP384SHA384"},
+	{14, "ECDSA384"},    {15, "ED25519"},
+	{16, "ED448"},	     {252, "INDIRECT"},
+	{253, "PRIVATEDNS"}, {254, "PRIVATEOID"},
+	{0, NULL},
+};
+
+static const u8name digest_names[] = {
+	{1, "SHA-1"}, {1, "SHA1"},    {2, "SHA-256"}, {2, "SHA256"},
+	{3, "GOST"},  {4, "SHA-384"}, {4, "SHA384"},  {0, NULL},
+};
+
+static bool
+mnemonic_u8(const u8name *tab, const char *s, size_t len, uint8_t *out)
+{
+	for (; tab->name != NULL; tab++) {
+		if (ci_equal(s, len, tab->name)) {
+			*out = tab->v;
+			return true;
+		}
+	}
+	return false;
 }
 
 static fedns_err
@@ -1110,7 +1179,7 @@ parse_num(pctx *c, const field *f, const fedns_token *t, fedns_wbuf *w)
 	if (!t->quoted)
 		r = parse_uint(t->s, t->len, max, &v);
 	if (r != 0)
-		return bad_number(c->d, c->tname, f->name, t, r, max);
+		return bad_number(c->d, tname(c), f->name, t, r, max);
 	if (f->kind == FK_U8)
 		fedns_wbuf_u8(w, (uint8_t)v);
 	else if (f->kind == FK_U16)
@@ -1137,16 +1206,16 @@ parse_cs(pctx *c, const field *f, const fedns_token *t, fedns_wbuf *w)
 		if (r == 0) {
 			w->err = FEDNS_ETOOBIG;
 			return fedns_diag_set(c->d, FEDNS_ETOOBIG, "%s rdata is too long",
-					      c->tname);
+					      tname(c));
 		}
 	}
 	if (r == -2)
 		return fedns_diag_set(c->d, FEDNS_ESYNTAX, "%s %s is longer than 255 bytes",
-				      c->tname, f->name);
+				      tname(c), f->name);
 	if (r != 0) {
 		char sb[SHOWMAX];
 		return fedns_diag_set(c->d, FEDNS_ESYNTAX, "%s %s \"%s\" has a bad escape",
-				      c->tname, f->name, show(t->s, t->len, sb, sizeof(sb)));
+				      tname(c), f->name, show(t->s, t->len, sb, sizeof(sb)));
 	}
 	w->buf[at] = (uint8_t)n;
 	w->len = at + 1 + n;
@@ -1196,12 +1265,12 @@ parse_lenbytes(pctx *c, const field *f, const fedns_token *t, fedns_wbuf *w)
 			ok = false;
 	}
 	if (!ok)
-		return fedns_diag_set(c->d, FEDNS_ESYNTAX, "%s %s \"%s\" is not valid %s", c->tname,
+		return fedns_diag_set(c->d, FEDNS_ESYNTAX, "%s %s \"%s\" is not valid %s", tname(c),
 				      f->name, show(t->s, t->len, sb, sizeof(sb)),
 				      f->kind == FK_SALT ? "hex (or \"-\")" : "base32hex");
 	if (tb.err != FEDNS_OK)
 		return fedns_diag_set(c->d, FEDNS_ESYNTAX, "%s %s is longer than 255 bytes",
-				      c->tname, f->name);
+				      tname(c), f->name);
 	fedns_wbuf_u8(w, (uint8_t)tb.len);
 	fedns_wbuf_bytes(w, tmp, tb.len);
 	return FEDNS_OK;
@@ -1219,7 +1288,7 @@ parse_bitmap(pctx *c, const field *f, const fedns_token *tok, size_t ntok, fedns
 		    fedns_rrtype_from_text(tok[i].s, tok[i].len, &ty) != FEDNS_OK) {
 			char sb[SHOWMAX];
 			return fedns_diag_set(c->d, FEDNS_ESYNTAX,
-					      "%s %s: \"%s\" is not a known type", c->tname,
+					      "%s %s: \"%s\" is not a known type", tname(c),
 					      f->name, show(tok[i].s, tok[i].len, sb, sizeof(sb)));
 		}
 		bits[ty >> 3] |= (uint8_t)(0x80 >> (ty & 7));
@@ -1238,7 +1307,7 @@ parse_bitmap(pctx *c, const field *f, const fedns_token *tok, size_t ntok, fedns
 		fedns_wbuf_bytes(w, b, (size_t)last + 1);
 	}
 	if (maxwin < 0 && !(f->flags & NF_EMPTY_OK))
-		return fedns_diag_set(c->d, FEDNS_ESYNTAX, "%s %s is empty", c->tname, f->name);
+		return fedns_diag_set(c->d, FEDNS_ESYNTAX, "%s %s is empty", tname(c), f->name);
 	return FEDNS_OK;
 }
 
@@ -1262,7 +1331,7 @@ field_count_error(pctx *c, const rdesc *dsc, size_t ntok)
 		else
 			atleast = true;
 	}
-	return fedns_diag_set(c->d, FEDNS_ESYNTAX, "%s has %zu field%s, %s%zu expected", c->tname,
+	return fedns_diag_set(c->d, FEDNS_ESYNTAX, "%s has %zu field%s, %s%zu expected", tname(c),
 			      ntok, plural(ntok), atleast ? "at least " : "", want);
 }
 
@@ -1287,12 +1356,28 @@ parse_fields(pctx *c, const rdesc *dsc, const fedns_token *tok, size_t ntok, fed
 			err = parse_num(c, f, t, w);
 			ti++;
 			break;
+		case FK_ALG:
+		case FK_DIGEST: {
+			uint8_t v;
+			if (!t->quoted &&
+			    mnemonic_u8(f->kind == FK_ALG ? secalg_names : digest_names, t->s,
+					t->len, &v)) {
+				fedns_wbuf_u8(w, v);
+				err = FEDNS_OK;
+			} else {
+				field nf = *f;
+				nf.kind = FK_U8;
+				err = parse_num(c, &nf, t, w);
+			}
+			ti++;
+			break;
+		}
 		case FK_TTL: {
 			uint32_t v;
 			int r = t->quoted ? -1 : ttl_parse(t->s, t->len, &v);
 			if (r != 0) {
 				char what[64];
-				snprintf(what, sizeof(what), "%s %s", c->tname, f->name);
+				snprintf(what, sizeof(what), "%s %s", tname(c), f->name);
 				return ttl_error(c->d, FEDNS_ESYNTAX, what, t->s, t->len, r);
 			}
 			fedns_wbuf_u32(w, v);
@@ -1306,7 +1391,7 @@ parse_fields(pctx *c, const rdesc *dsc, const fedns_token *tok, size_t ntok, fed
 				char sb[SHOWMAX];
 				return fedns_diag_set(c->d, FEDNS_ESYNTAX,
 						      "%s %s \"%s\" is not a valid IPv4 address",
-						      c->tname, f->name,
+						      tname(c), f->name,
 						      show(t->s, t->len, sb, sizeof(sb)));
 			}
 			fedns_wbuf_bytes(w, a, 4);
@@ -1320,7 +1405,7 @@ parse_fields(pctx *c, const rdesc *dsc, const fedns_token *tok, size_t ntok, fed
 				char sb[SHOWMAX];
 				return fedns_diag_set(c->d, FEDNS_ESYNTAX,
 						      "%s %s \"%s\" is not a valid IPv6 address",
-						      c->tname, f->name,
+						      tname(c), f->name,
 						      show(t->s, t->len, sb, sizeof(sb)));
 			}
 			fedns_wbuf_bytes(w, a, 16);
@@ -1344,14 +1429,14 @@ parse_fields(pctx *c, const rdesc *dsc, const fedns_token *tok, size_t ntok, fed
 					char sb[SHOWMAX];
 					return fedns_diag_set(
 						c->d, FEDNS_ESYNTAX,
-						"%s %s \"%s\" is not valid hex", c->tname, f->name,
+						"%s %s \"%s\" is not valid hex", tname(c), f->name,
 						show(tok[ti].s, tok[ti].len, sb, sizeof(sb)));
 				}
 			}
 			if (h.hi >= 0)
 				return fedns_diag_set(c->d, FEDNS_ESYNTAX,
 						      "%s %s has an odd number of hex digits",
-						      c->tname, f->name);
+						      tname(c), f->name);
 			err = FEDNS_OK;
 			break;
 		}
@@ -1362,7 +1447,7 @@ parse_fields(pctx *c, const rdesc *dsc, const fedns_token *tok, size_t ntok, fed
 					char sb[SHOWMAX];
 					return fedns_diag_set(
 						c->d, FEDNS_ESYNTAX,
-						"%s %s \"%s\" is not valid base64", c->tname,
+						"%s %s \"%s\" is not valid base64", tname(c),
 						f->name,
 						show(tok[ti].s, tok[ti].len, sb, sizeof(sb)));
 				}
@@ -1371,7 +1456,7 @@ parse_fields(pctx *c, const rdesc *dsc, const fedns_token *tok, size_t ntok, fed
 				return fedns_diag_set(c->d, FEDNS_ESYNTAX,
 						      "%s %s is not valid base64 (bad length or "
 						      "padding)",
-						      c->tname, f->name);
+						      tname(c), f->name);
 			err = FEDNS_OK;
 			break;
 		}
@@ -1380,7 +1465,7 @@ parse_fields(pctx *c, const rdesc *dsc, const fedns_token *tok, size_t ntok, fed
 			if (t->quoted || t->len == 0 || t->len > 255)
 				return fedns_diag_set(
 					c->d, FEDNS_ESYNTAX,
-					"%s tag \"%s\" must be 1-255 letters and digits", c->tname,
+					"%s tag \"%s\" must be 1-255 letters and digits", tname(c),
 					show(t->s, t->len, sb, sizeof(sb)));
 			for (size_t i = 0; i < t->len; i++) {
 				unsigned char ch = (unsigned char)t->s[i];
@@ -1389,7 +1474,7 @@ parse_fields(pctx *c, const rdesc *dsc, const fedns_token *tok, size_t ntok, fed
 					return fedns_diag_set(
 						c->d, FEDNS_ESYNTAX,
 						"%s tag \"%s\" must be 1-255 letters and digits",
-						c->tname, show(t->s, t->len, sb, sizeof(sb)));
+						tname(c), show(t->s, t->len, sb, sizeof(sb)));
 			}
 			fedns_wbuf_u8(w, (uint8_t)t->len);
 			fedns_wbuf_bytes(w, t->s, t->len);
@@ -1404,13 +1489,13 @@ parse_fields(pctx *c, const rdesc *dsc, const fedns_token *tok, size_t ntok, fed
 			if (r == -1) {
 				char sb[SHOWMAX];
 				return fedns_diag_set(c->d, FEDNS_ESYNTAX,
-						      "%s value \"%s\" has a bad escape", c->tname,
+						      "%s value \"%s\" has a bad escape", tname(c),
 						      show(t->s, t->len, sb, sizeof(sb)));
 			}
 			if (r == -2) {
 				w->err = FEDNS_ETOOBIG;
 				return fedns_diag_set(c->d, FEDNS_ETOOBIG, "%s rdata is too long",
-						      c->tname);
+						      tname(c));
 			}
 			w->len += n;
 			err = FEDNS_OK;
@@ -1426,7 +1511,7 @@ parse_fields(pctx *c, const rdesc *dsc, const fedns_token *tok, size_t ntok, fed
 			if (t->quoted || fedns_rrtype_from_text(t->s, t->len, &ty) != FEDNS_OK) {
 				char sb[SHOWMAX];
 				return fedns_diag_set(c->d, FEDNS_ESYNTAX,
-						      "%s %s \"%s\" is not a known type", c->tname,
+						      "%s %s \"%s\" is not a known type", tname(c),
 						      f->name, show(t->s, t->len, sb, sizeof(sb)));
 			}
 			fedns_wbuf_u16(w, ty);
@@ -1441,7 +1526,7 @@ parse_fields(pctx *c, const rdesc *dsc, const fedns_token *tok, size_t ntok, fed
 				return fedns_diag_set(
 					c->d, FEDNS_ESYNTAX,
 					"%s %s \"%s\" is not a time (YYYYMMDDHHmmSS or seconds)",
-					c->tname, f->name, show(t->s, t->len, sb, sizeof(sb)));
+					tname(c), f->name, show(t->s, t->len, sb, sizeof(sb)));
 			}
 			fedns_wbuf_u32(w, v);
 			err = FEDNS_OK;
@@ -1459,7 +1544,7 @@ parse_fields(pctx *c, const rdesc *dsc, const fedns_token *tok, size_t ntok, fed
 			break;
 		default:
 			return fedns_diag_set(c->d, FEDNS_ENOTSUP, "%s: internal descriptor error",
-					      c->tname);
+					      tname(c));
 		}
 		if (err != FEDNS_OK)
 			return err;
@@ -1467,7 +1552,7 @@ parse_fields(pctx *c, const rdesc *dsc, const fedns_token *tok, size_t ntok, fed
 	if (ti != ntok)
 		return field_count_error(c, dsc, ntok);
 	if (w->err != FEDNS_OK)
-		return fedns_diag_set(c->d, w->err, "%s rdata is too long", c->tname);
+		return fedns_diag_set(c->d, w->err, "%s rdata is too long", tname(c));
 	return FEDNS_OK;
 }
 
@@ -1478,15 +1563,15 @@ parse_generic_rdata(pctx *c, const fedns_token *tok, size_t ntok, fedns_wbuf *w)
 	char sb[SHOWMAX];
 	uint64_t len;
 	if (ntok < 2)
-		return fedns_diag_set(c->d, FEDNS_ESYNTAX, "%s \\# needs a length", c->tname);
+		return fedns_diag_set(c->d, FEDNS_ESYNTAX, "%s \\# needs a length", tname(c));
 	int r = tok[1].quoted ? -1 : parse_uint(tok[1].s, tok[1].len, FEDNS_RDATA_MAXLEN, &len);
 	if (r != 0)
 		return fedns_diag_set(c->d, FEDNS_ESYNTAX,
 				      "%s \\# length \"%s\" is not a number from 0 to 65535",
-				      c->tname, show(tok[1].s, tok[1].len, sb, sizeof(sb)));
+				      tname(c), show(tok[1].s, tok[1].len, sb, sizeof(sb)));
 	if (w->cap < len) {
 		w->err = FEDNS_ETOOBIG;
-		return fedns_diag_set(c->d, FEDNS_ETOOBIG, "%s rdata is too long", c->tname);
+		return fedns_diag_set(c->d, FEDNS_ETOOBIG, "%s rdata is too long", tname(c));
 	}
 	/* The declared length bounds the output, so surplus hex is caught, not written. */
 	fedns_wbuf lim;
@@ -1495,26 +1580,98 @@ parse_generic_rdata(pctx *c, const fedns_token *tok, size_t ntok, fedns_wbuf *w)
 	for (size_t i = 2; i < ntok; i++) {
 		if (tok[i].quoted || !hex_feed(&h, tok[i].s, tok[i].len, &lim))
 			return fedns_diag_set(c->d, FEDNS_ESYNTAX,
-					      "%s \\# data \"%s\" is not valid hex", c->tname,
+					      "%s \\# data \"%s\" is not valid hex", tname(c),
 					      show(tok[i].s, tok[i].len, sb, sizeof(sb)));
 	}
 	if (h.hi >= 0)
 		return fedns_diag_set(c->d, FEDNS_ESYNTAX,
-				      "%s \\# data has an odd number of hex digits", c->tname);
+				      "%s \\# data has an odd number of hex digits", tname(c));
 	if (lim.err != FEDNS_OK || lim.len != len)
 		return fedns_diag_set(c->d, FEDNS_ESYNTAX,
-				      "%s \\# data is %s than the declared length %u", c->tname,
+				      "%s \\# data is %s than the declared length %u", tname(c),
 				      lim.err != FEDNS_OK ? "longer" : "shorter", (unsigned)len);
 	w->len = (size_t)len;
 	return FEDNS_OK;
+}
+
+/* Unquoted decimal up to 65535 into p[0..1]; the fast paths' number reader. */
+static inline bool
+u16_fast(const fedns_token *t, uint8_t *p)
+{
+	if (t->quoted || t->len == 0 || t->len > 5)
+		return false;
+	unsigned v = 0;
+	for (size_t i = 0; i < t->len; i++) {
+		unsigned d = (unsigned)((unsigned char)t->s[i] - '0');
+		if (d > 9)
+			return false;
+		v = v * 10 + d;
+	}
+	if (v > 65535)
+		return false;
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+	return true;
+}
+
+static inline bool
+name_fast(const fedns_token *t, const uint8_t *origin, uint8_t *p, size_t *nl)
+{
+	return !t->quoted && fedns_name_from_text(t->s, t->len, origin, p, nl, NULL) == FEDNS_OK;
+}
+
+/* The types that make up nearly every zone, without the descriptor loop. Returns false
+ * on anything unusual (including errors), and the general path then does the work and
+ * words the message. 'out' has room for the largest result (cap >= 1024 checked). */
+static bool
+fast_from_text(uint16_t type, const fedns_token *tok, size_t ntok, const uint8_t *origin,
+	       uint8_t *out, size_t *outlen)
+{
+	size_t nl;
+	switch (type) {
+	case FEDNS_T_A:
+		if (ntok != 1 || tok[0].quoted || !parse_ip4(tok[0].s, tok[0].len, out))
+			return false;
+		*outlen = 4;
+		return true;
+	case FEDNS_T_AAAA:
+		if (ntok != 1 || tok[0].quoted || !parse_ip6(tok[0].s, tok[0].len, out))
+			return false;
+		*outlen = 16;
+		return true;
+	case FEDNS_T_CNAME:
+	case FEDNS_T_NS:
+	case FEDNS_T_PTR:
+	case FEDNS_T_DNAME:
+		if (ntok != 1 || !name_fast(&tok[0], origin, out, &nl))
+			return false;
+		*outlen = nl;
+		return true;
+	case FEDNS_T_MX:
+		if (ntok != 2 || !u16_fast(&tok[0], out) ||
+		    !name_fast(&tok[1], origin, out + 2, &nl))
+			return false;
+		*outlen = 2 + nl;
+		return true;
+	case FEDNS_T_SRV:
+		if (ntok != 4 || !u16_fast(&tok[0], out) || !u16_fast(&tok[1], out + 2) ||
+		    !u16_fast(&tok[2], out + 4) || !name_fast(&tok[3], origin, out + 6, &nl))
+			return false;
+		*outlen = 6 + nl;
+		return true;
+	default:
+		return false;
+	}
 }
 
 fedns_err
 fedns_rdata_from_text(uint16_t type, const fedns_token *tok, size_t ntok, const uint8_t *origin,
 		      uint8_t *out, size_t cap, size_t *outlen, fedns_diag *d)
 {
-	char tb[16];
-	pctx c = {NULL, origin, d};
+	if (cap >= 1024 && fast_from_text(type, tok, ntok, origin, out, outlen))
+		return FEDNS_OK;
+
+	pctx c = {type, origin, d, ""};
 	fedns_wbuf w;
 	fedns_err err;
 	const rdesc *dsc = desc_get(type);
@@ -1523,19 +1680,6 @@ fedns_rdata_from_text(uint16_t type, const fedns_token *tok, size_t ntok, const 
 		cap = FEDNS_RDATA_MAXLEN;
 	fedns_wbuf_init(&w, out, cap);
 
-	/* The hot types go straight through; everything else by descriptor. */
-	if (type == FEDNS_T_A && ntok == 1 && !tok[0].quoted && cap >= 4 &&
-	    parse_ip4(tok[0].s, tok[0].len, out)) {
-		*outlen = 4;
-		return FEDNS_OK;
-	}
-	if (type == FEDNS_T_AAAA && ntok == 1 && !tok[0].quoted && cap >= 16 &&
-	    parse_ip6(tok[0].s, tok[0].len, out)) {
-		*outlen = 16;
-		return FEDNS_OK;
-	}
-
-	c.tname = fedns_rrtype_to_text(type, tb);
 	if (ntok >= 1 && !tok[0].quoted && tok[0].len == 2 && tok[0].s[0] == '\\' &&
 	    tok[0].s[1] == '#') {
 		err = parse_generic_rdata(&c, tok, ntok, &w);
@@ -1546,7 +1690,7 @@ fedns_rdata_from_text(uint16_t type, const fedns_token *tok, size_t ntok, const 
 			if (why != NULL)
 				return fedns_diag_set(d, FEDNS_ESYNTAX,
 						      "%s rdata in \\# form is not valid: %s",
-						      c.tname, why);
+						      tname(&c), why);
 		}
 		*outlen = w.len;
 		return FEDNS_OK;
@@ -1555,7 +1699,7 @@ fedns_rdata_from_text(uint16_t type, const fedns_token *tok, size_t ntok, const 
 		return fedns_diag_set(d, FEDNS_ESYNTAX,
 				      "%s has no known presentation format; write it as \\# "
 				      "<length> <hex> (RFC 3597)",
-				      c.tname);
+				      tname(&c));
 	err = parse_fields(&c, dsc, tok, ntok, &w);
 	if (err != FEDNS_OK)
 		return err;
@@ -1563,7 +1707,7 @@ fedns_rdata_from_text(uint16_t type, const fedns_token *tok, size_t ntok, const 
 		const char *why = dsc->extra(out, w.len, true);
 		if (why != NULL)
 			return fedns_diag_set(d, FEDNS_ESYNTAX, "%s rdata is not valid: %s",
-					      c.tname, why);
+					      tname(&c), why);
 	}
 	*outlen = w.len;
 	return FEDNS_OK;
@@ -1722,7 +1866,8 @@ svc_value_from_text(uint16_t key, const uint8_t *v, size_t vl, bool has_value, s
 			return "needs a value";
 		return svc_split(v, vl, true, item_alpn, o);
 	case SVC_NODEFALPN:
-		return has_value ? "takes no value" : NULL;
+		/* RFC 9460 §2.1: an empty value is the same as none. */
+		return vl != 0 ? "takes no value" : NULL;
 	case SVC_PORT: {
 		uint64_t port;
 		uint8_t b[2];
@@ -1804,13 +1949,13 @@ parse_svc(pctx *c, const fedns_token *tok, size_t ntok, fedns_wbuf *w)
 		if (t->quoted)
 			return fedns_diag_set(c->d, FEDNS_ESYNTAX,
 					      "%s parameter \"%s\" must be key or key=value",
-					      c->tname, show(t->s, t->len, sb, sizeof(sb)));
+					      tname(c), show(t->s, t->len, sb, sizeof(sb)));
 		const char *eq = memchr(t->s, '=', t->len);
 		size_t klen = eq != NULL ? (size_t)(eq - t->s) : t->len;
 		uint16_t key;
 		if (!svc_key_from_text(t->s, klen, &key))
 			return fedns_diag_set(c->d, FEDNS_ESYNTAX,
-					      "%s parameter \"%s\" has an unknown key", c->tname,
+					      "%s parameter \"%s\" has an unknown key", tname(c),
 					      show(t->s, t->len, sb, sizeof(sb)));
 		const char *vs = NULL;
 		size_t vlen = 0;
@@ -1831,7 +1976,7 @@ parse_svc(pctx *c, const fedns_token *tok, size_t ntok, fedns_wbuf *w)
 			} else if (vlen >= 1 && vs[0] == '"') {
 				return fedns_diag_set(c->d, FEDNS_ESYNTAX,
 						      "%s parameter \"%s\" has an unbalanced quote",
-						      c->tname, show(t->s, t->len, sb, sizeof(sb)));
+						      tname(c), show(t->s, t->len, sb, sizeof(sb)));
 			}
 		}
 		/* Decode the char-string escapes, then the key's own syntax. */
@@ -1869,15 +2014,15 @@ parse_svc(pctx *c, const fedns_token *tok, size_t ntok, fedns_wbuf *w)
 		if (why != NULL) {
 			fedns_err code =
 				strstr(why, "too long") != NULL ? FEDNS_ETOOBIG : FEDNS_ESYNTAX;
-			return fedns_diag_set(c->d, code, "%s parameter \"%s\" %s", c->tname,
+			return fedns_diag_set(c->d, code, "%s parameter \"%s\" %s", tname(c),
 					      show(t->s, t->len, sb, sizeof(sb)), why);
 		}
 		if (!svc_insert(w, base, key, o.len))
 			return fedns_diag_set(c->d, FEDNS_ESYNTAX,
 					      "%s parameter \"%.*s\" appears more than once",
-					      c->tname, (int)(klen < 40 ? klen : 40), t->s);
+					      tname(c), (int)(klen < 40 ? klen : 40), t->s);
 		if (w->err != FEDNS_OK)
-			return fedns_diag_set(c->d, w->err, "%s rdata is too long", c->tname);
+			return fedns_diag_set(c->d, w->err, "%s rdata is too long", tname(c));
 	}
 	return FEDNS_OK;
 }
@@ -2119,6 +2264,8 @@ fedns_rdata_to_text(uint16_t type, const uint8_t *rd, size_t rdlen, fedns_buf *o
 			break;
 		}
 		case FK_U8:
+		case FK_ALG:
+		case FK_DIGEST:
 			fedns_buf_printf(out, "%u", (unsigned)rd[off]);
 			off += 1;
 			break;
@@ -2337,15 +2484,23 @@ fedns_rdata_cmp(uint16_t type, const uint8_t *a, size_t alen, const uint8_t *b, 
 {
 	const rdesc *dsc = desc_get(type);
 	size_t n = alen < blen ? alen : blen;
-	if (dsc == NULL || !(desc_name_flags(dsc) & NF_LOWER)) {
-		int c = n != 0 ? memcmp(a, b, n) : 0;
-		if (c != 0)
-			return c < 0 ? -1 : 1;
-	} else {
+	size_t i = 0;
+	/* Equal bytes and differing bytes that are not capital letters compare the same
+	 * raw or canonical; name positions are worked out only when a capital decides. */
+	for (; i < n; i++) {
+		uint8_t x = a[i], y = b[i];
+		if (x == y)
+			continue;
+		bool upper = (x >= 'A' && x <= 'Z') || (y >= 'A' && y <= 'Z');
+		if (!upper || dsc == NULL || !(desc_name_flags(dsc) & NF_LOWER))
+			return x < y ? -1 : 1;
+		break;
+	}
+	if (i < n) {
 		ranges ra = {0, {0}, {0}}, rb = {0, {0}, {0}};
 		walk(dsc, a, alen, false, collect_lower, &ra);
 		walk(dsc, b, blen, false, collect_lower, &rb);
-		for (size_t i = 0; i < n; i++) {
+		for (; i < n; i++) {
 			uint8_t x = canon_at(&ra, a, i), y = canon_at(&rb, b, i);
 			if (x != y)
 				return x < y ? -1 : 1;

@@ -449,6 +449,27 @@ test_ds_tlsa_zonemd_dnskey(void **state)
 	    "DNSKEY public key \"AwE*\" is not valid base64");
 }
 
+/* Algorithm and digest mnemonics read as numbers (RFC 4034 A.1; BIND's names), printed
+ * as numbers. */
+static void
+test_dnssec_mnemonics(void **state)
+{
+	(void)state;
+	rt(FEDNS_T_DNSKEY, "257 3 ECDSAP256SHA256 q80=", "0101030dabcd", "257 3 13 q80=");
+	rt(FEDNS_T_DNSKEY, "256 3 rsasha256 AwEAAQ==", "0100030803010001", "256 3 8 AwEAAQ==");
+	rt(FEDNS_T_DS,
+	   "1 RSASHA256 SHA-256 "
+	   "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+	   "00010802 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+	   "1 8 2 00112233445566778899AABBCCDDEEFF00112233445566778899AABB CCDDEEFF");
+	rt(FEDNS_T_RRSIG, "SOA ED25519 1 600 20300101000000 20200101000000 1 . q80=",
+	   "0006 0f 01 00000258 70dbd880 5e0be100 0001 00 abcd",
+	   "SOA 15 1 600 20300101000000 20200101000000 1 . q80=");
+	bad(FEDNS_T_DS, "1 FOO 2 00", FEDNS_ESYNTAX, "DS algorithm \"FOO\" is not a number");
+	bad(FEDNS_T_DS, "1 8 SHA-999 00", FEDNS_ESYNTAX,
+	    "DS digest type \"SHA-999\" is not a number");
+}
+
 static void
 test_dnskey_groups(void **state)
 {
@@ -498,6 +519,9 @@ test_svcb(void **state)
 	   "0001 03466f6f074578616d706c6503434f4d00 000300020050", "1 Foo.Example.COM. port=80");
 	rt(FEDNS_T_SVCB, "1 foo. ech=\"\"", "0001 03666f6f00 00050000", "1 foo. ech");
 	rt(FEDNS_T_SVCB, "1 foo. key65534", "0001 03666f6f00 fffe0000", NULL);
+	/* An empty value is no value (RFC 9460 §2.1). */
+	rt(FEDNS_T_SVCB, "1 . alpn=h2 no-default-alpn=\"\"", "0001 00 00010003026832 00020000",
+	   "1 . alpn=\"h2\" no-default-alpn");
 	rt(FEDNS_T_SVCB, "1 foo. key3=\\000\\080", "0001 03666f6f00 000300020050",
 	   "1 foo. port=80");
 	rt(FEDNS_T_SVCB, "1 foo. ipv6hint=::1,::ffff:1.2.3.4",
@@ -533,8 +557,10 @@ test_svcb(void **state)
 	    "SVCB rdata is not valid: a key listed in mandatory is missing");
 	bad(FEDNS_T_SVCB, "1 foo. no-default-alpn", FEDNS_ESYNTAX,
 	    "SVCB rdata is not valid: no-default-alpn requires alpn");
-	bad(FEDNS_T_SVCB, "0 foo. alpn=h2", FEDNS_ESYNTAX,
-	    "SVCB rdata is not valid: AliasMode (priority 0) must not have parameters");
+	/* AliasMode with parameters loads (RFC 9460 §2.4.2: ignored by recipients; BIND). */
+	rt(FEDNS_T_HTTPS, "0 www.example.net. alpn=h2",
+	   "0000 03777777076578616d706c65036e657400 00010003026832",
+	   "0 www.example.net. alpn=\"h2\"");
 	bad(FEDNS_T_SVCB, "1 foo. port=65536", FEDNS_ESYNTAX,
 	    "SVCB parameter \"port=65536\" is out of range (0-65535)");
 	bad(FEDNS_T_SVCB, "1 foo. key1=h2", FEDNS_ESYNTAX,
@@ -1017,6 +1043,8 @@ test_ttl(void **state)
 		{"49710d", 49710u * 86400u},
 		{"007", 7},
 		{"0w", 0},
+		{"1h1h", 7200},
+		{"1s2m", 121},
 	};
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
 		fedns_diag_clear(&d);
@@ -1024,7 +1052,7 @@ test_ttl(void **state)
 			fail_msg("TTL %s: %s", ok[i].s, d.msg);
 		assert_int_equal(v, ok[i].v);
 	}
-	const char *syn[] = {"", "9x", "1h30", "1h1h", "h", "-1", "1.5h", " 1", "1h ", "1d2"};
+	const char *syn[] = {"", "9x", "1h30", "h", "-1", "1.5h", " 1", "1h ", "1d2"};
 	for (size_t i = 0; i < sizeof(syn) / sizeof(syn[0]); i++) {
 		fedns_diag_clear(&d);
 		v = 77;
@@ -1087,6 +1115,10 @@ test_types_classes(void **state)
 	assert_int_equal(fedns_class_from_text("INX", 3, &t), FEDNS_ESYNTAX);
 
 	assert_true(fedns_rrtype_is_meta(FEDNS_T_OPT));
+	assert_true(fedns_rrtype_is_meta(0));
+	assert_true(fedns_rrtype_is_meta(128));
+	assert_false(fedns_rrtype_is_meta(127));
+	assert_false(fedns_rrtype_is_meta(256));
 	assert_true(fedns_rrtype_is_meta(FEDNS_T_AXFR));
 	assert_true(fedns_rrtype_is_meta(FEDNS_T_IXFR));
 	assert_true(fedns_rrtype_is_meta(FEDNS_T_ANY));
@@ -1155,7 +1187,7 @@ test_random_wire(void **state)
 			fedns_rdata_from_text(type, t, nt, NULL, again, sizeof(again), &alen, &d);
 		if (err == FEDNS_ESYNTAX && (type == 64 || type == 65) &&
 		    strstr(d.msg, "rdata is not valid") != NULL) {
-			/* Presentation-only SVCB rules (AliasMode params, mandatory). */
+			/* Presentation-only SVCB rules (mandatory, no-default-alpn). */
 			fedns_buf_fini(&b);
 			continue;
 		}
@@ -1181,6 +1213,7 @@ main(void)
 		cmocka_unit_test(test_txt_escaped_limit),
 		cmocka_unit_test(test_caa),
 		cmocka_unit_test(test_ds_tlsa_zonemd_dnskey),
+		cmocka_unit_test(test_dnssec_mnemonics),
 		cmocka_unit_test(test_dnskey_groups),
 		cmocka_unit_test(test_svcb),
 		cmocka_unit_test(test_svcb_order),
