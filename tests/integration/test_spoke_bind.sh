@@ -144,6 +144,25 @@ st=$(dig @127.0.0.1 -p "$sp" www.alpha.test A | sed -n 's/.*status: \([A-Z]*\).*
 t_check "a non-SOA query is REFUSED" [ "$st" = REFUSED ]
 t_check "the key never appears in the spoke's log" sh -c '! grep -qF -- "$1" "$2"' _ "$secret" "$t_tmp/spoke.log"
 
+# keys from a Kubernetes-Secret-style directory, and the other HMAC algorithms
+mkdir -p secret512
+tsig-keygen -a hmac-sha512 k512 >k512.conf
+printf 'k512\n' >secret512/name
+printf 'hmac-sha512\n' >secret512/algorithm
+sed -n 's/.*secret "\(.*\)".*/\1/p' k512.conf >secret512/secret
+tsig-keygen -a hmac-sha384 k384 >k384.conf
+t_start spoke2 "$spoke" --listen 127.0.0.1:0 --port-file spoke2.port --zone alpha2.zone \
+	--tsig-dir secret512 --tsig-keyfile k384.conf
+t_wait 10 test -s spoke2.port || { cat "$t_tmp/spoke2.log"; exit 1; }
+sp2=$(cat spoke2.port)
+n=$(dig @127.0.0.1 -p "$sp2" -k k512.conf alpha.test AXFR | grep -c 'IN.SOA')
+t_check "AXFR with an hmac-sha512 key loaded from a Secret directory" [ "$n" = 2 ]
+n=$(dig @127.0.0.1 -p "$sp2" -k k384.conf alpha.test AXFR | grep -c 'IN.SOA')
+t_check "AXFR with an hmac-sha384 key" [ "$n" = 2 ]
+out=$(dig @127.0.0.1 -p "$sp2" -k key.conf alpha.test AXFR)
+t_check "a key the second spoke was not given is refused" has BADKEY "$out"
+t_stop spoke2
+
 # catalog membership changes add and remove zones on the secondaries
 mkzone gamma.test 5 192.0.2.5 >gamma.zone
 t_check "spoke adds gamma.test" "$spoke" ctl ctl.sock load gamma.zone
