@@ -320,7 +320,8 @@ fedns_zone_add(fedns_zone *z, const fedns_rr *rr, uint16_t file, uint32_t line)
 		return FEDNS_EINVAL;
 	if (z->state != ZONE_BUILDING)
 		return FEDNS_EINVAL;
-	if (rr->rclass != z->rclass || fedns_rrtype_is_meta(rr->type))
+	/* type 0 is reserved (RFC 6895 §3.1); BIND calls it a meta type too */
+	if (rr->rclass != z->rclass || rr->type == 0 || fedns_rrtype_is_meta(rr->type))
 		return FEDNS_EZONE;
 	if (z->nrec >= z->max_records)
 		return FEDNS_ETOOBIG;
@@ -392,7 +393,7 @@ typedef struct fin {
 	size_t nttl;
 	uint32_t *runstart; /* staged index where each owner run starts */
 	size_t nruns;
-	size_t ncuts, ndnames;
+	size_t ncuts, ndnames, nwild;
 	bool apex_soa, apex_ns;
 } fin;
 
@@ -801,6 +802,9 @@ build_owner(fin *f, srt *g, size_t n, const uint8_t *owner, uint32_t id, bool ap
 		z->nsets++;
 		z->nrr += cnt;
 
+		if (type == FEDNS_T_DS && apex) /* the parent holds it (RFC 4034 §5) */
+			report(f, FEDNS_EZONE, first.file, first.line,
+			       "DS record at the top of the zone (%s)", lz(&nb));
 		if (type == FEDNS_T_SOA && !apex) {
 			report(f, FEDNS_EZONE, first.file, first.line,
 			       "SOA record not at the top of the zone (%s)", lz(&nb));
@@ -826,6 +830,8 @@ build_owner(fin *f, srt *g, size_t n, const uint8_t *owner, uint32_t id, bool ap
 
 	/* the owner is far away in memory: one write, no read */
 	z->owners[id].flags = fl;
+	if (owner[0] == 1 && owner[1] == '*')
+		f->nwild++;
 
 	/* CNAME: alone at its name (RFC 1034 §3.6.2), never at the apex */
 	if (!(fl & OWN_CNAME))
@@ -952,6 +958,50 @@ check_target(fin *f, const tgt *tg, uint32_t tf)
 		report(f, c, loc->file, loc->line, "%s '%s' %s", prefix, ntext(t, tb), problem);
 }
 
+/* True when 'name' owns data or is an empty non-terminal (some owner lies below it). */
+static bool
+name_exists(const fedns_zone *z, const uint8_t *name)
+{
+	if (owner_lookup(z, name, owner_hash(name)) != UINT32_MAX)
+		return true;
+	size_t lo = 0, hi = z->nsets;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (fedns_name_cmp_canonical(z->sets[mid].owner, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < z->nsets && fedns_name_is_subdomain(z->sets[lo].owner, name);
+}
+
+/* OWN_* flags a query for absent in-zone 'name' would find through a wildcard (RFC 4592
+ * §3.3.1: the source of synthesis is '*' below the closest encloser), as BIND's integrity
+ * check finds them. */
+static uint32_t
+wildcard_flags(const fin *f, const uint8_t *name)
+{
+	const fedns_zone *z = f->z;
+	if (name_exists(z, name))
+		return 0; /* an empty non-terminal: no synthesis */
+	size_t below = fedns_name_labels(name) - fedns_name_labels(z->origin);
+	for (size_t k = 1; k <= below; k++) {
+		const uint8_t *anc = fedns_name_skip_labels(name, k);
+		if (k < below && !name_exists(z, anc))
+			continue;
+		uint8_t wild[FEDNS_NAME_MAXLEN];
+		size_t len = fedns_name_len(anc);
+		if (len + 2 > FEDNS_NAME_MAXLEN)
+			return 0;
+		wild[0] = 1;
+		wild[1] = '*';
+		memcpy(wild + 2, anc, len);
+		uint32_t id = owner_lookup(z, wild, owner_hash(wild));
+		return id == UINT32_MAX ? 0 : z->owners[id].flags;
+	}
+	return 0;
+}
+
 /* Checks every NS/MX/SRV target. A million-record zone has hundreds of thousands of
  * targets, each a hash probe that misses the cache three times (slot, owner, name), so
  * the lookups are pipelined with prefetches some targets ahead. */
@@ -1023,7 +1073,10 @@ check_targets(fin *f)
 		if (i >= 2 * AHEAD) {
 			const tgt *x = &tg[i - 2 * AHEAD];
 			uint32_t id = owner_lookup(z, x->t, x->h);
-			check_target(f, x, id == UINT32_MAX ? 0 : z->owners[id].flags);
+			uint32_t tf = id != UINT32_MAX ? z->owners[id].flags : 0;
+			if (id == UINT32_MAX && f->nwild != 0)
+				tf = wildcard_flags(f, x->t);
+			check_target(f, x, tf);
 		}
 	}
 	free(tg);
@@ -1147,20 +1200,19 @@ finish_build(fin *f)
 		nin++;
 		nrec_in += o->n;
 	}
-	if (nin > 0) {
-		tmp = malloc(nin * sizeof(*tmp));
-		if (tmp == NULL) {
-			err = FEDNS_ENOMEM;
-			goto out;
-		}
-		okey_radix(keys, tmp, nin, 0);
-		free(tmp);
-		tmp = NULL;
+	/* the radix buffer is reused for byrank (smaller), already paged in */
+	_Static_assert(sizeof(*byrank) <= sizeof(*tmp), "byrank fits in the radix buffer");
+	tmp = malloc((nin + 1) * sizeof(*tmp));
+	if (tmp == NULL) {
+		err = FEDNS_ENOMEM;
+		goto out;
 	}
+	okey_radix(keys, tmp, nin, 0);
+	byrank = (void *)tmp;
+	tmp = NULL;
 	bool has_apex = nin > 0 && keys[0].len == 0;
 	start = malloc((nin + 1) * sizeof(*start));
-	byrank = malloc((nin + 1) * sizeof(*byrank));
-	if (start == NULL || byrank == NULL) {
+	if (start == NULL) {
 		err = FEDNS_ENOMEM;
 		goto out;
 	}
@@ -1177,16 +1229,16 @@ finish_build(fin *f)
 		rank[i] = rank[alias[i]];
 	free(alias);
 	alias = NULL;
-	free(keys);
-	keys = NULL;
 	fedns_arena_fini(&kp.a);
 
-	/* 2. records grouped by owner rank (a counting sort); out-of-zone ones reported */
-	order = malloc((nrec_in ? nrec_in : 1) * sizeof(*order));
+	/* 2. records grouped by owner rank (a counting sort); out-of-zone ones reported. The
+	 * arrays grow out of freed ones: pages already touched cost no new page faults. */
+	order = realloc(keys, (nrec_in ? nrec_in : 1) * sizeof(*order));
 	if (order == NULL) {
 		err = FEDNS_ENOMEM;
 		goto out;
 	}
+	keys = NULL;
 	for (size_t i = 0; i < z->nrec; i++) {
 		const srec *r = &z->recs[i];
 		uint32_t rk = rank[r->owner];
@@ -1206,14 +1258,17 @@ finish_build(fin *f)
 	/* start[r] now ends group r; the copies replace the staged records */
 	free(rank);
 	rank = NULL;
-	free(z->recs);
+	z->sets = realloc(z->recs, (nrec_in ? nrec_in : 1) * sizeof(*z->sets));
+	if (z->sets == NULL) {
+		err = FEDNS_ENOMEM;
+		goto out;
+	}
 	z->recs = NULL;
 	z->nrec = z->caprec = 0;
 
 	/* 3. the immutable RRsets, built owner by owner */
-	z->sets = malloc((nrec_in ? nrec_in : 1) * sizeof(*z->sets));
 	f->locs = malloc((nrec_in ? nrec_in : 1) * sizeof(*f->locs));
-	if (z->sets == NULL || f->locs == NULL) {
+	if (f->locs == NULL) {
 		err = FEDNS_ENOMEM;
 		goto out;
 	}

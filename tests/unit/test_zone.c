@@ -500,6 +500,40 @@ test_ns_targets(void **state)
 }
 
 static void
+test_wildcard_targets(void **state)
+{
+	(void)state;
+	/* a target that only a wildcard answers is looked up as a query would (RFC 4592) */
+	expect_ok(HEAD "@ NS a.b.sub\n*.sub A 10.0.0.1\n");
+	expect_refused(HEAD "@ NS a.w\n*.w CNAME ns1\n",
+		       "E t.zone:3: NS 'a.w.example.com.' is a CNAME (illegal)\n");
+	/* the closest encloser b.sub exists, so *.sub does not apply */
+	expect_refused(HEAD "@ NS a.b.sub\nb.sub TXT x\n*.sub A 10.0.0.1\n",
+		       "E t.zone:3: NS 'a.b.sub.example.com.' has no address records (A or "
+		       "AAAA)\n");
+	/* nor to an empty non-terminal */
+	expect_refused(HEAD "@ NS foo.sub\nx.foo.sub A 10.0.0.1\n*.sub A 10.0.0.1\n",
+		       "E t.zone:3: NS 'foo.sub.example.com.' has no address records (A or "
+		       "AAAA)\n");
+}
+
+static void
+test_ds_apex_and_type0(void **state)
+{
+	(void)state;
+	expect_refused(HEAD "@ DS 12345 13 2 "
+			    "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n",
+		       "E t.zone:5: DS record at the top of the zone (example.com.)\n");
+	expect_ok(HEAD "sub NS ns1\nsub DS 12345 13 2 "
+		       "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n");
+	fedns_zone *z;
+	assert_int_equal(fedns_zone_new(name("example.com."), FEDNS_C_IN, NULL, &z), FEDNS_OK);
+	fedns_rr rr = {.owner = name("x.example.com."), .type = 0, .rclass = FEDNS_C_IN};
+	assert_int_equal(fedns_zone_add(z, &rr, 0, 1), FEDNS_EZONE);
+	fedns_zone_free(z);
+}
+
+static void
 test_mx_srv_targets(void **state)
 {
 	(void)state;
@@ -689,6 +723,8 @@ main(void)
 		cmocka_unit_test(test_soa_ns_rules),
 		cmocka_unit_test(test_out_of_zone),
 		cmocka_unit_test(test_ns_targets),
+		cmocka_unit_test(test_wildcard_targets),
+		cmocka_unit_test(test_ds_apex_and_type0),
 		cmocka_unit_test(test_mx_srv_targets),
 		cmocka_unit_test(test_dname_apex),
 		cmocka_unit_test(test_add_refusals),
