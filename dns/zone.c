@@ -376,7 +376,20 @@ fedns_zone_add(fedns_zone *z, const fedns_rr *rr, uint16_t file, uint32_t line)
 	return FEDNS_OK;
 }
 
-/* ---- finish ------------------------------------------------------------------------- */
+/* ---- finish ------------------------------------------------------------------------- *
+ *
+ * The rules, each decided as named-checkzone decides it (E: error, the zone is refused;
+ * W: warning), except out-of-zone data, which BIND drops with a warning and we refuse:
+ *   E  owner outside the origin                        "x.: out of zone (origin o.)"
+ *   E  no SOA at the apex; SOA elsewhere; two SOAs      (BIND: "has 0 SOA records", ...)
+ *   E  no NS at the apex; DS at the apex
+ *   E  CNAME beside anything but RRSIG/NSEC/KEY/SIG/NXT; CNAME at the apex
+ *   E  two CNAMEs or two DNAMEs at one name             ("multiple RRs of singleton type")
+ *   E  an apex NS target in the zone (not below a cut) with no A/AAAA, that is a CNAME,
+ *      or below a DNAME; wildcards answer for absent targets as a query would
+ *   W  the same for delegation NS targets (glue "REQUIRED"/"SIBLING"), MX and SRV
+ *   W  TTL above 2^31-1 (used as 0, RFC 2181 §8); TTLs that differ within an RRset
+ * Data below a delegation (glue, occluded names) and below a DNAME is accepted. */
 
 typedef struct fin {
 	fedns_zone *z;

@@ -55,8 +55,10 @@ uint16_t fedns_zone_add_source(fedns_zone *z, const char *file);
  * are checked by fedns_zone_finish. Building state only. */
 fedns_err fedns_zone_add(fedns_zone *z, const fedns_rr *rr, uint16_t file, uint32_t line);
 
-/* Sorts into canonical order, folds duplicate RRs, unifies TTLs within an RRset (the
- * first one wins, as in BIND; a warning is reported), and checks the rules: SOA (exactly
+/* Sorts into canonical order, folds duplicate RRs, unifies TTLs within an RRset as BIND's
+ * loader does (within a run of lines with one owner the first TTL wins, with a warning; a
+ * later run that adds to the set brings its own TTL; RRSIGs are one set per covered type,
+ * each with its own TTL), and checks the rules: SOA (exactly
  * one) and NS at the apex, no data outside the origin, CNAME alone at its name (RFC 1034
  * §3.6.2, RRSIG/NSEC allowed), one CNAME/DNAME per name, no DNAME at the apex's... (see
  * zone.c), TTL within RFC 2181 §8 (0..2^31-1), NS targets inside the zone must have an
@@ -75,7 +77,8 @@ size_t fedns_zone_rr_count(const fedns_zone *z);
 /* Bytes of memory the zone holds (for benchmarks and caps). */
 size_t fedns_zone_memory(const fedns_zone *z);
 
-/* Exact lookup in a finished zone (owner compared case-insensitively). NULL if absent. */
+/* Exact lookup in a finished zone (owner compared case-insensitively). NULL if absent.
+ * For RRSIG this is the first of the owner's RRSIG sets (one per covered type, adjacent). */
 const fedns_rrset *fedns_zone_find(const fedns_zone *z, const uint8_t *owner, uint16_t type);
 /* True when a finished zone holds this exact RR (owner, type, rdata). */
 bool fedns_zone_contains(const fedns_zone *z, const fedns_rr *rr);
