@@ -460,6 +460,12 @@ okey_byte(const okey *a, size_t d)
 static int
 okey_cmp(const okey *a, const okey *b, size_t d)
 {
+	if (d < 8) {
+		/* padding zeros past a short key still order it first: it is then a prefix */
+		uint64_t ha = a->head << (8 * d), hb = b->head << (8 * d);
+		if (ha != hb)
+			return ha < hb ? -1 : 1;
+	}
 	size_t n = a->len < b->len ? a->len : b->len;
 	int c = n > d ? memcmp(a->k + d, b->k + d, n - d) : 0;
 	if (c != 0)
