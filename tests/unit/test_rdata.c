@@ -1200,6 +1200,124 @@ test_random_wire(void **state)
 	assert_true(accepted > 1000);
 }
 
+/* Random presentation tokens never crash the parser, errors always carry a message,
+ * and whatever parses prints and parses back to the same bytes. */
+static void
+test_random_text(void **state)
+{
+	(void)state;
+	static const uint16_t types[] = {1,  2,	 5,  6,	 13, 15, 16, 28, 33, 39,  43,
+					 46, 47, 48, 50, 51, 52, 63, 64, 65, 257, 999};
+	static const char *const pieces[] = {
+		"0",
+		"1",
+		"10",
+		"255",
+		"65535",
+		"65536",
+		"4294967296",
+		"1h",
+		"a",
+		"A",
+		"ex.",
+		"@",
+		".",
+		"\\#",
+		"\\",
+		"\\0",
+		"\\255",
+		"\\256",
+		"\\.",
+		"\\ ",
+		"ab",
+		"AB",
+		"=",
+		",",
+		"alpn",
+		"h2",
+		"port",
+		"key7",
+		"ech",
+		"ipv4hint",
+		"1.2.3.4",
+		"::1",
+		"::",
+		"1.2.3",
+		"mandatory",
+		"no-default-alpn",
+		"\"",
+		"-",
+		"issue",
+		"2vptu5",
+		"20240101000000",
+		"q80=",
+		"AwEAAQ==",
+		"TXT",
+		"NSEC",
+		"TYPE65280",
+		":",
+		"ff",
+	};
+	uint32_t seed = 4242;
+	size_t parsed = 0;
+	for (int iter = 0; iter < 100000; iter++) {
+		char text[256];
+		fedns_token t[12];
+		size_t nt, o = 0;
+		seed = seed * 1103515245u + 12345u;
+		uint16_t type = types[(seed >> 16) % (sizeof(types) / sizeof(types[0]))];
+		seed = seed * 1103515245u + 12345u;
+		nt = (seed >> 16) % 10;
+		for (size_t i = 0; i < nt; i++) {
+			size_t start = o;
+			seed = seed * 1103515245u + 12345u;
+			size_t np = 1 + (seed >> 16) % 3;
+			for (size_t k = 0; k < np; k++) {
+				seed = seed * 1103515245u + 12345u;
+				const char *pc =
+					pieces[(seed >> 16) % (sizeof(pieces) / sizeof(pieces[0]))];
+				size_t pl = strlen(pc);
+				if (o + pl >= sizeof(text))
+					break;
+				memcpy(text + o, pc, pl);
+				o += pl;
+			}
+			seed = seed * 1103515245u + 12345u;
+			t[i].s = text + start;
+			t[i].len = (uint32_t)(o - start);
+			t[i].quoted = (seed >> 16) % 5 == 0;
+			if (o < sizeof(text) - 1)
+				text[o++] = ' ';
+		}
+		uint8_t wire[FEDNS_RDATA_MAXLEN];
+		size_t len = 0;
+		fedns_diag d;
+		fedns_diag_clear(&d);
+		fedns_err err =
+			fedns_rdata_from_text(type, t, nt, origin, wire, sizeof(wire), &len, &d);
+		if (err != FEDNS_OK) {
+			assert_int_equal(d.code, err);
+			assert_true(d.msg[0] != '\0');
+			continue;
+		}
+		parsed++;
+		assert_int_equal(fedns_rdata_check(type, wire, len), FEDNS_OK);
+		fedns_buf b;
+		fedns_buf_init(&b, 1 << 20);
+		assert_int_equal(fedns_rdata_to_text(type, wire, len, &b), FEDNS_OK);
+		uint8_t again[FEDNS_RDATA_MAXLEN];
+		size_t alen = 0;
+		fedns_err e2 =
+			parse_text(type, (const char *)b.data, again, sizeof(again), &alen, &d);
+		if (e2 != FEDNS_OK)
+			fail_msg("type %u printed \"%s\" does not parse: %s", type, b.data, d.msg);
+		assert_int_equal(alen, len);
+		assert_memory_equal(again, wire, len);
+		fedns_buf_fini(&b);
+	}
+	assert_true(parsed > 1000);
+}
+
 int
 main(void)
 {
@@ -1226,6 +1344,7 @@ main(void)
 		cmocka_unit_test(test_ttl),
 		cmocka_unit_test(test_types_classes),
 		cmocka_unit_test(test_random_wire),
+		cmocka_unit_test(test_random_text),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
