@@ -96,6 +96,12 @@ rrset_cmp(const fedns_rrset *a, const fedns_rrset *b)
 		return c;
 	if (a->type != b->type)
 		return a->type < b->type ? -1 : 1;
+	if (a->type == FEDNS_T_RRSIG && a->count > 0 && b->count > 0) {
+		/* one set per covered type (zone.h): the type covered is rdata's first field */
+		uint16_t ca = fedns_get_u16(a->rdata + 2), cb = fedns_get_u16(b->rdata + 2);
+		if (ca != cb)
+			return ca < cb ? -1 : 1;
+	}
 	return 0;
 }
 

@@ -14,6 +14,7 @@
 #include "dns/name.h"
 #include "dns/rdata.h"
 #include "dns/zone.h"
+#include "dns/zonefile.h"
 #include "dns/zonemd.h"
 
 /* One RR described in code; rdata is built from 'target' (a name) or 'hex'. */
@@ -227,6 +228,49 @@ test_round_trip(void **state)
 	fedns_zone_free(b);
 	fedns_zone_free(c);
 	fedns_zone_free(back);
+}
+
+/* RRSIGs at one owner are one set per covered type (zone.h): a diff pairs them by covered
+ * type, so changing the signature over TXT touches nothing else. */
+static fedns_zone *
+parse_zone(const char *text)
+{
+	uint8_t origin[FEDNS_NAME_MAXLEN];
+	name("example.", origin);
+	fedns_zone *z = NULL;
+	assert_int_equal(fedns_zone_new(origin, FEDNS_C_IN, NULL, &z), 0);
+	fedns_zonefile_opts o = {.origin = origin};
+	assert_int_equal(fedns_zonefile_parse("t", text, strlen(text), &o, z, NULL), 0);
+	assert_int_equal(fedns_zone_finish(z, print_errors, NULL), 0);
+	return z;
+}
+
+static void
+test_rrsig_sets_by_covered_type(void **state)
+{
+	(void)state;
+#define RRSIG_ZONE(serial, txtsig)                                                                 \
+	"$TTL 300\n@ SOA ns hm " serial " 1 1 1 1\n@ NS ns\nns A 192.0.2.1\n"                      \
+	"www 300 A 192.0.2.2\nwww 900 TXT \"t\"\n"                                                 \
+	"www 300 RRSIG A 8 2 300 20300101000000 20200101000000 1 example. AAAA\n"                  \
+	"www 900 RRSIG TXT 8 2 900 20300101000000 20200101000000 1 example. " txtsig "\n"
+	const char *ta = RRSIG_ZONE("1", "BBBB"), *tb = RRSIG_ZONE("2", "CCCC");
+	fedns_zone *a = parse_zone(ta), *b = parse_zone(tb), *c = NULL;
+	fedns_diff d;
+	fedns_diag diag;
+	assert_int_equal(fedns_diff_compute(a, b, &d), 0);
+	/* old SOA + the TXT signature out, new SOA + the new one in; the A signature stays */
+	assert_int_equal(d.ndel, 2);
+	assert_int_equal(d.nadd, 2);
+	assert_int_equal(d.del[1].type, FEDNS_T_RRSIG);
+	assert_int_equal(d.del[1].ttl, 900);
+	assert_int_equal(fedns_get_u16(d.del[1].rdata), FEDNS_T_TXT);
+	assert_int_equal(fedns_diff_apply(a, &d, &c, &diag), 0);
+	assert_same_zone(c, b);
+	fedns_diff_fini(&d);
+	fedns_zone_free(a);
+	fedns_zone_free(b);
+	fedns_zone_free(c);
 }
 
 /* A deterministic generator of zone pairs: many names, wide RRsets, churn of every kind. */
@@ -483,6 +527,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_compute_shape),
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_rrsig_sets_by_covered_type),
 		cmocka_unit_test(test_round_trip_generated),
 		cmocka_unit_test(test_apply_failures),
 		cmocka_unit_test(test_apply_readd),
