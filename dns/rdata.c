@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* RR types and rdata: one descriptor per type drives parse, print, check, unpack and canonical form. */
+/* RR types and rdata: one descriptor per type drives parse, print, check, unpack, canonical
+ * form. */
 #include "dns/rdata.h"
 
 #include <arpa/inet.h>
@@ -241,8 +242,10 @@ static const char *svc_extra(const uint8_t *rd, size_t len, bool strict);
 #define U32(n) { FK_U32, 0, n }
 #define TTL(n) { FK_TTL, 0, n }
 #define ALG(n) { FK_ALG, 0, n }
-#define DS_FIELDS { U16("key tag"), ALG("algorithm"), { FK_DIGEST, 0, "digest type" }, { FK_HEX, 0, "digest" } }
-#define DNSKEY_FIELDS { U16("flags"), U8("protocol"), ALG("algorithm"), { FK_B64, 0, "public key" } }
+#define DIGEST(n) { FK_DIGEST, 0, n }
+#define DS_FIELDS { U16("key tag"), ALG("algorithm"), DIGEST("digest type"), { FK_HEX, 0, "digest" } }
+#define DNSKEY_FIELDS \
+	{ U16("flags"), U8("protocol"), ALG("algorithm"), { FK_B64, 0, "public key" } }
 #define TLSA_FIELDS \
 	{ U8("usage"), U8("selector"), U8("matching type"), { FK_HEX, 0, "certificate data" } }
 /* RFC 9460 §2.2: TargetName is never compressed and, not being in the RFC 4034 §6.2
@@ -314,6 +317,7 @@ static const rdesc desc_caa = {NULL, {U8("flags"), {FK_CAATAG, 0, "tag"}, {FK_CA
 #undef U32
 #undef TTL
 #undef ALG
+#undef DIGEST
 #undef DS_FIELDS
 #undef DNSKEY_FIELDS
 #undef TLSA_FIELDS

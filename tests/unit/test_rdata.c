@@ -891,8 +891,14 @@ test_unpack_compression(void **state)
 	assert_int_equal(fedns_rdata_unpack(FEDNS_T_MX, &w, 4, out, sizeof(out), &ol),
 			 FEDNS_EMALFORMED);
 	/* SOA: both names compressed, then the five numbers. */
-	uint8_t msg6[] = {3, 'c', 'o', 'm', 0, 2, 'n', 's', 0xc0, 0, 0xc0, 0, 0, 0, 0, 1,
-			  0, 0,	  0,   2,   0, 0, 0,   3,   0,	  0, 0,	   4, 0, 0, 0, 5};
+	uint8_t msg6[] = {
+		3,    'c', 'o', 'm',  0,	  /* "com." at 0 */
+		2,    'n', 's', 0xc0, 0,	  /* mname: ns + pointer */
+		0xc0, 0,			  /* rname: pointer */
+		0,    0,   0,	1,    0, 0, 0, 2, /* serial, refresh */
+		0,    0,   0,	3,    0, 0, 0, 4, /* retry, expire */
+		0,    0,   0,	5,		  /* minimum */
+	};
 	fedns_wire_init(&w, msg6, sizeof(msg6));
 	w.off = 5;
 	assert_int_equal(
