@@ -243,7 +243,8 @@ static const char *svc_extra(const uint8_t *rd, size_t len, bool strict);
 #define TTL(n) { FK_TTL, 0, n }
 #define ALG(n) { FK_ALG, 0, n }
 #define DIGEST(n) { FK_DIGEST, 0, n }
-#define DS_FIELDS { U16("key tag"), ALG("algorithm"), DIGEST("digest type"), { FK_HEX, 0, "digest" } }
+#define DS_FIELDS \
+	{ U16("key tag"), ALG("algorithm"), DIGEST("digest type"), { FK_HEX, 0, "digest" } }
 #define DNSKEY_FIELDS \
 	{ U16("flags"), U8("protocol"), ALG("algorithm"), { FK_B64, 0, "public key" } }
 #define TLSA_FIELDS \
