@@ -268,6 +268,24 @@ test_rrsig_sets_by_covered_type(void **state)
 	assert_int_equal(fedns_diff_apply(a, &d, &c, &diag), 0);
 	assert_same_zone(c, b);
 	fedns_diff_fini(&d);
+	fedns_zone_free(b);
+	fedns_zone_free(c);
+
+	/* the signature over A goes away: only it is deleted, the TXT one is not re-sent
+	 * (pairing by type alone would match the A set with the TXT set) */
+	const char *tnoa =
+		"$TTL 300\n@ SOA ns hm 3 1 1 1 1\n@ NS ns\nns A 192.0.2.1\n"
+		"www 300 A 192.0.2.2\nwww 900 TXT \"t\"\n"
+		"www 900 RRSIG TXT 8 2 900 20300101000000 20200101000000 1 example. BBBB\n";
+	b = parse_zone(tnoa);
+	c = NULL;
+	assert_int_equal(fedns_diff_compute(a, b, &d), 0);
+	assert_int_equal(d.ndel, 2);
+	assert_int_equal(d.nadd, 1);
+	assert_int_equal(fedns_get_u16(d.del[1].rdata), FEDNS_T_A);
+	assert_int_equal(fedns_diff_apply(a, &d, &c, &diag), 0);
+	assert_same_zone(c, b);
+	fedns_diff_fini(&d);
 	fedns_zone_free(a);
 	fedns_zone_free(b);
 	fedns_zone_free(c);
