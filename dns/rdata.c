@@ -2490,6 +2490,12 @@ fedns_rdata_cmp(uint16_t type, const uint8_t *a, size_t alen, const uint8_t *b, 
 	const rdesc *dsc = desc_get(type);
 	size_t n = alen < blen ? alen : blen;
 	size_t i = 0;
+	if (dsc == NULL || !(desc_name_flags(dsc) & NF_LOWER)) {
+		int c = n != 0 ? memcmp(a, b, n) : 0;
+		if (c != 0)
+			return c < 0 ? -1 : 1;
+		return alen < blen ? -1 : alen > blen ? 1 : 0;
+	}
 	/* Equal bytes and differing bytes that are not capital letters compare the same
 	 * raw or canonical; name positions are worked out only when a capital decides. */
 	for (; i < n; i++) {
@@ -2497,7 +2503,7 @@ fedns_rdata_cmp(uint16_t type, const uint8_t *a, size_t alen, const uint8_t *b, 
 		if (x == y)
 			continue;
 		bool upper = (x >= 'A' && x <= 'Z') || (y >= 'A' && y <= 'Z');
-		if (!upper || dsc == NULL || !(desc_name_flags(dsc) & NF_LOWER))
+		if (!upper)
 			return x < y ? -1 : 1;
 		break;
 	}

@@ -975,6 +975,82 @@ test_canonical_cmp(void **state)
 	assert_true(fedns_rdata_cmp(FEDNS_T_A, a, al, b, bl) > 0);
 }
 
+/* fedns_rdata_cmp agrees with comparing canonical copies octet by octet (RFC 4034 §6.3). */
+static int
+ref_cmp(uint16_t type, const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
+{
+	uint8_t ca[512], cb[512];
+	fedns_rdata_canonical(type, a, al, ca);
+	fedns_rdata_canonical(type, b, bl, cb);
+	size_t n = al < bl ? al : bl;
+	int c = memcmp(ca, cb, n);
+	if (c != 0)
+		return c < 0 ? -1 : 1;
+	return al < bl ? -1 : al > bl ? 1 : 0;
+}
+
+static void
+test_cmp_reference(void **state)
+{
+	(void)state;
+	static const struct {
+		uint16_t type;
+		const char *text;
+	} v[] = {
+		{FEDNS_T_SOA, "A. b. 1 2 3 4 5"},
+		{FEDNS_T_SOA, "a. B. 1 2 3 4 5"},
+		{FEDNS_T_SOA, "AB. b. 1 2 3 4 5"},
+		{FEDNS_T_SOA, "a. BB. 66 2 3 4 5"},
+		{FEDNS_T_SOA, "a. b. 65 2 3 4 5"},
+		{FEDNS_T_MX, "10 Z."},
+		{FEDNS_T_MX, "10 a."},
+		{FEDNS_T_MX, "10 A.b."},
+		{FEDNS_T_MX, "90 a."},
+		{FEDNS_T_MX, "10 [."},
+		{FEDNS_T_SRV, "1 2 3 X."},
+		{FEDNS_T_SRV, "1 2 3 x."},
+		{FEDNS_T_SRV, "1 2 88 x."},
+		{FEDNS_T_TXT, "A"},
+		{FEDNS_T_TXT, "a"},
+		{FEDNS_T_TXT, "a b"},
+		{FEDNS_T_SVCB, "1 A. port=1"},
+		{FEDNS_T_SVCB, "1 a. port=1"},
+		{FEDNS_T_RRSIG, "A 8 1 1 1 1 1 X. AA=="},
+		{FEDNS_T_RRSIG, "A 8 1 1 1 1 1 x. AA=="},
+		{FEDNS_T_NSEC, "X. A"},
+		{FEDNS_T_NSEC, "x. A"},
+	};
+	size_t nv = sizeof(v) / sizeof(v[0]);
+	for (size_t i = 0; i < nv; i++) {
+		for (size_t j = 0; j < nv; j++) {
+			if (v[i].type != v[j].type)
+				continue;
+			uint8_t a[512], b[512];
+			size_t al, bl;
+			fedns_diag d;
+			assert_int_equal(parse_text(v[i].type, v[i].text, a, sizeof(a), &al, &d),
+					 0);
+			assert_int_equal(parse_text(v[j].type, v[j].text, b, sizeof(b), &bl, &d),
+					 0);
+			int got = fedns_rdata_cmp(v[i].type, a, al, b, bl);
+			int want = ref_cmp(v[i].type, a, al, b, bl);
+			if (got != want)
+				fail_msg("cmp \"%s\" \"%s\": %d want %d", v[i].text, v[j].text, got,
+					 want);
+		}
+	}
+	/* Spot checks of the reference itself. */
+	uint8_t a[64], b[64];
+	size_t al, bl;
+	fedns_diag d;
+	parse_text(FEDNS_T_SOA, "A. b. 1 2 3 4 5", a, sizeof(a), &al, &d);
+	parse_text(FEDNS_T_SOA, "a. B. 1 2 3 4 5", b, sizeof(b), &bl, &d);
+	assert_int_equal(fedns_rdata_cmp(FEDNS_T_SOA, a, al, b, bl), 0);
+	parse_text(FEDNS_T_NSEC, "X. A", a, sizeof(a), &al, &d);
+	parse_text(FEDNS_T_NSEC, "x. A", b, sizeof(b), &bl, &d);
+	assert_true(fedns_rdata_cmp(FEDNS_T_NSEC, a, al, b, bl) < 0);
+}
+
 typedef struct seen {
 	size_t n;
 	size_t off[4];
@@ -1346,6 +1422,7 @@ main(void)
 		cmocka_unit_test(test_wire_edges),
 		cmocka_unit_test(test_unpack_compression),
 		cmocka_unit_test(test_canonical_cmp),
+		cmocka_unit_test(test_cmp_reference),
 		cmocka_unit_test(test_names_callback),
 		cmocka_unit_test(test_ttl),
 		cmocka_unit_test(test_types_classes),
