@@ -231,11 +231,13 @@ typedef struct rdesc {
 static const char *ds_extra(const uint8_t *rd, size_t len, bool strict);
 static const char *zonemd_extra(const uint8_t *rd, size_t len, bool strict);
 static const char *svc_extra(const uint8_t *rd, size_t len, bool strict);
+static const char *nsec3_extra(const uint8_t *rd, size_t len, bool strict);
 
 /* clang-format off */
 #define NC (NF_COMPRESS | NF_LOWER)
 #define NL NF_LOWER
 #define F(...) { NULL, { __VA_ARGS__ } }
+#define XF(x, ...) { x, { __VA_ARGS__ } }
 #define NAME(fl, n) { FK_NAME, fl, n }
 #define U8(n) { FK_U8, 0, n }
 #define U16(n) { FK_U16, 0, n }
@@ -297,7 +299,7 @@ static const rdesc desc_low[128] = {
 	[FEDNS_T_RRSIG] = { NULL, RRSIG_FIELDS },
 	/* RFC 6840 §5.1: NSEC's next name keeps its case in canonical form. */
 	[FEDNS_T_NSEC] = F(NAME(0, "next name"), { FK_BITMAP, 0, "type list" }),
-	[FEDNS_T_NSEC3] = F(U8("hash algorithm"), U8("flags"), U16("iterations"),
+	[FEDNS_T_NSEC3] = XF(nsec3_extra, U8("hash algorithm"), U8("flags"), U16("iterations"),
 			     { FK_SALT, 0, "salt" }, { FK_B32, 0, "next hashed owner" },
 			     { FK_BITMAP, NF_EMPTY_OK, "type list" }),
 	[FEDNS_T_NSEC3PARAM] = F(U8("hash algorithm"), U8("flags"), U16("iterations"),
@@ -312,6 +314,7 @@ static const rdesc desc_caa = {NULL, {U8("flags"), {FK_CAATAG, 0, "tag"}, {FK_CA
 #undef NC
 #undef NL
 #undef F
+#undef XF
 #undef NAME
 #undef U8
 #undef U16
@@ -699,7 +702,8 @@ days_from_civil(int64_t y, unsigned m, unsigned d)
 }
 
 /* RRSIG times: YYYYMMDDHHmmSS (UTC, kept modulo 2^32 as RFC 4034 §3.2 says) or, as
- * BIND also reads, up to 10 digits of seconds. */
+ * BIND also reads, up to 10 digits of seconds. BIND's ranges: years 0-9999, a leap
+ * second 60. */
 static bool
 time_parse(const char *s, size_t len, uint32_t *out)
 {
@@ -717,7 +721,7 @@ time_parse(const char *s, size_t len, uint32_t *out)
 	unsigned mon = (unsigned)(v / 100000000 % 100);
 	int64_t year = (int64_t)(v / 10000000000ull);
 	static const unsigned mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	if (year < 1970 || mon < 1 || mon > 12 || day < 1 || hour > 23 || min > 59 || sec > 59)
+	if (mon < 1 || mon > 12 || day < 1 || hour > 23 || min > 59 || sec > 60)
 		return false;
 	bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
 	if (day > mdays[mon - 1] + (mon == 2 && leap))
@@ -931,6 +935,17 @@ ds_extra(const uint8_t *rd, size_t len, bool strict)
 }
 
 static const char *
+nsec3_extra(const uint8_t *rd, size_t len, bool strict)
+{
+	(void)strict;
+	(void)len;
+	/* RFC 5155 §3.2: with SHA-1 (algorithm 1) the hashed owner is 20 octets; BIND
+	 * refuses other lengths for it. */
+	size_t hl = rd[5 + (size_t)rd[4]];
+	return rd[0] == 1 && hl != 20 ? "SHA-1 next hashed owner must be 20 bytes" : NULL;
+}
+
+static const char *
 zonemd_extra(const uint8_t *rd, size_t len, bool strict)
 {
 	(void)strict;
@@ -970,6 +985,89 @@ svc_has(const uint8_t *p, size_t len, uint16_t key)
 	return false;
 }
 
+static bool
+utf8_ok(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		uint8_t c = p[i];
+		size_t k;
+		uint32_t cp;
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			k = 1;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			k = 2;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			k = 3;
+			cp = c & 0x07;
+		} else {
+			return false;
+		}
+		if (n - i - 1 < k)
+			return false;
+		for (size_t j = 1; j <= k; j++) {
+			if ((p[i + j] & 0xc0) != 0x80)
+				return false;
+			cp = (cp << 6) | (p[i + j] & 0x3f);
+		}
+		/* No overlong forms, surrogates or code points past U+10FFFF. */
+		if ((k == 2 && cp < 0x800) || (k == 3 && cp < 0x10000) || cp > 0x10ffff ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+		i += 1 + k;
+	}
+	return true;
+}
+
+/* RFC 9461 §5: dohpath is a relative URI template (RFC 6570) using the variable
+ * "dns". As BIND checks it: starts with '/', UTF-8, balanced expressions, one of which
+ * names dns. */
+static bool
+dohpath_ok(const uint8_t *v, size_t n)
+{
+	bool dns = false;
+	if (n == 0 || v[0] != '/' || !utf8_ok(v, n))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (v[i] == '}')
+			return false;
+		if (v[i] != '{')
+			continue;
+		size_t j = i + 1;
+		if (j < n && memchr("+#./;?&", v[j], 7) != NULL)
+			j++;
+		for (;;) {
+			size_t st = j;
+			while (j < n && v[j] != ',' && v[j] != '}' && v[j] != '*' && v[j] != ':' &&
+			       v[j] != '{')
+				j++;
+			if (j - st == 3 && memcmp(v + st, "dns", 3) == 0)
+				dns = true;
+			if (j < n && v[j] == '*') {
+				j++;
+			} else if (j < n && v[j] == ':') {
+				j++;
+				while (j < n && v[j] >= '0' && v[j] <= '9')
+					j++;
+			}
+			if (j >= n || v[j] == '{')
+				return false;
+			if (v[j] == '}')
+				break;
+			if (v[j] != ',')
+				return false;
+			j++;
+		}
+		i = j;
+	}
+	return dns;
+}
+
 static const char *
 svc_value_check(uint16_t key, const uint8_t *v, size_t vl)
 {
@@ -1003,6 +1101,9 @@ svc_value_check(uint16_t key, const uint8_t *v, size_t vl)
 	case SVC_IPV4HINT:
 		return vl != 0 && vl % 4 == 0 ? NULL
 					      : "ipv4hint must be a non-empty list of addresses";
+	case SVC_DOHPATH:
+		return dohpath_ok(v, vl) ? NULL
+					 : "dohpath must be a relative URI template with {?dns}";
 	case SVC_IPV6HINT:
 		return vl != 0 && vl % 16 == 0 ? NULL
 					       : "ipv6hint must be a non-empty list of addresses";

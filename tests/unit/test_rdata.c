@@ -588,6 +588,26 @@ test_svcb(void **state)
 	bad(FEDNS_T_SVCB, "1 foo. ech=abc", FEDNS_ESYNTAX,
 	    "SVCB parameter \"ech=abc\" is not valid base64");
 	bad(FEDNS_T_SVCB, "1", FEDNS_ESYNTAX, "SVCB has 1 field, at least 2 expected");
+	/* dohpath (RFC 9461) as BIND checks it. */
+	rt(FEDNS_T_SVCB, "1 . key7=/{?x,dns}", "0001 00 00070009 2f7b3f782c646e737d",
+	   "1 . key7=\"/{?x,dns}\"");
+	rt(FEDNS_T_SVCB, "1 . dohpath=/\\195\\169{dns:3}", "0001 00 0007000a 2fc3a97b646e733a337d",
+	   "1 . key7=\"/\\195\\169{dns:3}\"");
+	const char *doh_bad[] = {"key7",	  "key7=x",
+				 "dohpath=/q",	  "dohpath=q{?dns}",
+				 "key7=/{?dn}",	  "key7=/\\200{?dns}",
+				 "key7=/q{?dns",  "key7=/q{?DNS}",
+				 "key7=/q}{?dns}"};
+	for (size_t i = 0; i < sizeof(doh_bad) / sizeof(doh_bad[0]); i++) {
+		char text[64];
+		uint8_t wire[64];
+		size_t len;
+		fedns_diag d;
+		snprintf(text, sizeof(text), "1 . %s", doh_bad[i]);
+		if (parse_text(FEDNS_T_SVCB, text, wire, sizeof(wire), &len, &d) != FEDNS_ESYNTAX)
+			fail_msg("%s accepted", text);
+		assert_non_null(strstr(d.msg, "dohpath must be a relative URI template"));
+	}
 }
 
 /* Keys are inserted in order whatever order they come in, and the wire stays strictly
@@ -647,8 +667,14 @@ test_dnssec(void **state)
 	    "RRSIG original TTL \"1h\" is not a number");
 	bad(FEDNS_T_RRSIG, "A 8 3 1 20230229000000 20231201000000 1 . AAAA", FEDNS_ESYNTAX,
 	    "RRSIG expiration \"20230229000000\" is not a time (YYYYMMDDHHmmSS or seconds)");
-	bad(FEDNS_T_RRSIG, "A 8 3 1 19691231235959 20231201000000 1 . AAAA", FEDNS_ESYNTAX,
-	    "RRSIG expiration \"19691231235959\" is not a time (YYYYMMDDHHmmSS or seconds)");
+	bad(FEDNS_T_RRSIG, "A 8 3 1 20241231236000 20231201000000 1 . AAAA", FEDNS_ESYNTAX,
+	    "RRSIG expiration \"20241231236000\" is not a time (YYYYMMDDHHmmSS or seconds)");
+	bad(FEDNS_T_RRSIG, "A 8 3 1 20241231240000 20231201000000 1 . AAAA", FEDNS_ESYNTAX,
+	    "RRSIG expiration \"20241231240000\" is not a time (YYYYMMDDHHmmSS or seconds)");
+	/* As BIND: a leap second, and years before 1970 wrap modulo 2^32. */
+	rt(FEDNS_T_RRSIG, "A 8 3 1 20241231235960 00001231235959 1 . AAAA",
+	   "0001 08 03 00000001 67748580 886e08ff 0001 00 000000",
+	   "A 8 3 1 20250101000000 20420714010359 1 . AAAA");
 	bad(FEDNS_T_RRSIG, "A 8 3 1 2023120100000 20231201000000 1 . AAAA", FEDNS_ESYNTAX,
 	    "RRSIG expiration \"2023120100000\" is not a time (YYYYMMDDHHmmSS or seconds)");
 	bad(FEDNS_T_RRSIG, "BOGUS 8 3 1 1 1 1 . AAAA", FEDNS_ESYNTAX,
@@ -672,6 +698,9 @@ test_dnssec(void **state)
 	   "01 00 0000 00 14 17f3df17b2b2adaef615257de4d2020b80ac6c7c", NULL);
 	bad(FEDNS_T_NSEC3, "1 0 0 - 2VPTU5TIMAMQTTGL4LUU9KG21E0AOR3", FEDNS_ESYNTAX,
 	    "NSEC3 next hashed owner \"2VPTU5TIMAMQTTGL4LUU9KG21E0AOR3\" is not valid base32hex");
+	bad(FEDNS_T_NSEC3, "1 0 0 - 2VPTU5TI", FEDNS_ESYNTAX,
+	    "NSEC3 rdata is not valid: SHA-1 next hashed owner must be 20 bytes");
+	rt(FEDNS_T_NSEC3, "2 0 0 - 00", "02 00 0000 00 01 00", NULL);
 	bad(FEDNS_T_NSEC3, "1 0 0 abc 2VPTU5TIMAMQTTGL4LUU9KG21E0AOR3S", FEDNS_ESYNTAX,
 	    "NSEC3 salt \"abc\" is not valid hex (or \"-\")");
 	rt(FEDNS_T_NSEC3PARAM, "1 0 10 AABBCCDD", "0100000a04aabbccdd", NULL);
