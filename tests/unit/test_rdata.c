@@ -823,6 +823,13 @@ test_wire_edges(void **state)
 		{FEDNS_T_SVCB, "000103666f6f00000300020050", false, false, false},
 		{FEDNS_T_HTTPS, "000003666f6f00", false, false, false},
 		{FEDNS_T_DNSKEY, "0101030801", false, false, true},
+		{FEDNS_T_PTR, "016100", false, false, false},
+		{FEDNS_T_RRSIG, "0001080300000e10658d29c06567bdc0303900abcd", false, true, true},
+		/* NSEC: a trailing byte is a half window, one short leaves a zero last octet. */
+		{FEDNS_T_NSEC, "00000140", false, false, false},
+		{FEDNS_T_NSEC3, "02000000000102000140", false, false, false},
+		{FEDNS_T_NSEC3PARAM, "0100000001ab", false, false, false},
+		{FEDNS_T_TXT, "00", false, false, true},
 		{65280, "0a000001", true, true, true},
 	};
 	for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++) {
