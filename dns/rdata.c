@@ -731,6 +731,8 @@ time_parse(const char *s, size_t len, uint32_t *out)
 	return true;
 }
 
+/* BIND prints a time in the 2^32 window around its clock; dns/ has no clock, so the
+ * window here is fixed at 1970-2106. They differ only for times past about 2094. */
 static void
 time_to_text(uint32_t t, char out[16])
 {
@@ -2491,7 +2493,9 @@ fedns_rdata_unpack(uint16_t type, fedns_wire *w, size_t rdlen, uint8_t *out, siz
 		return FEDNS_OK;
 	}
 
-	/* The RFC 1035 types: names decompressed, other fields fixed-size numbers. */
+	/* The RFC 1035 types: names decompressed, other fields fixed-size numbers. RFC 3597
+	 * §4 also suggests decompressing RP, AFSDB, RT, PX, NAPTR and SRV; we refuse
+	 * pointers there, as BIND does for SRV. */
 	size_t end = w->off + rdlen;
 	size_t o = 0;
 	for (size_t k = 0; k < MAXFIELDS && dsc->f[k].kind != FK_END; k++) {
