@@ -44,6 +44,11 @@ fedns_buf_reserve(fedns_buf *b, size_t extra)
 		b->err = FEDNS_ETOOBIG;
 		return b->err;
 	}
+	if (extra > SIZE_MAX - 1 - b->len) {
+		/* len + extra + 1 would wrap (only possible when max is near SIZE_MAX) */
+		b->err = FEDNS_ENOMEM;
+		return b->err;
+	}
 	size_t need = b->len + extra + 1; /* room for the NUL */
 	if (need <= b->alloc)
 		return FEDNS_OK;
