@@ -15,7 +15,7 @@ packages=(
 	libcmocka-dev libnng-dev libmbedtls-dev libprotobuf-c-dev protobuf-c-compiler
 	libcjson-dev libcurl4-openssl-dev libsqlite3-dev
 	bind9 bind9-utils bind9-dnsutils knot knot-dnsutils knot-dnssecutils
-	python3-dnspython clang-format valgrind procps time
+	python3-dnspython clang-format valgrind procps time openssl sqlite3 curl
 )
 # For testing this script: FEDNS_DEPS_PACKAGES="a b c" replaces the list.
 if [[ -n "${FEDNS_DEPS_PACKAGES:-}" ]]; then

@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The hub's system of record: tenants, principals and their credentials and roles, zones
+ * with policy and placement, change sets and approvals, zone versions, and the audit
+ * chain. One interface; the embedded backend is SQLite (WAL, synchronous commits), an
+ * etcd backend comes later. Every write that must be atomic (a commit: version + change
+ * set + audit record) happens inside one transaction. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/diag.h"
+#include "common/err.h"
+
+typedef struct hub_store hub_store;
+
+/* Roles are per tenant; a role includes the ones before it except that approving is its
+ * own right (an admin may approve; an editor may not). */
+typedef enum hub_role {
+	HUB_ROLE_NONE = 0,
+	HUB_ROLE_VIEWER = 1,
+	HUB_ROLE_EDITOR = 2,
+	HUB_ROLE_APPROVER = 3,
+	HUB_ROLE_ADMIN = 4,
+} hub_role;
+
+const char *hub_role_name(hub_role r);
+hub_role hub_role_from_name(const char *s);
+
+/* The tenant id used for estate-wide grants (a role bound to it applies to every tenant:
+ * the bootstrap admin). */
+#define HUB_TENANT_ALL 0
+
+typedef struct hub_principal {
+	int64_t id;
+	char name[128];
+	char kind[16]; /* "person" or "automation" */
+	bool disabled;
+	int64_t created_at; /* unix seconds */
+} hub_principal;
+
+typedef struct hub_tenant {
+	int64_t id;
+	char name[64];
+	int64_t created_at;
+} hub_tenant;
+
+typedef struct hub_zone {
+	int64_t id;
+	int64_t tenant_id;
+	char name[256];		     /* presentation form, absolute, lowercase */
+	uint32_t approvals_required; /* default 1 */
+	uint32_t serial;	     /* current (last committed) serial */
+	char digest[97];	     /* hex ZONEMD SHA-384 of the current version */
+	bool deleted;
+	int64_t created_at;
+} hub_zone;
+
+typedef enum hub_change_state {
+	HUB_CHANGE_PROPOSED = 1,
+	HUB_CHANGE_REJECTED = 2,
+	HUB_CHANGE_COMMITTED = 3,
+	HUB_CHANGE_STALE = 4,	  /* another change committed first: based on an old serial */
+	HUB_CHANGE_WITHDRAWN = 5, /* the author withdrew it */
+} hub_change_state;
+
+const char *hub_change_state_name(hub_change_state s);
+
+/* A change set. 'diff' is the exact change in presentation form, one RR per line, each
+ * line "-" (delete) or "+" (add) then the RR as fedns_rr_print writes it; deletions first.
+ * The SOA lines are not part of a proposal: the serial is assigned at commit, and the
+ * committed diff then starts with "-old SOA" and "+new SOA" lines (IXFR shape). */
+typedef struct hub_change {
+	int64_t id;
+	int64_t zone_id;
+	hub_change_state state;
+	int64_t author_id;
+	char reason[512];
+	char ticket[128];
+	uint32_t base_serial; /* the version the diff was computed against */
+	uint32_t serial;      /* assigned at commit, 0 before */
+	char *diff;	      /* malloc'd, NUL-terminated; hub_change_fini frees */
+	char digest[97];      /* ZONEMD of the resulting zone (at commit) */
+	char *signature;      /* base64 hub signature over the committed change (federation) */
+	int64_t created_at, decided_at;
+	uint32_t approvals; /* count of approvals so far */
+} hub_change;
+
+void hub_change_fini(hub_change *c);
+
+typedef struct hub_approval {
+	int64_t change_id;
+	int64_t principal_id;
+	bool approve; /* false: reject */
+	char comment[512];
+	int64_t at;
+	char *signature; /* optional RFC 9421 proof over the change digest, malloc'd */
+} hub_approval;
+
+/* One audit record. 'hash' = SHA-256 over prev_hash and the canonical encoding of the
+ * other fields (common/auditchain.h), so the chain can be checked offline. */
+typedef struct hub_audit {
+	int64_t seq; /* 1, 2, 3, ... without gaps */
+	int64_t at;  /* unix milliseconds */
+	char principal[128];
+	char action[64];	 /* "zone.create", "change.approve", "auth.denied", ... */
+	char target[300];	 /* "zone:example.com.", "change:42", "tenant:bank" */
+	char outcome[32];	 /* "ok", "denied", "invalid", "conflict", "error" */
+	char payload_digest[65]; /* hex SHA-256 of the request or change payload, or "" */
+	char prev_hash[65];
+	char hash[65];
+} hub_audit;
+
+typedef struct hub_store_opts {
+	const char *path; /* SQLite file */
+	bool create;	  /* create the file if missing */
+	unsigned busy_ms; /* default 5000 */
+} hub_store_opts;
+
+/* Opens (and migrates to the current schema) the store. */
+fedns_err hub_store_open(const hub_store_opts *o, hub_store **out, fedns_diag *d);
+void hub_store_close(hub_store *s);
+int hub_store_schema_version(hub_store *s);
+/* Online backup to 'dest' (SQLite backup API; the hub keeps serving). */
+fedns_err hub_store_backup(hub_store *s, const char *dest, fedns_diag *d);
+/* Checks integrity (SQLite integrity_check and the audit chain). */
+fedns_err hub_store_check(hub_store *s, fedns_diag *d);
+
+/* Transactions: every function below runs inside the transaction the caller opened with
+ * hub_store_begin (write=true takes the write lock at once: BEGIN IMMEDIATE), which ends
+ * with hub_store_commit (durable when it returns OK) or hub_store_rollback. A store
+ * handle is used by one thread at a time; open one per worker thread. */
+fedns_err hub_store_begin(hub_store *s, bool write);
+fedns_err hub_store_commit(hub_store *s);
+void hub_store_rollback(hub_store *s);
+
+/* Tenants and principals. Names are unique: FEDNS_EEXIST on a duplicate. */
+fedns_err hub_tenant_create(hub_store *s, const char *name, int64_t *id);
+fedns_err hub_tenant_get(hub_store *s, const char *name, hub_tenant *out);
+fedns_err hub_tenant_list(hub_store *s, hub_tenant **out, size_t *n);
+
+fedns_err hub_principal_create(hub_store *s, const char *name, const char *kind, int64_t *id);
+fedns_err hub_principal_get(hub_store *s, const char *name, hub_principal *out);
+fedns_err hub_principal_get_id(hub_store *s, int64_t id, hub_principal *out);
+fedns_err hub_principal_list(hub_store *s, hub_principal **out, size_t *n);
+/* Stores a token's SHA-256 (hex), never the token. */
+fedns_err hub_token_add(hub_store *s, int64_t principal_id, const char *token_sha256_hex,
+			const char *label, int64_t expires_at);
+/* FEDNS_ENOENT when no live token matches. */
+fedns_err hub_token_lookup(hub_store *s, const char *token_sha256_hex, hub_principal *out);
+/* Public keys (SPKI DER, base64) of certificate-holding principals, by key id. */
+fedns_err hub_pubkey_add(hub_store *s, int64_t principal_id, const char *key_id,
+			 const char *spki_b64);
+fedns_err hub_pubkey_lookup(hub_store *s, const char *key_id, hub_principal *who, char **spki_b64);
+
+fedns_err hub_role_grant(hub_store *s, int64_t principal_id, int64_t tenant_id, hub_role role);
+fedns_err hub_role_revoke(hub_store *s, int64_t principal_id, int64_t tenant_id);
+/* The principal's role in the tenant (an estate-wide grant counts). */
+hub_role hub_role_of(hub_store *s, int64_t principal_id, int64_t tenant_id);
+
+/* Zones. The zone's content lives in versions; create takes the first version's text. */
+fedns_err hub_zone_create(hub_store *s, int64_t tenant_id, const char *name,
+			  uint32_t approvals_required, uint32_t serial, const char *digest_hex,
+			  const char *content, int64_t *id);
+fedns_err hub_zone_get(hub_store *s, const char *name, hub_zone *out);
+fedns_err hub_zone_get_id(hub_store *s, int64_t id, hub_zone *out);
+/* Zones of one tenant (tenant_id = HUB_TENANT_ALL: all), by name, paged after 'after'. */
+fedns_err hub_zone_list(hub_store *s, int64_t tenant_id, const char *after, size_t limit,
+			hub_zone **out, size_t *n);
+fedns_err hub_zone_set_policy(hub_store *s, int64_t zone_id, uint32_t approvals_required);
+fedns_err hub_zone_set_placement(hub_store *s, int64_t zone_id, const char *const *clusters,
+				 size_t n);
+fedns_err hub_zone_placement(hub_store *s, int64_t zone_id, char ***clusters, size_t *n);
+fedns_err hub_zone_mark_deleted(hub_store *s, int64_t zone_id);
+
+/* Versions: the master-file text of (zone, serial). Stored as periodic snapshots plus the
+ * committed diffs between them; hub_version_text rebuilds any kept version. */
+fedns_err hub_version_add(hub_store *s, int64_t zone_id, uint32_t serial, int64_t change_id,
+			  const char *digest_hex, const char *snapshot_or_null);
+fedns_err hub_version_text(hub_store *s, int64_t zone_id, uint32_t serial, char **text);
+fedns_err hub_version_list(hub_store *s, int64_t zone_id, uint32_t **serials, size_t *n);
+/* Drops versions (and snapshots no longer needed) older than 'keep' versions. */
+fedns_err hub_version_prune(hub_store *s, int64_t zone_id, size_t keep);
+
+/* Changes and approvals. */
+fedns_err hub_change_create(hub_store *s, hub_change *c, const char *idempotency_key);
+fedns_err hub_change_get(hub_store *s, int64_t id, hub_change *out);
+/* By zone (0: all zones the caller filters later), state (0: any), paged by id < before. */
+fedns_err hub_change_list(hub_store *s, int64_t zone_id, hub_change_state state, int64_t before,
+			  size_t limit, hub_change **out, size_t *n);
+fedns_err hub_change_update(hub_store *s, const hub_change *c);
+/* Marks every PROPOSED change of the zone based on another serial as STALE. */
+fedns_err hub_change_mark_stale(hub_store *s, int64_t zone_id, uint32_t current_serial);
+fedns_err hub_approval_add(hub_store *s, const hub_approval *a);
+fedns_err hub_approval_list(hub_store *s, int64_t change_id, hub_approval **out, size_t *n);
+
+/* Audit: appends with seq = last + 1 and the chain hash computed here. */
+fedns_err hub_audit_append(hub_store *s, hub_audit *rec);
+fedns_err hub_audit_list(hub_store *s, int64_t after_seq, size_t limit, hub_audit **out, size_t *n);
+fedns_err hub_audit_head(hub_store *s, hub_audit *out);
+
+/* Idempotency keys: a POST's key and the response it got, replayed on a retry. */
+fedns_err hub_idem_get(hub_store *s, int64_t principal_id, const char *key, int *status,
+		       char **body, char *request_digest_hex);
+fedns_err hub_idem_put(hub_store *s, int64_t principal_id, const char *key, int status,
+		       const char *body, const char *request_digest_hex);
