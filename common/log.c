@@ -3,6 +3,7 @@
 #include "common/log.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <pthread.h>
 #include <string.h>
 #include <time.h>
@@ -93,10 +94,11 @@ fedns_log_fields(fedns_log_level level, const char *event, const fedns_log_field
 	size_t tl = strftime(tbuf, sizeof(tbuf), "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(tbuf + tl, sizeof(tbuf) - tl, ".%03ldZ", ts.tv_nsec / 1000000);
 
+	const char *lname = names[level <= FEDNS_LOG_ERROR ? level : FEDNS_LOG_ERROR];
+
 	fedns_buf b;
 	fedns_buf_init(&b, 64 * 1024);
-	fedns_buf_printf(&b, "{\"ts\":\"%s\",\"level\":\"%s\",\"event\":", tbuf,
-			 names[level <= FEDNS_LOG_ERROR ? level : FEDNS_LOG_ERROR]);
+	fedns_buf_printf(&b, "{\"ts\":\"%s\",\"level\":\"%s\",\"event\":", tbuf, lname);
 	put_json_string(&b, event);
 	for (const fedns_log_field *f = fields; f && f->type != FEDNS_LF_END_; f++) {
 		fedns_buf_putc(&b, ',');
@@ -116,13 +118,24 @@ fedns_log_fields(fedns_log_level level, const char *event, const fedns_log_field
 			fedns_buf_puts(&b, f->v.b ? "true" : "false");
 			break;
 		case FEDNS_LF_DBL_:
-			fedns_buf_printf(&b, "%.6g", f->v.d);
+			/* JSON has no NaN or infinity */
+			if (isfinite(f->v.d))
+				fedns_buf_printf(&b, "%.6g", f->v.d);
+			else
+				fedns_buf_puts(&b, "null");
 			break;
 		default:
 			fedns_buf_puts(&b, "null");
 		}
 	}
 	fedns_buf_puts(&b, "}\n");
+	if (b.err == FEDNS_ETOOBIG) {
+		/* a field too big for one line must not swallow the event itself */
+		fedns_buf_clear(&b);
+		fedns_buf_printf(&b, "{\"ts\":\"%s\",\"level\":\"%s\",\"event\":", tbuf, lname);
+		put_json_string(&b, event);
+		fedns_buf_puts(&b, ",\"truncated\":true}\n");
+	}
 	if (b.err == FEDNS_OK) {
 		FILE *out = log_out ? log_out : stderr;
 		pthread_mutex_lock(&log_mu);
