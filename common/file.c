@@ -16,7 +16,9 @@ fedns_file_read(const char *path, size_t max, char **out, size_t *len, fedns_dia
 {
 	fedns_err err = FEDNS_OK;
 	char *buf = NULL;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK so a FIFO without a writer is refused below instead of hanging here;
+	 * it changes nothing for regular files */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return fedns_diag_set(d, -errno, "%s: cannot open: %s", path, strerror(errno));
 	struct stat st;
@@ -76,6 +78,8 @@ fedns_path_confine(const char *dir, const char *ref, char **out, fedns_diag *d)
 	if (realpath(joined, real) == NULL)
 		return fedns_diag_set(d, -errno, "%s: cannot open: %s", ref, strerror(errno));
 	size_t bl = strlen(base);
+	if (bl == 1)
+		bl = 0; /* base is "/": everything is inside */
 	if (strncmp(real, base, bl) != 0 || (real[bl] != '/' && real[bl] != '\0'))
 		return fedns_diag_set(d, FEDNS_EACCES, "%s: outside the zone's directory", ref);
 	*out = strdup(real);
