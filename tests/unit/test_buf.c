@@ -172,11 +172,10 @@ test_reserve_overflow(void **state)
 	assert_int_equal(fedns_buf_reserve(&b, SIZE_MAX), FEDNS_ETOOBIG);
 	assert_buf(&b, "ab", 2);
 	fedns_buf_clear(&b);
-	/* representable but impossible: the allocation fails cleanly */
-	assert_int_equal(fedns_buf_reserve(&b, SIZE_MAX - 1), FEDNS_ENOMEM);
+	/* representable but impossible: the allocation fails cleanly (kept below 2^63, which
+	 * valgrind would report as a "fishy" argument) */
+	assert_int_equal(fedns_buf_reserve(&b, (size_t)1 << 50), FEDNS_ENOMEM);
 	assert_int_equal(fedns_buf_putc(&b, 'x'), FEDNS_ENOMEM);
-	fedns_buf_clear(&b);
-	assert_int_equal(fedns_buf_reserve(&b, SIZE_MAX / 2 + 7), FEDNS_ENOMEM);
 	fedns_buf_clear(&b);
 	/* a normal reserve keeps appends from reallocating */
 	assert_int_equal(fedns_buf_reserve(&b, 1000), FEDNS_OK);
@@ -188,8 +187,11 @@ test_reserve_overflow(void **state)
 	assert_int_equal(b.len, 1000);
 	fedns_buf_fini(&b);
 
+	/* one below SIZE_MAX: the cap arithmetic refuses without wrapping */
 	fedns_buf_init(&b, SIZE_MAX - 1);
-	assert_int_equal(fedns_buf_reserve(&b, SIZE_MAX - 1), FEDNS_ENOMEM);
+	assert_int_equal(fedns_buf_putc(&b, 'a'), FEDNS_OK);
+	assert_int_equal(fedns_buf_reserve(&b, SIZE_MAX - 1), FEDNS_ETOOBIG);
+	assert_buf(&b, "a", 1);
 	fedns_buf_fini(&b);
 }
 
