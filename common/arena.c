@@ -63,7 +63,8 @@ fedns_arena_reset(fedns_arena *a)
 void *
 fedns_arena_alloc(fedns_arena *a, size_t n)
 {
-	size_t need = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+	/* a zero-byte request still gets its own address */
+	size_t need = ((n ? n : 1) + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
 	if (need < n)
 		return NULL;
 	if (a->cap != 0 && (a->cap < a->used || a->cap - a->used < need))

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Text for fedns error codes. */
+#define _GNU_SOURCE /* strerrordesc_np: static text, unlike strerror */
 #include "common/err.h"
 
 #include <string.h>
@@ -43,7 +44,10 @@ fedns_strerror(fedns_err err)
 	default:
 		break;
 	}
-	if (err < 0 && err > -1000)
-		return strerror(-err);
+	if (err < 0 && err > -1000) {
+		const char *s = strerrordesc_np(-err);
+		if (s != NULL)
+			return s;
+	}
 	return "unknown error";
 }
