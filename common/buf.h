@@ -32,6 +32,7 @@ fedns_err fedns_buf_putc(fedns_buf *b, char c);
 fedns_err fedns_buf_puts(fedns_buf *b, const char *s);
 __attribute__((format(printf, 2, 3))) fedns_err fedns_buf_printf(fedns_buf *b, const char *fmt,
 								 ...);
-fedns_err fedns_buf_vprintf(fedns_buf *b, const char *fmt, va_list ap);
+__attribute__((format(printf, 2, 0))) fedns_err fedns_buf_vprintf(fedns_buf *b, const char *fmt,
+								  va_list ap);
 /* Takes the storage out of the buffer (caller frees with free()); the buffer is emptied. */
 uint8_t *fedns_buf_steal(fedns_buf *b, size_t *len);

@@ -23,7 +23,8 @@ void fedns_diag_clear(fedns_diag *d);
  * Returns 'code' so callers can write: return fedns_diag_set(d, FEDNS_ESYNTAX, "..."). */
 __attribute__((format(printf, 3, 4))) fedns_err fedns_diag_set(fedns_diag *d, fedns_err code,
 							       const char *fmt, ...);
-fedns_err fedns_diag_vset(fedns_diag *d, fedns_err code, const char *fmt, va_list ap);
+__attribute__((format(printf, 3, 0))) fedns_err fedns_diag_vset(fedns_diag *d, fedns_err code,
+								const char *fmt, va_list ap);
 /* Sets file and line if the diag has a message and no location yet. */
 void fedns_diag_locate(fedns_diag *d, const char *file, unsigned line);
 /* "file:line: msg", "file: msg" or "msg" into out; returns out. */
