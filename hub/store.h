@@ -173,9 +173,6 @@ fedns_err hub_zone_set_placement(hub_store *s, int64_t zone_id, const char *cons
 				 size_t n);
 fedns_err hub_zone_placement(hub_store *s, int64_t zone_id, char ***clusters, size_t *n);
 fedns_err hub_zone_mark_deleted(hub_store *s, int64_t zone_id);
-/* Moves the zone's head to a newly committed version (serial and hex ZONEMD), inside the
- * commit's transaction. FEDNS_ENOENT for an unknown zone. */
-fedns_err hub_zone_set_head(hub_store *s, int64_t zone_id, uint32_t serial, const char *digest_hex);
 
 /* Versions: the master-file text of (zone, serial). Stored as periodic snapshots plus the
  * committed diffs between them; hub_version_text rebuilds any kept version. */
