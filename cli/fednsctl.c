@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli/cmd_hub.h"
 #include "common/buf.h"
 #include "common/diag.h"
 #include "common/err.h"
@@ -49,6 +50,59 @@ static const command commands[] = {
 	 "print the zone in canonical presentation form, one RR per line", cmd_zone_print},
 	{"zone", "digest", "[--origin O] FILE",
 	 "print the ZONEMD SIMPLE SHA-384 digest of the zone in hex", cmd_zone_digest},
+	/* Hub commands (cli/cmd_*.c). */
+	{"zone", "list", "[--after NAME] [--limit N]", "the zones you can see", cmd_zone_list},
+	{"zone", "show", "ZONE", "a zone: tenant, serial, digest, policy, placement",
+	 cmd_zone_show},
+	{"zone", "create",
+	 "ZONE --tenant T [--approvals N] (--file ZONEFILE | --primary-ns NS --hostmaster MAIL) "
+	 "[--cluster C]...",
+	 "create a zone from a master file, or empty with SOA and NS", cmd_zone_create},
+	{"zone", "export", "ZONE [--serial N] [-o FILE]",
+	 "the zone (or one of its versions) as a master file", cmd_zone_export},
+	{"zone", "delete", "ZONE --reason R [--ticket T]",
+	 "propose deleting the zone (a change needing approval)", cmd_zone_delete},
+	{"zone", "policy", "ZONE [--approvals N]", "show or set the approvals a change needs",
+	 cmd_zone_policy},
+	{"zone", "placement", "ZONE [--cluster C]... [--none]",
+	 "show or set the clusters that carry the zone", cmd_zone_placement},
+	{"zone", "rollback", "ZONE --to SERIAL --reason R [--ticket T]",
+	 "propose a change back to version SERIAL's content", cmd_zone_rollback},
+	{"zone", "history", "ZONE", "the versions kept (serials)", cmd_zone_history},
+	{"zone", "diff", "ZONE --from SERIAL --to SERIAL", "what changed between two versions",
+	 cmd_zone_diff},
+	{"record", "list", "ZONE", "the zone's RRsets", cmd_record_list},
+	{"change", "propose",
+	 "ZONE (--add RR | --delete RR | --replace RR)... | --file ZONEFILE --reason R "
+	 "[--ticket T] [--base-serial N] [--allow-apex-ns] [--allow-mass-delete]",
+	 "propose RRset edits (RR as in a master file: 'www 300 A 192.0.2.1') or a whole zone",
+	 cmd_change_propose},
+	{"change", "plan", "ID | (the arguments of change propose)",
+	 "the plan (diff, next serial, warnings) of a stored or a new proposal", cmd_change_plan},
+	{"change", "list", "[--zone Z] [--state S] [--limit N] [--before ID]",
+	 "changes, newest first", cmd_change_list},
+	{"change", "show", "ID", "one change: state, diff, approvals", cmd_change_show},
+	{"change", "approve", "ID [--comment C]", "approve (commits when the zone's policy is met)",
+	 cmd_change_approve},
+	{"change", "reject", "ID [--comment C]", "reject", cmd_change_reject},
+	{"change", "withdraw", "ID", "withdraw your own proposal", cmd_change_withdraw},
+	{"audit", "list", "[--after SEQ] [--limit N]", "audit records", cmd_audit_list},
+	{"audit", "export", "[-o FILE]", "the evidence bundle (JSON), verified as it is written",
+	 cmd_audit_export},
+	{"audit", "verify", "FILE", "check an export's hash chain offline (no hub needed)",
+	 cmd_audit_verify},
+	{"principal", "create", "NAME [--token-out FILE]", "create a principal and its token",
+	 cmd_principal_create},
+	{"principal", "list", "", "principals", cmd_principal_list},
+	{"principal", "token", "NAME [--token-out FILE]", "issue another token",
+	 cmd_principal_token},
+	{"principal", "grant", "NAME --tenant T --role viewer|editor|approver|admin",
+	 "grant a role on a tenant (\"*\": every tenant)", cmd_principal_grant},
+	{"principal", "revoke", "NAME --tenant T", "revoke the role on a tenant",
+	 cmd_principal_revoke},
+	{"tenant", "create", "NAME", "create a tenant", cmd_tenant_create},
+	{"tenant", "list", "", "tenants", cmd_tenant_list},
+	{"whoami", "", "", "who the hub thinks you are, and your roles", cmd_whoami},
 };
 
 static void
@@ -58,13 +112,21 @@ usage(FILE *f)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %s %s %s\n      %s\n", commands[i].group, commands[i].name,
 			commands[i].args, commands[i].summary);
-	fprintf(f, "\nzone commands read FILE offline (no hub needed). The origin is --origin O\n"
-		   "(an absolute or relative name; relative means below the root), or, without\n"
-		   "--origin, the owner of the file's first record, which must then be an SOA\n"
-		   "whose owner is absolute (or follows an absolute $ORIGIN line). $INCLUDE\n"
-		   "files must lie inside FILE's directory. Errors are printed as\n"
-		   "FILE:LINE: message, warnings too, on stderr.\n"
-		   "\nexit status: 0 success, 1 zone rejected or command failed, 2 usage error\n");
+	fprintf(f,
+		"\nzone commands read FILE offline (no hub needed). The origin is --origin O\n"
+		"(an absolute or relative name; relative means below the root), or, without\n"
+		"--origin, the owner of the file's first record, which must then be an SOA\n"
+		"whose owner is absolute (or follows an absolute $ORIGIN line). $INCLUDE\n"
+		"files must lie inside FILE's directory. Errors are printed as\n"
+		"FILE:LINE: message, warnings too, on stderr.\n"
+		"\nThe other commands talk to the hub over HTTPS. Settings: the config file\n"
+		"(--config, $FEDNSCTL_CONFIG or ~/.config/fednsctl/config.json: server,\n"
+		"token_file, cacert, cert, key), then $FEDNSCTL_SERVER, $FEDNSCTL_TOKEN,\n"
+		"$FEDNSCTL_CACERT, then the flags --server, --token-file, --cacert, --cert,\n"
+		"--key. -o json prints the hub's JSON answer; -v shows each request (never\n"
+		"the token).\n"
+		"\nexit status: 0 success, 1 zone rejected or command failed (the hub refused),\n"
+		"2 usage error, 3 cannot reach the hub or TLS failed\n");
 }
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -354,6 +416,8 @@ main(int argc, char **argv)
 		if (strcmp(argv[1], c->group) != 0)
 			continue;
 		group_known = true;
+		if (c->name[0] == '\0') /* a command without subcommands ("whoami") */
+			return c->run(argc - 2, argv + 2);
 		if (argc >= 3 && strcmp(argv[2], c->name) == 0) {
 			for (int j = 3; j < argc; j++)
 				if (strcmp(argv[j], "--help") == 0 || strcmp(argv[j], "-h") == 0) {
