@@ -27,10 +27,17 @@
 #define BODY_TIMEOUT_MS 30000
 #define PEM_MAX ((size_t)1 << 20)
 #define RES_HEADERS_MAX ((size_t)16 << 10)
+/* A body over the cap is read and discarded before the 413 so the connection can close
+ * (or stay) cleanly: closing with unread bytes makes the kernel send RST, which can
+ * destroy the 413 before the client reads it. Bodies larger than this are not worth
+ * reading; they get the 413 and a close at once. */
+#define DRAIN_MAX ((uint64_t)64 << 20)
+#define DRAIN_CHUNK ((size_t)16 << 10)
 
 typedef enum job_state {
 	JOB_CONTINUE, /* writing "100 Continue" */
 	JOB_BODY,     /* reading the announced body */
+	JOB_DRAIN,    /* discarding a body over the cap before answering 413 */
 } job_state;
 
 typedef struct job {
@@ -52,6 +59,7 @@ typedef struct job {
 	char *date;
 	uint8_t *body;
 	size_t body_len;
+	uint64_t drain_left; /* JOB_DRAIN: bytes still to discard */
 } job;
 
 struct hub_http {
@@ -268,6 +276,25 @@ on_io(void *arg)
 		nng_aio_finish(aio, rv);
 		return;
 	}
+	if (j->state == JOB_DRAIN) {
+		size_t n = nng_aio_count(j->rdaio);
+		j->drain_left -= n < j->drain_left ? n : j->drain_left;
+		if (j->drain_left > 0 && n > 0) {
+			nng_iov iov = {.iov_buf = j->body,
+				       .iov_len = j->drain_left < DRAIN_CHUNK
+							  ? (size_t)j->drain_left
+							  : DRAIN_CHUNK};
+			(void)nng_aio_set_iov(j->rdaio, 1, &iov);
+			nng_http_conn_read(j->conn, j->rdaio);
+			return;
+		}
+		/* all of it discarded: the connection is in step and may be kept */
+		bool in_step = j->drain_left == 0;
+		job_free(j);
+		finish_refusal(aio, NNG_HTTP_STATUS_PAYLOAD_TOO_LARGE, "body_too_large",
+			       "request body is over the size cap", !in_step);
+		return;
+	}
 	if (j->state == JOB_CONTINUE) {
 		nng_iov iov = {.iov_buf = j->body, .iov_len = j->body_len};
 		j->state = JOB_BODY;
@@ -280,6 +307,35 @@ on_io(void *arg)
 		return;
 	}
 	dispatch(j);
+}
+
+/* Answers 413 for a body over the cap: at once with a close when the client waits for
+ * 100 Continue (it has sent nothing) or the body is huge, else after discarding it. */
+static void
+refuse_too_large(hub_http *s, nng_aio *aio, nng_http_req *req, nng_http_conn *conn, uint64_t len)
+{
+	const char *expect = nng_http_req_get_header(req, "Expect");
+	job *j = NULL;
+	nng_iov iov;
+
+	if ((expect != NULL && strcasecmp(expect, "100-continue") == 0) || len > DRAIN_MAX ||
+	    (j = calloc(1, sizeof(*j))) == NULL || (j->body = malloc(DRAIN_CHUNK)) == NULL ||
+	    nng_aio_alloc(&j->rdaio, on_io, j) != 0) {
+		job_free(j);
+		finish_refusal(aio, NNG_HTTP_STATUS_PAYLOAD_TOO_LARGE, "body_too_large",
+			       "request body is over the size cap", true);
+		return;
+	}
+	j->srv = s;
+	j->cbaio = aio;
+	j->conn = conn;
+	j->state = JOB_DRAIN;
+	j->drain_left = len;
+	iov.iov_buf = j->body;
+	iov.iov_len = len < DRAIN_CHUNK ? (size_t)len : DRAIN_CHUNK;
+	nng_aio_set_timeout(j->rdaio, BODY_TIMEOUT_MS);
+	(void)nng_aio_set_iov(j->rdaio, 1, &iov);
+	nng_http_conn_read(conn, j->rdaio);
 }
 
 /* nng's handler callback: never blocks. Copies what the handler needs and either starts
@@ -310,8 +366,7 @@ on_request(nng_aio *aio)
 			return;
 		}
 		if (len > s->max_body) {
-			finish_refusal(aio, NNG_HTTP_STATUS_PAYLOAD_TOO_LARGE, "body_too_large",
-				       "request body is over the size cap", true);
+			refuse_too_large(s, aio, req, conn, len);
 			return;
 		}
 	}

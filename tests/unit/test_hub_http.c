@@ -376,11 +376,41 @@ test_body_cap(void **state)
 	assert_true(strstr((const char *)r.body.data, "\"body_len\":4096,") != NULL);
 	resp_fini(&r);
 
-	/* one over: 413 from the transport, connection closed (the body is never read) */
-	request(port, &(call){.method = "POST", .target = "/b", .body = big, .body_len = 4097}, &r);
+	/* one over: 413 from the transport after the body is read and discarded, so the
+	 * kept-alive connection stays in step and serves the next request */
+	CURL *easy = curl_easy_init();
+	assert_non_null(easy);
+	perform(easy, port,
+		&(call){.method = "POST", .target = "/b", .body = big, .body_len = 4097}, &r);
 	assert_int_equal(r.rc, CURLE_OK);
 	assert_int_equal(r.status, 413);
 	assert_true(strstr((const char *)r.body.data, "\"body_too_large\"") != NULL);
+	assert_false(has_header(&r, "Connection: close\r\n"));
+	resp_fini(&r);
+	long conns = -1;
+	perform(easy, port, &(call){.method = "POST", .target = "/b", .body = big, .body_len = 5},
+		&r);
+	assert_int_equal(r.rc, CURLE_OK);
+	assert_int_equal(r.status, 200);
+	assert_true(strstr((const char *)r.body.data, "\"body\":\"xxxxx\"") != NULL);
+	curl_easy_getinfo(easy, CURLINFO_NUM_CONNECTS, &conns);
+	assert_int_equal(conns, 0); /* reused, not reconnected */
+	resp_fini(&r);
+	curl_easy_cleanup(easy);
+
+	/* over the cap while the client waits for 100 Continue: 413 and close at once,
+	 * without reading anything */
+	static const char *const expect_big_h[] = {"Expect: 100-continue", NULL};
+	request(port,
+		&(call){.method = "POST",
+			.target = "/b",
+			.body = big,
+			.body_len = 8192,
+			.headers = expect_big_h,
+			.timeout_ms = 900},
+		&r);
+	assert_int_equal(r.rc, CURLE_OK);
+	assert_int_equal(r.status, 413);
 	assert_true(has_header(&r, "Connection: close\r\n"));
 	resp_fini(&r);
 
@@ -414,7 +444,7 @@ test_body_cap(void **state)
 
 	free(big);
 	hub_http_stop(h);
-	assert_int_equal(e->calls, 2);
+	assert_int_equal(e->calls, 3);
 	echo_free(e);
 }
 
