@@ -121,6 +121,10 @@ typedef struct hub_store_opts {
 /* Opens (and migrates to the current schema) the store. */
 fedns_err hub_store_open(const hub_store_opts *o, hub_store **out, fedns_diag *d);
 void hub_store_close(hub_store *s);
+/* What the last failed call on this handle was about ("store PATH: create zone: UNIQUE
+ * constraint failed: zones.name"); borrowed until the next call. For functions that
+ * take no fedns_diag. */
+const char *hub_store_errmsg(hub_store *s);
 int hub_store_schema_version(hub_store *s);
 /* Online backup to 'dest' (SQLite backup API; the hub keeps serving). */
 fedns_err hub_store_backup(hub_store *s, const char *dest, fedns_diag *d);
@@ -159,7 +163,10 @@ fedns_err hub_role_revoke(hub_store *s, int64_t principal_id, int64_t tenant_id)
 /* The principal's role in the tenant (an estate-wide grant counts). */
 hub_role hub_role_of(hub_store *s, int64_t principal_id, int64_t tenant_id);
 
-/* Zones. The zone's content lives in versions; create takes the first version's text. */
+/* Zones. The zone's content lives in versions; create takes the first version's text
+ * (parsed with dns/: FEDNS_ESYNTAX/FEDNS_EZONE if it is not a valid zone, FEDNS_EINVAL if
+ * its SOA serial is not 'serial'; stored in canonical form). Names are normalised
+ * (absolute, lowercase) on create and get. Lists: limit 0 means no limit. */
 fedns_err hub_zone_create(hub_store *s, int64_t tenant_id, const char *name,
 			  uint32_t approvals_required, uint32_t serial, const char *digest_hex,
 			  const char *content, int64_t *id);
@@ -175,7 +182,9 @@ fedns_err hub_zone_placement(hub_store *s, int64_t zone_id, char ***clusters, si
 fedns_err hub_zone_mark_deleted(hub_store *s, int64_t zone_id);
 
 /* Versions: the master-file text of (zone, serial). Stored as periodic snapshots plus the
- * committed diffs between them; hub_version_text rebuilds any kept version. */
+ * committed diffs between them; hub_version_text rebuilds any kept version (canonical
+ * text, fedns_zone_print's form). hub_version_add also makes (serial, digest) the zone's
+ * current version; it needs change_id > 0 (the diff is that change's) or a snapshot. */
 fedns_err hub_version_add(hub_store *s, int64_t zone_id, uint32_t serial, int64_t change_id,
 			  const char *digest_hex, const char *snapshot_or_null);
 fedns_err hub_version_text(hub_store *s, int64_t zone_id, uint32_t serial, char **text);
@@ -183,7 +192,9 @@ fedns_err hub_version_list(hub_store *s, int64_t zone_id, uint32_t **serials, si
 /* Drops versions (and snapshots no longer needed) older than 'keep' versions. */
 fedns_err hub_version_prune(hub_store *s, int64_t zone_id, size_t keep);
 
-/* Changes and approvals. */
+/* Changes and approvals. create: a reused (author, idempotency_key) is FEDNS_EEXIST with
+ * c->id set to the change it made. Lists are malloc'd arrays (free each change with
+ * hub_change_fini, each approval's 'signature' with free(), then the array). */
 fedns_err hub_change_create(hub_store *s, hub_change *c, const char *idempotency_key);
 fedns_err hub_change_get(hub_store *s, int64_t id, hub_change *out);
 /* By zone (0: all zones the caller filters later), state (0: any), paged by id < before. */
@@ -195,7 +206,8 @@ fedns_err hub_change_mark_stale(hub_store *s, int64_t zone_id, uint32_t current_
 fedns_err hub_approval_add(hub_store *s, const hub_approval *a);
 fedns_err hub_approval_list(hub_store *s, int64_t change_id, hub_approval **out, size_t *n);
 
-/* Audit: appends with seq = last + 1 and the chain hash computed here. */
+/* Audit: appends with seq = last + 1 and the chain hash computed here (rec->at 0: now).
+ * The head of an empty chain is seq 0 with hash fedns_audit_genesis. */
 fedns_err hub_audit_append(hub_store *s, hub_audit *rec);
 fedns_err hub_audit_list(hub_store *s, int64_t after_seq, size_t limit, hub_audit **out, size_t *n);
 fedns_err hub_audit_head(hub_store *s, hub_audit *out);

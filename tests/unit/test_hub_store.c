@@ -1,0 +1,1126 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The hub store on a real SQLite file in a temp dir: migrations, every CRUD path and its
+ * uniqueness errors, roles, tokens, changes, versions rebuilt across snapshots, pruning,
+ * the audit chain and tampering found by check, transactions, online backup. */
+#include <dirent.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "common/auditchain.h"
+#include "common/buf.h"
+#include "dns/diff.h"
+#include "dns/name.h"
+#include "dns/zone.h"
+#include "dns/zonefile.h"
+#include "hub/store.h"
+
+static char dir[256];
+static char dbpath[300];
+
+static int
+setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof dir, "/tmp/test_hub_store.XXXXXX");
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(dbpath, sizeof dbpath, "%s/hub.db", dir);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	DIR *d = opendir(dir);
+	if (d) {
+		struct dirent *e;
+		char p[600];
+		while ((e = readdir(d)))
+			if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+				snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+				unlink(p);
+			}
+		closedir(d);
+	}
+	rmdir(dir);
+	return 0;
+}
+
+static hub_store *
+open_store(const char *path)
+{
+	hub_store_opts o = {.path = path, .create = true};
+	hub_store *s = NULL;
+	fedns_diag d;
+	fedns_diag_clear(&d);
+	fedns_err e = hub_store_open(&o, &s, &d);
+	if (e)
+		fail_msg("open %s: %s", path, d.msg);
+	return s;
+}
+
+/* Runs SQL on the file behind the store's back (as an attacker or an old binary would). */
+static void
+raw_sql(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	char *err = NULL;
+	if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK)
+		fail_msg("raw sql %s: %s", sql, err);
+	sqlite3_close(db);
+}
+
+static void
+test_migrations(void **state)
+{
+	(void)state;
+	hub_store_opts o = {.path = dbpath, .create = false};
+	hub_store *s = NULL;
+	fedns_diag d;
+
+	/* missing file without create */
+	fedns_diag_clear(&d);
+	assert_int_equal(hub_store_open(&o, &s, &d), FEDNS_ENOENT);
+	assert_null(s);
+	assert_non_null(strstr(d.msg, "does not exist"));
+
+	s = open_store(dbpath);
+	assert_int_equal(hub_store_schema_version(s), 1);
+	hub_store_close(s);
+
+	/* reopen: nothing to migrate, data kept */
+	s = NULL;
+	fedns_diag_clear(&d);
+	assert_int_equal(hub_store_open(&o, &s, &d), FEDNS_OK);
+	assert_int_equal(hub_store_schema_version(s), 1);
+	int64_t tid;
+	assert_int_equal(hub_tenant_create(s, "bank", &tid), FEDNS_OK);
+	hub_store_close(s);
+	s = open_store(dbpath);
+	hub_tenant t;
+	assert_int_equal(hub_tenant_get(s, "bank", &t), FEDNS_OK);
+	assert_int_equal(t.id, tid);
+	hub_store_close(s);
+
+	/* the file is in WAL mode with the expected tables */
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
+	sqlite3_finalize(st);
+	const char *tables[] = {"tenants",	 "principals", "tokens",	 "pubkeys",
+				"role_bindings", "zones",      "zone_placement", "changes",
+				"approvals",	 "versions",   "snapshots",	 "audit",
+				"idempotency"};
+	for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
+		assert_int_equal(sqlite3_prepare_v2(db,
+						    "SELECT count(*) FROM sqlite_schema WHERE "
+						    "type = 'table' AND name = ?1",
+						    -1, &st, NULL),
+				 SQLITE_OK);
+		sqlite3_bind_text(st, 1, tables[i], -1, SQLITE_STATIC);
+		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+		if (sqlite3_column_int(st, 0) != 1)
+			fail_msg("table %s missing", tables[i]);
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(db);
+
+	/* a schema newer than this code knows is refused, naming both versions */
+	raw_sql(dbpath, "PRAGMA user_version = 99");
+	s = NULL;
+	fedns_diag_clear(&d);
+	assert_int_equal(hub_store_open(&o, &s, &d), FEDNS_ENOTSUP);
+	assert_null(s);
+	assert_non_null(strstr(d.msg, "schema version 99"));
+	assert_non_null(strstr(d.msg, "up to 1"));
+
+	/* another application's database is not taken for a store */
+	char other[320];
+	snprintf(other, sizeof other, "%s/other.db", dir);
+	raw_sql(other, "CREATE TABLE x(y); PRAGMA user_version = 1");
+	o.path = other;
+	fedns_diag_clear(&d);
+	assert_int_equal(hub_store_open(&o, &s, &d), FEDNS_EINVAL);
+	assert_non_null(strstr(d.msg, "not a fedns-hub store"));
+
+	/* not a database at all */
+	char junk[320];
+	snprintf(junk, sizeof junk, "%s/junk.db", dir);
+	FILE *f = fopen(junk, "w");
+	assert_non_null(f);
+	for (int i = 0; i < 200; i++)
+		fputs("this is not an sqlite file\n", f);
+	fclose(f);
+	o.path = junk;
+	fedns_diag_clear(&d);
+	assert_int_equal(hub_store_open(&o, &s, &d), FEDNS_EIO);
+	assert_true(d.msg[0] != '\0');
+}
+
+static void
+test_tenants_principals(void **state)
+{
+	(void)state;
+	hub_store *s = open_store(dbpath);
+	int64_t a, b;
+	assert_int_equal(hub_tenant_create(s, "bank", &a), FEDNS_OK);
+	assert_int_equal(hub_tenant_create(s, "acme", &b), FEDNS_OK);
+	assert_int_not_equal(a, b);
+	assert_true(a > 0 && b > 0);
+	assert_int_equal(hub_tenant_create(s, "bank", NULL), FEDNS_EEXIST);
+	assert_non_null(strstr(hub_store_errmsg(s), "UNIQUE"));
+	assert_int_equal(hub_tenant_create(s, "*", NULL), FEDNS_EEXIST);
+	assert_int_equal(hub_tenant_create(s, "", NULL), FEDNS_EINVAL);
+
+	hub_tenant t;
+	assert_int_equal(hub_tenant_get(s, "acme", &t), FEDNS_OK);
+	assert_int_equal(t.id, b);
+	assert_string_equal(t.name, "acme");
+	assert_true(t.created_at > 1600000000);
+	assert_int_equal(hub_tenant_get(s, "nope", &t), FEDNS_ENOENT);
+	assert_int_equal(hub_tenant_get(s, "*", &t), FEDNS_OK);
+	assert_int_equal(t.id, HUB_TENANT_ALL);
+
+	hub_tenant *tl = NULL;
+	size_t n = 0;
+	assert_int_equal(hub_tenant_list(s, &tl, &n), FEDNS_OK);
+	assert_int_equal(n, 2); /* '*' is not listed */
+	assert_string_equal(tl[0].name, "acme");
+	assert_string_equal(tl[1].name, "bank");
+	free(tl);
+
+	int64_t p1, p2;
+	assert_int_equal(hub_principal_create(s, "alice", "person", &p1), FEDNS_OK);
+	assert_int_equal(hub_principal_create(s, "ci-bot", "automation", &p2), FEDNS_OK);
+	assert_int_equal(hub_principal_create(s, "alice", "person", NULL), FEDNS_EEXIST);
+	assert_int_equal(hub_principal_create(s, "bob", "robot", NULL), FEDNS_EINVAL);
+	assert_non_null(strstr(hub_store_errmsg(s), "robot"));
+	assert_int_equal(hub_principal_create(s, "", "person", NULL), FEDNS_EINVAL);
+	char longname[200];
+	memset(longname, 'x', sizeof longname - 1);
+	longname[sizeof longname - 1] = '\0';
+	assert_int_equal(hub_principal_create(s, longname, "person", NULL), FEDNS_ETOOBIG);
+
+	hub_principal p;
+	assert_int_equal(hub_principal_get(s, "ci-bot", &p), FEDNS_OK);
+	assert_int_equal(p.id, p2);
+	assert_string_equal(p.kind, "automation");
+	assert_false(p.disabled);
+	assert_int_equal(hub_principal_get_id(s, p1, &p), FEDNS_OK);
+	assert_string_equal(p.name, "alice");
+	assert_int_equal(hub_principal_get_id(s, 9999, &p), FEDNS_ENOENT);
+	assert_int_equal(hub_principal_get(s, "mallory", &p), FEDNS_ENOENT);
+
+	hub_principal *pl = NULL;
+	assert_int_equal(hub_principal_list(s, &pl, &n), FEDNS_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(pl[0].name, "alice");
+	assert_string_equal(pl[1].name, "ci-bot");
+	free(pl);
+	hub_store_close(s);
+}
+
+static const char H1[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+static const char H2[] = "1111111111111111111111111111111111111111111111111111111111111111";
+static const char H3[] = "2222222222222222222222222222222222222222222222222222222222222222";
+static const char H4[] = "3333333333333333333333333333333333333333333333333333333333333333";
+
+static void
+test_tokens_keys(void **state)
+{
+	(void)state;
+	hub_store *s = open_store(dbpath);
+	int64_t p1, p2;
+	assert_int_equal(hub_principal_create(s, "alice", "person", &p1), FEDNS_OK);
+	assert_int_equal(hub_principal_create(s, "bob", "person", &p2), FEDNS_OK);
+	int64_t now = (int64_t)time(NULL);
+
+	assert_int_equal(hub_token_add(s, p1, H1, "laptop", 0), FEDNS_OK);
+	assert_int_equal(hub_token_add(s, p1, H2, "old", now - 10), FEDNS_OK);
+	assert_int_equal(hub_token_add(s, p1, H3, "ci", now + 3600), FEDNS_OK);
+	assert_int_equal(hub_token_add(s, p2, H1, "dup", 0), FEDNS_EEXIST);
+	assert_int_equal(hub_token_add(s, 4242, H4, "nobody", 0), FEDNS_ENOENT);
+	assert_int_equal(hub_token_add(s, p1, "abc", "short", 0), FEDNS_EINVAL);
+
+	hub_principal who;
+	assert_int_equal(hub_token_lookup(s, H1, &who), FEDNS_OK);
+	assert_int_equal(who.id, p1);
+	assert_string_equal(who.name, "alice");
+	/* hex case does not matter */
+	char upper[65];
+	for (int i = 0; i < 65; i++)
+		upper[i] = (char)(H1[i] >= 'a' && H1[i] <= 'f' ? H1[i] - 32 : H1[i]);
+	assert_int_equal(hub_token_lookup(s, upper, &who), FEDNS_OK);
+	assert_int_equal(hub_token_lookup(s, H2, &who), FEDNS_ENOENT); /* expired */
+	assert_int_equal(hub_token_lookup(s, H3, &who), FEDNS_OK);
+	assert_int_equal(hub_token_lookup(s, H4, &who), FEDNS_ENOENT); /* unknown */
+	assert_int_equal(hub_token_lookup(s, "", &who), FEDNS_ENOENT);
+
+	/* a disabled token, then a disabled principal, authenticate no one */
+	char sql[200];
+	snprintf(sql, sizeof sql, "UPDATE tokens SET disabled = 1 WHERE hash = '%s'", H3);
+	raw_sql(dbpath, sql);
+	assert_int_equal(hub_token_lookup(s, H3, &who), FEDNS_ENOENT);
+	snprintf(sql, sizeof sql, "UPDATE principals SET disabled = 1 WHERE id = %lld",
+		 (long long)p1);
+	raw_sql(dbpath, sql);
+	assert_int_equal(hub_token_lookup(s, H1, &who), FEDNS_ENOENT);
+	assert_int_equal(hub_principal_get_id(s, p1, &who), FEDNS_OK);
+	assert_true(who.disabled);
+
+	/* the store never holds the token itself: only what it was given */
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+	assert_int_equal(
+		sqlite3_prepare_v2(db, "SELECT hash FROM tokens ORDER BY id", -1, &st, NULL),
+		SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(st, 0), H1);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+
+	/* public keys */
+	assert_int_equal(hub_pubkey_add(s, p2, "bob-2026", "MFkwEwYHKoZIzj0CAQ=="), FEDNS_OK);
+	assert_int_equal(hub_pubkey_add(s, p1, "bob-2026", "AAAA"), FEDNS_EEXIST);
+	assert_int_equal(hub_pubkey_add(s, 777, "k", "AAAA"), FEDNS_ENOENT);
+	assert_int_equal(hub_pubkey_add(s, p2, "", "AAAA"), FEDNS_EINVAL);
+	char *spki = NULL;
+	assert_int_equal(hub_pubkey_lookup(s, "bob-2026", &who, &spki), FEDNS_OK);
+	assert_int_equal(who.id, p2);
+	assert_string_equal(spki, "MFkwEwYHKoZIzj0CAQ==");
+	free(spki);
+	spki = NULL;
+	assert_int_equal(hub_pubkey_lookup(s, "nope", &who, &spki), FEDNS_ENOENT);
+	assert_null(spki);
+	hub_store_close(s);
+}
+
+static void
+test_roles(void **state)
+{
+	(void)state;
+	hub_store *s = open_store(dbpath);
+	int64_t t1, t2, p, q;
+	assert_int_equal(hub_tenant_create(s, "bank", &t1), FEDNS_OK);
+	assert_int_equal(hub_tenant_create(s, "acme", &t2), FEDNS_OK);
+	assert_int_equal(hub_principal_create(s, "alice", "person", &p), FEDNS_OK);
+	assert_int_equal(hub_principal_create(s, "root", "person", &q), FEDNS_OK);
+
+	assert_int_equal(hub_role_of(s, p, t1), HUB_ROLE_NONE);
+	assert_int_equal(hub_role_grant(s, p, t1, HUB_ROLE_VIEWER), FEDNS_OK);
+	assert_int_equal(hub_role_of(s, p, t1), HUB_ROLE_VIEWER);
+	assert_int_equal(hub_role_of(s, p, t2), HUB_ROLE_NONE);
+	/* a second grant replaces the first */
+	assert_int_equal(hub_role_grant(s, p, t1, HUB_ROLE_APPROVER), FEDNS_OK);
+	assert_int_equal(hub_role_of(s, p, t1), HUB_ROLE_APPROVER);
+	assert_int_equal(hub_role_grant(s, p, t1, HUB_ROLE_EDITOR), FEDNS_OK);
+	assert_int_equal(hub_role_of(s, p, t1), HUB_ROLE_EDITOR);
+
+	/* estate-wide: applies to every tenant, and the higher of two grants counts */
+	assert_int_equal(hub_role_grant(s, q, HUB_TENANT_ALL, HUB_ROLE_ADMIN), FEDNS_OK);
+	assert_int_equal(hub_role_of(s, q, t1), HUB_ROLE_ADMIN);
+	assert_int_equal(hub_role_of(s, q, t2), HUB_ROLE_ADMIN);
+	assert_int_equal(hub_role_grant(s, p, HUB_TENANT_ALL, HUB_ROLE_VIEWER), FEDNS_OK);
+	assert_int_equal(hub_role_of(s, p, t1), HUB_ROLE_EDITOR);
+	assert_int_equal(hub_role_of(s, p, t2), HUB_ROLE_VIEWER);
+	assert_int_equal(hub_role_revoke(s, p, HUB_TENANT_ALL), FEDNS_OK);
+	assert_int_equal(hub_role_of(s, p, t2), HUB_ROLE_NONE);
+	assert_int_equal(hub_role_revoke(s, p, HUB_TENANT_ALL), FEDNS_ENOENT);
+
+	assert_int_equal(hub_role_grant(s, p, t1, HUB_ROLE_NONE), FEDNS_EINVAL);
+	assert_int_equal(hub_role_grant(s, p, t1, (hub_role)9), FEDNS_EINVAL);
+	assert_int_equal(hub_role_grant(s, p, 999, HUB_ROLE_VIEWER), FEDNS_ENOENT);
+	assert_int_equal(hub_role_grant(s, 999, t1, HUB_ROLE_VIEWER), FEDNS_ENOENT);
+
+	/* a disabled principal has no role anywhere */
+	char sql[100];
+	snprintf(sql, sizeof sql, "UPDATE principals SET disabled = 1 WHERE id = %lld",
+		 (long long)q);
+	raw_sql(dbpath, sql);
+	assert_int_equal(hub_role_of(s, q, t1), HUB_ROLE_NONE);
+
+	/* names */
+	assert_string_equal(hub_role_name(HUB_ROLE_APPROVER), "approver");
+	assert_int_equal(hub_role_from_name("admin"), HUB_ROLE_ADMIN);
+	assert_int_equal(hub_role_from_name("viewer"), HUB_ROLE_VIEWER);
+	assert_int_equal(hub_role_from_name("root"), HUB_ROLE_NONE);
+	assert_int_equal(hub_role_from_name(NULL), HUB_ROLE_NONE);
+	assert_string_equal(hub_change_state_name(HUB_CHANGE_STALE), "stale");
+	assert_string_equal(hub_change_state_name((hub_change_state)77), "unknown");
+	hub_store_close(s);
+}
+
+/* --- zone content helpers: what the workflow would do with dns/ --- */
+
+static fedns_zone *
+zparse(const char *origin_text, const char *text)
+{
+	uint8_t origin[FEDNS_NAME_MAXLEN];
+	size_t ol;
+	assert_int_equal(
+		fedns_name_from_text(origin_text, strlen(origin_text), NULL, origin, &ol, NULL), 0);
+	fedns_zone *z = NULL;
+	assert_int_equal(fedns_zone_new(origin, 1, NULL, &z), 0);
+	fedns_zonefile_opts o = {.origin = origin};
+	fedns_diag d;
+	fedns_diag_clear(&d);
+	if (fedns_zonefile_parse("t", text, strlen(text), &o, z, &d))
+		fail_msg("parse: %s", d.msg);
+	assert_int_equal(fedns_zone_finish(z, NULL, NULL), 0);
+	return z;
+}
+
+static char *
+canon(const char *text)
+{
+	fedns_zone *z = zparse("example.com.", text);
+	fedns_buf b;
+	fedns_buf_init(&b, FEDNS_BUF_DEFAULT_MAX);
+	assert_int_equal(fedns_zone_print(z, &b), 0);
+	fedns_zone_free(z);
+	size_t n;
+	char *t = (char *)fedns_buf_steal(&b, &n);
+	fedns_buf_fini(&b);
+	return t;
+}
+
+/* The committed diff text: "-RR"/"+RR" lines, deletions first, SOA lines included. */
+static char *
+diff_text(const char *from, const char *to)
+{
+	fedns_zone *a = zparse("example.com.", from), *b = zparse("example.com.", to);
+	fedns_diff d;
+	fedns_diff_init(&d);
+	assert_int_equal(fedns_diff_compute(a, b, &d), 0);
+	fedns_buf out;
+	fedns_buf_init(&out, FEDNS_BUF_DEFAULT_MAX);
+	for (size_t i = 0; i < d.ndel; i++) {
+		fedns_buf_putc(&out, '-');
+		assert_int_equal(fedns_rr_print(&d.del[i], &out), 0);
+	}
+	for (size_t i = 0; i < d.nadd; i++) {
+		fedns_buf_putc(&out, '+');
+		assert_int_equal(fedns_rr_print(&d.add[i], &out), 0);
+	}
+	assert_int_equal(out.err, 0);
+	fedns_diff_fini(&d);
+	fedns_zone_free(a);
+	fedns_zone_free(b);
+	size_t n;
+	char *t = (char *)fedns_buf_steal(&out, &n);
+	fedns_buf_fini(&out);
+	return t;
+}
+
+/* Version k of a test zone: records come and go with k so diffs add, delete and change. */
+static char *
+zone_text(uint32_t serial)
+{
+	fedns_buf b;
+	fedns_buf_init(&b, FEDNS_BUF_DEFAULT_MAX);
+	fedns_buf_printf(&b,
+			 "$ORIGIN example.com.\n$TTL 300\n@ SOA ns1 hostmaster %u 3600 600 "
+			 "86400 300\n@ NS ns1\nns1 A 192.0.2.53\n",
+			 serial);
+	for (uint32_t i = 0; i < 20; i++)
+		if ((i + serial) % 3 != 0)
+			fedns_buf_printf(&b, "h%u A 198.51.100.%u\n", i, (i * 7 + serial) % 250);
+	if (serial % 2)
+		fedns_buf_printf(&b, "txt TXT \"odd %u\"\n", serial);
+	fedns_buf_printf(&b, "mx MX 10 mail%u\n", serial % 4);
+	assert_int_equal(b.err, 0);
+	size_t n;
+	char *t = (char *)fedns_buf_steal(&b, &n);
+	fedns_buf_fini(&b);
+	return t;
+}
+
+static int64_t
+add_zone(hub_store *s, int64_t tenant, const char *name, uint32_t serial)
+{
+	char *t = zone_text(serial);
+	int64_t id = 0;
+	fedns_err e = hub_zone_create(s, tenant, name, 2, serial, "digest1", t, &id);
+	if (e)
+		fail_msg("zone create: %s", hub_store_errmsg(s));
+	free(t);
+	return id;
+}
+
+static void
+test_zones(void **state)
+{
+	(void)state;
+	hub_store *s = open_store(dbpath);
+	int64_t t1, t2;
+	assert_int_equal(hub_tenant_create(s, "bank", &t1), FEDNS_OK);
+	assert_int_equal(hub_tenant_create(s, "acme", &t2), FEDNS_OK);
+	int64_t z1 = add_zone(s, t1, "Example.COM", 1);
+	char *t = zone_text(1);
+	assert_int_equal(hub_zone_create(s, t2, "example.com.", 1, 1, "", t, NULL), FEDNS_EEXIST);
+	assert_non_null(strstr(hub_store_errmsg(s), "already exists"));
+	/* bad content: nothing is left behind */
+	assert_int_equal(hub_zone_create(s, t1, "bad.example.", 1, 1, "", "@ SOA broken", NULL),
+			 FEDNS_ESYNTAX);
+	assert_non_null(strstr(hub_store_errmsg(s), "bad.example."));
+	/* content that parses but breaks a zone rule (no NS) */
+	assert_int_equal(hub_zone_create(s, t1, "bad.example.", 1, 1, "",
+					 "@ 300 SOA ns hm 1 1 1 1 1\n", NULL),
+			 FEDNS_EZONE);
+	hub_zone z;
+	assert_int_equal(hub_zone_get(s, "bad.example.", &z), FEDNS_ENOENT);
+	/* the version's serial must be the SOA's */
+	const char *rel = strchr(t, '\n') + 1; /* without $ORIGIN: fits any zone name */
+	assert_int_equal(hub_zone_create(s, t1, "other.example.", 1, 7, "", rel, NULL),
+			 FEDNS_EINVAL);
+	assert_non_null(strstr(hub_store_errmsg(s), "serial 1"));
+	assert_int_equal(hub_zone_get(s, "other.example.", &z), FEDNS_ENOENT);
+	/* unknown tenant */
+	assert_int_equal(hub_zone_create(s, 4242, "example.org.", 1, 1, "", rel, NULL),
+			 FEDNS_ENOENT);
+	assert_non_null(strstr(hub_store_errmsg(s), "tenant 4242"));
+	assert_int_equal(hub_zone_get(s, "example.org.", &z), FEDNS_ENOENT);
+	free(t);
+
+	assert_int_equal(hub_zone_get(s, "example.com", &z), FEDNS_OK); /* without the dot */
+	assert_int_equal(z.id, z1);
+	assert_string_equal(z.name, "example.com.");
+	assert_int_equal(z.tenant_id, t1);
+	assert_int_equal(z.approvals_required, 2);
+	assert_int_equal(z.serial, 1);
+	assert_string_equal(z.digest, "digest1");
+	assert_false(z.deleted);
+	assert_int_equal(hub_zone_get(s, "EXAMPLE.com.", &z), FEDNS_OK);
+	assert_int_equal(hub_zone_get_id(s, z1, &z), FEDNS_OK);
+	assert_string_equal(z.name, "example.com.");
+	assert_int_equal(hub_zone_get_id(s, 999, &z), FEDNS_ENOENT);
+	assert_int_equal(hub_zone_get(s, "..bad", &z), FEDNS_ENOENT);
+
+	/* list: per tenant, by name, paged */
+	char name[64];
+	for (int i = 0; i < 5; i++) {
+		snprintf(name, sizeof name, "z%d.example.net.", i);
+		char *zt = zone_text(3);
+		/* the content names example.com.: use a zone whose records are relative */
+		char *body = strstr(zt, "\n");
+		int64_t id;
+		assert_int_equal(hub_zone_create(s, i % 2 ? t2 : t1, name, 1, 3, "", body + 1, &id),
+				 FEDNS_OK);
+		free(zt);
+	}
+	hub_zone *zl = NULL;
+	size_t n = 0;
+	assert_int_equal(hub_zone_list(s, t1, NULL, 0, &zl, &n), FEDNS_OK);
+	assert_int_equal(n, 4); /* example.com. z0 z2 z4 */
+	assert_string_equal(zl[0].name, "example.com.");
+	assert_string_equal(zl[3].name, "z4.example.net.");
+	free(zl);
+	assert_int_equal(hub_zone_list(s, HUB_TENANT_ALL, NULL, 2, &zl, &n), FEDNS_OK);
+	assert_int_equal(n, 2);
+	char after[256];
+	snprintf(after, sizeof after, "%s", zl[1].name);
+	assert_string_equal(after, "z0.example.net.");
+	free(zl);
+	assert_int_equal(hub_zone_list(s, HUB_TENANT_ALL, after, 2, &zl, &n), FEDNS_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(zl[0].name, "z1.example.net.");
+	assert_string_equal(zl[1].name, "z2.example.net.");
+	free(zl);
+
+	/* policy */
+	assert_int_equal(hub_zone_set_policy(s, z1, 3), FEDNS_OK);
+	assert_int_equal(hub_zone_get_id(s, z1, &z), FEDNS_OK);
+	assert_int_equal(z.approvals_required, 3);
+	assert_int_equal(hub_zone_set_policy(s, z1, 0), FEDNS_EINVAL);
+	assert_int_equal(hub_zone_set_policy(s, 999, 2), FEDNS_ENOENT);
+
+	/* placement: replaced whole; a bad list leaves the old one */
+	const char *c1[] = {"eu-west", "us-east"};
+	assert_int_equal(hub_zone_set_placement(s, z1, c1, 2), FEDNS_OK);
+	char **cl = NULL;
+	assert_int_equal(hub_zone_placement(s, z1, &cl, &n), FEDNS_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(cl[0], "eu-west");
+	assert_string_equal(cl[1], "us-east");
+	for (size_t i = 0; i < n; i++)
+		free(cl[i]);
+	free(cl);
+	const char *c2[] = {"ap-south", "ap-south"};
+	assert_int_equal(hub_zone_set_placement(s, z1, c2, 2), FEDNS_EEXIST);
+	assert_non_null(strstr(hub_store_errmsg(s), "twice"));
+	assert_int_equal(hub_zone_placement(s, z1, &cl, &n), FEDNS_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(cl[0], "eu-west");
+	for (size_t i = 0; i < n; i++)
+		free(cl[i]);
+	free(cl);
+	assert_int_equal(hub_zone_set_placement(s, z1, NULL, 0), FEDNS_OK);
+	assert_int_equal(hub_zone_placement(s, z1, &cl, &n), FEDNS_OK);
+	assert_int_equal(n, 0);
+	free(cl);
+	assert_int_equal(hub_zone_set_placement(s, 999, c1, 2), FEDNS_ENOENT);
+
+	/* deleted zones stay readable but leave the list */
+	assert_int_equal(hub_zone_mark_deleted(s, z1), FEDNS_OK);
+	assert_int_equal(hub_zone_get_id(s, z1, &z), FEDNS_OK);
+	assert_true(z.deleted);
+	assert_int_equal(hub_zone_list(s, t1, NULL, 0, &zl, &n), FEDNS_OK);
+	assert_int_equal(n, 3);
+	assert_string_equal(zl[0].name, "z0.example.net.");
+	free(zl);
+	assert_int_equal(hub_zone_mark_deleted(s, 999), FEDNS_ENOENT);
+	hub_store_close(s);
+}
+
+static void
+test_changes_approvals(void **state)
+{
+	(void)state;
+	hub_store *s = open_store(dbpath);
+	int64_t t, alice, bob, carol;
+	assert_int_equal(hub_tenant_create(s, "bank", &t), FEDNS_OK);
+	assert_int_equal(hub_principal_create(s, "alice", "person", &alice), FEDNS_OK);
+	assert_int_equal(hub_principal_create(s, "bob", "person", &bob), FEDNS_OK);
+	assert_int_equal(hub_principal_create(s, "carol", "person", &carol), FEDNS_OK);
+	int64_t z = add_zone(s, t, "example.com.", 1);
+
+	hub_change c = {.zone_id = z, .author_id = alice, .base_serial = 1};
+	snprintf(c.reason, sizeof c.reason, "add www");
+	snprintf(c.ticket, sizeof c.ticket, "CHG-1");
+	c.diff = "+www.example.com.\t300\tIN\tA\t192.0.2.80\n";
+	assert_int_equal(hub_change_create(s, &c, "key-1"), FEDNS_OK);
+	int64_t id1 = c.id;
+	assert_true(id1 > 0);
+	assert_int_equal(c.state, HUB_CHANGE_PROPOSED);
+
+	/* the same author's key again: EEXIST and the change it made */
+	hub_change c2 = c;
+	c2.id = 0;
+	assert_int_equal(hub_change_create(s, &c2, "key-1"), FEDNS_EEXIST);
+	assert_int_equal(c2.id, id1);
+	/* another author may use the same key */
+	c2 = c;
+	c2.author_id = bob;
+	assert_int_equal(hub_change_create(s, &c2, "key-1"), FEDNS_OK);
+	int64_t id2 = c2.id;
+	/* without a key, any number of changes */
+	c2 = c;
+	c2.base_serial = 0;
+	assert_int_equal(hub_change_create(s, &c2, NULL), FEDNS_OK);
+	int64_t id3 = c2.id;
+	/* no reason, unknown zone */
+	c2 = c;
+	c2.reason[0] = '\0';
+	assert_int_equal(hub_change_create(s, &c2, NULL), FEDNS_EINVAL);
+	c2 = c;
+	c2.zone_id = 999;
+	assert_int_equal(hub_change_create(s, &c2, NULL), FEDNS_ENOENT);
+
+	hub_change g;
+	assert_int_equal(hub_change_get(s, id1, &g), FEDNS_OK);
+	assert_int_equal(g.zone_id, z);
+	assert_int_equal(g.author_id, alice);
+	assert_int_equal(g.state, HUB_CHANGE_PROPOSED);
+	assert_string_equal(g.reason, "add www");
+	assert_string_equal(g.ticket, "CHG-1");
+	assert_string_equal(g.diff, c.diff);
+	assert_null(g.signature);
+	assert_int_equal(g.base_serial, 1);
+	assert_int_equal(g.serial, 0);
+	assert_int_equal(g.approvals, 0);
+	assert_true(g.created_at > 0);
+	hub_change_fini(&g);
+	assert_int_equal(hub_change_get(s, 999, &g), FEDNS_ENOENT);
+
+	/* approvals: one per principal per change, counted on the change */
+	hub_approval a = {.change_id = id1, .principal_id = bob, .approve = true};
+	snprintf(a.comment, sizeof a.comment, "lgtm");
+	assert_int_equal(hub_approval_add(s, &a), FEDNS_OK);
+	assert_int_equal(hub_approval_add(s, &a), FEDNS_EEXIST);
+	assert_non_null(strstr(hub_store_errmsg(s), "already decided"));
+	a.principal_id = carol;
+	a.approve = false;
+	a.signature = "c2lnbmF0dXJl";
+	assert_int_equal(hub_approval_add(s, &a), FEDNS_OK);
+	a.change_id = 999;
+	assert_int_equal(hub_approval_add(s, &a), FEDNS_ENOENT);
+	hub_approval *al = NULL;
+	size_t n = 0;
+	assert_int_equal(hub_approval_list(s, id1, &al, &n), FEDNS_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(al[0].principal_id, bob);
+	assert_true(al[0].approve);
+	assert_string_equal(al[0].comment, "lgtm");
+	assert_null(al[0].signature);
+	assert_int_equal(al[1].principal_id, carol);
+	assert_false(al[1].approve);
+	assert_string_equal(al[1].signature, "c2lnbmF0dXJl");
+	for (size_t i = 0; i < n; i++)
+		free(al[i].signature);
+	free(al);
+	assert_int_equal(hub_change_get(s, id1, &g), FEDNS_OK);
+	assert_int_equal(g.approvals, 1); /* rejections are not approvals */
+
+	/* update round trip */
+	g.state = HUB_CHANGE_COMMITTED;
+	g.serial = 2;
+	snprintf(g.digest, sizeof g.digest, "abcd");
+	free(g.signature);
+	g.signature = strdup("aHVi");
+	g.decided_at = 12345;
+	assert_int_equal(hub_change_update(s, &g), FEDNS_OK);
+	hub_change_fini(&g);
+	assert_int_equal(hub_change_get(s, id1, &g), FEDNS_OK);
+	assert_int_equal(g.state, HUB_CHANGE_COMMITTED);
+	assert_int_equal(g.serial, 2);
+	assert_string_equal(g.digest, "abcd");
+	assert_string_equal(g.signature, "aHVi");
+	assert_int_equal(g.decided_at, 12345);
+	g.id = 999;
+	assert_int_equal(hub_change_update(s, &g), FEDNS_ENOENT);
+	hub_change_fini(&g);
+
+	/* stale: proposals on another base than the current serial */
+	assert_int_equal(hub_change_mark_stale(s, z, 1), FEDNS_OK);
+	assert_int_equal(hub_change_get(s, id2, &g), FEDNS_OK);
+	assert_int_equal(g.state, HUB_CHANGE_PROPOSED); /* base 1 */
+	hub_change_fini(&g);
+	assert_int_equal(hub_change_get(s, id3, &g), FEDNS_OK);
+	assert_int_equal(g.state, HUB_CHANGE_STALE); /* base 0 */
+	hub_change_fini(&g);
+	assert_int_equal(hub_change_get(s, id1, &g), FEDNS_OK);
+	assert_int_equal(g.state, HUB_CHANGE_COMMITTED); /* committed stays */
+	hub_change_fini(&g);
+
+	/* list: newest first, filtered, paged by id */
+	hub_change *cl = NULL;
+	assert_int_equal(hub_change_list(s, 0, 0, 0, 0, &cl, &n), FEDNS_OK);
+	assert_int_equal(n, 3);
+	assert_int_equal(cl[0].id, id3);
+	assert_int_equal(cl[2].id, id1);
+	assert_string_equal(cl[2].diff, c.diff);
+	for (size_t i = 0; i < n; i++)
+		hub_change_fini(&cl[i]);
+	free(cl);
+	assert_int_equal(hub_change_list(s, z, HUB_CHANGE_PROPOSED, 0, 0, &cl, &n), FEDNS_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(cl[0].id, id2);
+	hub_change_fini(&cl[0]);
+	free(cl);
+	assert_int_equal(hub_change_list(s, 0, 0, id3, 1, &cl, &n), FEDNS_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(cl[0].id, id2);
+	hub_change_fini(&cl[0]);
+	free(cl);
+	assert_int_equal(hub_change_list(s, 999, 0, 0, 0, &cl, &n), FEDNS_OK);
+	assert_int_equal(n, 0);
+	free(cl);
+
+	/* idempotency records */
+	int status = 0;
+	char *body = NULL;
+	char rd[65];
+	assert_int_equal(hub_idem_get(s, alice, "k1", &status, &body, rd), FEDNS_ENOENT);
+	assert_int_equal(hub_idem_put(s, alice, "k1", 201, "{\"id\":1}", H1), FEDNS_OK);
+	assert_int_equal(hub_idem_put(s, alice, "k1", 201, "{}", H2), FEDNS_EEXIST);
+	assert_int_equal(hub_idem_put(s, bob, "k1", 409, "{}", H2), FEDNS_OK);
+	assert_int_equal(hub_idem_put(s, bob, "", 409, "{}", H2), FEDNS_EINVAL);
+	assert_int_equal(hub_idem_get(s, alice, "k1", &status, &body, rd), FEDNS_OK);
+	assert_int_equal(status, 201);
+	assert_string_equal(body, "{\"id\":1}");
+	assert_string_equal(rd, H1);
+	free(body);
+	hub_store_close(s);
+}
+
+/* Versions 1..150 committed as diffs with a snapshot every 64: every one rebuilds to the
+ * exact canonical text; pruning keeps the newest and they still rebuild. */
+static void
+test_versions(void **state)
+{
+	(void)state;
+	hub_store *s = open_store(dbpath);
+	int64_t t, alice;
+	assert_int_equal(hub_tenant_create(s, "bank", &t), FEDNS_OK);
+	assert_int_equal(hub_principal_create(s, "alice", "person", &alice), FEDNS_OK);
+	int64_t z = add_zone(s, t, "example.com.", 1);
+	enum {
+		LAST = 150
+	};
+
+	for (uint32_t k = 2; k <= LAST; k++) {
+		char *prev = zone_text(k - 1), *cur = zone_text(k);
+		hub_change c = {.zone_id = z,
+				.author_id = alice,
+				.base_serial = k - 1,
+				.state = HUB_CHANGE_COMMITTED,
+				.serial = k};
+		snprintf(c.reason, sizeof c.reason, "v%u", k);
+		c.diff = diff_text(prev, cur);
+		assert_int_equal(hub_store_begin(s, true), FEDNS_OK);
+		assert_int_equal(hub_change_create(s, &c, NULL), FEDNS_OK);
+		char digest[16];
+		snprintf(digest, sizeof digest, "d%u", k);
+		fedns_err e = hub_version_add(s, z, k, c.id, digest, k % 64 == 0 ? cur : NULL);
+		if (e)
+			fail_msg("version %u: %s", k, hub_store_errmsg(s));
+		assert_int_equal(hub_store_commit(s), FEDNS_OK);
+		free(c.diff);
+		free(prev);
+		free(cur);
+	}
+	hub_zone zz;
+	assert_int_equal(hub_zone_get_id(s, z, &zz), FEDNS_OK);
+	assert_int_equal(zz.serial, LAST);
+	assert_string_equal(zz.digest, "d150");
+
+	for (uint32_t k = 1; k <= LAST; k++) {
+		char *want_src = zone_text(k), *want = canon(want_src), *got = NULL;
+		fedns_err e = hub_version_text(s, z, k, &got);
+		if (e)
+			fail_msg("rebuild %u: %s", k, hub_store_errmsg(s));
+		if (strcmp(got, want) != 0)
+			fail_msg("version %u differs:\n%s\n---\n%s", k, got, want);
+		free(want_src);
+		free(want);
+		free(got);
+	}
+	char *txt = NULL;
+	assert_int_equal(hub_version_text(s, z, 999, &txt), FEDNS_ENOENT);
+	assert_null(txt);
+
+	/* a duplicate serial, a version without content, a snapshot whose SOA disagrees */
+	assert_int_equal(hub_version_add(s, z, 5, 2, "x", NULL), FEDNS_EEXIST);
+	assert_int_equal(hub_version_add(s, z, 151, 0, "x", NULL), FEDNS_EINVAL);
+	char *v3 = zone_text(3);
+	assert_int_equal(hub_version_add(s, z, 151, 0, "x", v3), FEDNS_EINVAL);
+	free(v3);
+	assert_int_equal(hub_version_add(s, 999, 151, 2, "x", NULL), FEDNS_ENOENT);
+	assert_int_equal(hub_zone_get_id(s, z, &zz), FEDNS_OK);
+	assert_int_equal(zz.serial, LAST); /* failures change nothing */
+
+	uint32_t *sv = NULL;
+	size_t n = 0;
+	assert_int_equal(hub_version_list(s, z, &sv, &n), FEDNS_OK);
+	assert_int_equal(n, LAST);
+	assert_int_equal(sv[0], 1);
+	assert_int_equal(sv[LAST - 1], LAST);
+	free(sv);
+
+	/* prune to 40: the oldest kept (111) gets a snapshot, everything older goes */
+	assert_int_equal(hub_version_prune(s, z, 0), FEDNS_OK); /* 0 keeps all */
+	assert_int_equal(hub_version_prune(s, z, 40), FEDNS_OK);
+	assert_int_equal(hub_version_list(s, z, &sv, &n), FEDNS_OK);
+	assert_int_equal(n, 40);
+	assert_int_equal(sv[0], LAST - 39);
+	free(sv);
+	assert_int_equal(hub_version_text(s, z, 100, &txt), FEDNS_ENOENT);
+	for (uint32_t k = LAST - 39; k <= LAST; k++) {
+		char *want_src = zone_text(k), *want = canon(want_src), *got = NULL;
+		assert_int_equal(hub_version_text(s, z, k, &got), FEDNS_OK);
+		assert_string_equal(got, want);
+		free(want_src);
+		free(want);
+		free(got);
+	}
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT serial FROM snapshots ORDER BY version_id",
+					    -1, &st, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(st, 0), LAST - 39);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(st, 0), 128);
+	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	/* pruning more than there is does nothing */
+	assert_int_equal(hub_version_prune(s, z, 1000), FEDNS_OK);
+
+	/* a corrupt history is reported, not papered over */
+	raw_sql(dbpath,
+		"UPDATE changes SET diff = '-nothere.example.com.\t300\tIN\tA\t192.0.2.9\n' "
+		"WHERE serial = 140");
+	assert_int_equal(hub_version_text(s, z, 141, &txt), FEDNS_EIO);
+	assert_non_null(strstr(hub_store_errmsg(s), "version 140"));
+	assert_non_null(strstr(hub_store_errmsg(s), "nothere.example.com."));
+	hub_store_close(s);
+}
+
+static void
+append(hub_store *s, const char *who, const char *action, const char *outcome, hub_audit *out)
+{
+	hub_audit a;
+	memset(&a, 0, sizeof a);
+	snprintf(a.principal, sizeof a.principal, "%s", who);
+	snprintf(a.action, sizeof a.action, "%s", action);
+	snprintf(a.target, sizeof a.target, "zone:example.com.");
+	snprintf(a.outcome, sizeof a.outcome, "%s", outcome);
+	fedns_err e = hub_audit_append(s, &a);
+	if (e)
+		fail_msg("audit append: %s", hub_store_errmsg(s));
+	if (out)
+		*out = a;
+}
+
+static void
+test_audit(void **state)
+{
+	(void)state;
+	hub_store *s = open_store(dbpath);
+	hub_audit h, a;
+	fedns_diag d;
+	assert_int_equal(hub_audit_head(s, &h), FEDNS_OK);
+	assert_int_equal(h.seq, 0);
+	assert_string_equal(h.hash, fedns_audit_genesis);
+
+	append(s, "alice", "zone.create", "ok", &a);
+	assert_int_equal(a.seq, 1);
+	assert_string_equal(a.prev_hash, fedns_audit_genesis);
+	assert_true(a.at > 1600000000000LL);
+	fedns_audit_fields f = {a.seq, a.at, a.principal, a.action, a.target, a.outcome, ""};
+	char want[65];
+	fedns_audit_hash(fedns_audit_genesis, &f, want);
+	assert_string_equal(a.hash, want);
+
+	for (int i = 2; i <= 60; i++)
+		append(s, i % 2 ? "bob" : "alice", "change.approve", i % 7 ? "ok" : "denied", NULL);
+	assert_int_equal(hub_audit_head(s, &h), FEDNS_OK);
+	assert_int_equal(h.seq, 60);
+
+	/* a rolled back append leaves no trace and no gap */
+	assert_int_equal(hub_store_begin(s, true), FEDNS_OK);
+	append(s, "eve", "auth.denied", "denied", NULL);
+	hub_store_rollback(s);
+	assert_int_equal(hub_audit_head(s, &a), FEDNS_OK);
+	assert_int_equal(a.seq, 60);
+	assert_string_equal(a.hash, h.hash);
+
+	hub_audit *l = NULL;
+	size_t n = 0;
+	assert_int_equal(hub_audit_list(s, 10, 5, &l, &n), FEDNS_OK);
+	assert_int_equal(n, 5);
+	assert_int_equal(l[0].seq, 11);
+	assert_string_equal(l[1].prev_hash, l[0].hash);
+	free(l);
+	assert_int_equal(hub_audit_list(s, 0, 0, &l, &n), FEDNS_OK);
+	assert_int_equal(n, 60);
+	free(l);
+	/* empty fields are refused */
+	memset(&a, 0, sizeof a);
+	assert_int_equal(hub_audit_append(s, &a), FEDNS_EINVAL);
+
+	fedns_diag_clear(&d);
+	assert_int_equal(hub_store_check(s, &d), FEDNS_OK);
+	hub_store_close(s);
+
+	/* tampering through SQLite itself is found at the record */
+	raw_sql(dbpath, "UPDATE audit SET outcome = 'ok' WHERE seq = 14");
+	s = open_store(dbpath);
+	fedns_diag_clear(&d);
+	assert_int_equal(hub_store_check(s, &d), FEDNS_EAUTH);
+	assert_non_null(strstr(d.msg, "seq 14 "));
+	assert_non_null(strstr(d.msg, "content"));
+	hub_store_close(s);
+	raw_sql(dbpath, "UPDATE audit SET outcome = 'denied' WHERE seq = 14");
+	s = open_store(dbpath);
+	fedns_diag_clear(&d);
+	assert_int_equal(hub_store_check(s, &d), FEDNS_OK);
+	hub_store_close(s);
+
+	raw_sql(dbpath, "DELETE FROM audit WHERE seq = 30");
+	s = open_store(dbpath);
+	fedns_diag_clear(&d);
+	assert_int_equal(hub_store_check(s, &d), FEDNS_EAUTH);
+	assert_non_null(strstr(d.msg, "seq 31 (expected seq 30)"));
+	assert_non_null(strstr(d.msg, "gap"));
+	hub_store_close(s);
+}
+
+static void
+test_transactions(void **state)
+{
+	(void)state;
+	hub_store *s = open_store(dbpath);
+	int64_t t;
+	hub_tenant tt;
+
+	assert_int_equal(hub_store_begin(s, true), FEDNS_OK);
+	assert_int_equal(hub_tenant_create(s, "gone", &t), FEDNS_OK);
+	int64_t z = add_zone(s, t, "example.com.", 1);
+	assert_true(z > 0);
+	assert_int_equal(hub_store_begin(s, true), FEDNS_EINVAL); /* no nesting */
+	hub_store_rollback(s);
+	assert_int_equal(hub_tenant_get(s, "gone", &tt), FEDNS_ENOENT);
+	hub_zone zz;
+	assert_int_equal(hub_zone_get(s, "example.com.", &zz), FEDNS_ENOENT);
+	uint32_t *sv = NULL;
+	size_t n = 9;
+	assert_int_equal(hub_version_list(s, z, &sv, &n), FEDNS_OK);
+	assert_int_equal(n, 0);
+	free(sv);
+	assert_int_equal(hub_store_commit(s), FEDNS_EINVAL);
+
+	/* a failed call inside a transaction undoes only itself */
+	assert_int_equal(hub_store_begin(s, true), FEDNS_OK);
+	assert_int_equal(hub_tenant_create(s, "kept", &t), FEDNS_OK);
+	const char *dup[] = {"a", "a"};
+	assert_int_equal(hub_zone_set_placement(s, 999, dup, 2), FEDNS_ENOENT);
+	assert_int_equal(hub_tenant_create(s, "kept", NULL), FEDNS_EEXIST);
+	assert_int_equal(hub_store_commit(s), FEDNS_OK);
+	hub_store_close(s);
+	s = open_store(dbpath);
+	assert_int_equal(hub_tenant_get(s, "kept", &tt), FEDNS_OK);
+
+	/* a second writer waits for the lock, then fails with EIO and says why */
+	hub_store_opts o = {.path = dbpath, .busy_ms = 50};
+	hub_store *s2 = NULL;
+	assert_int_equal(hub_store_open(&o, &s2, NULL), FEDNS_OK);
+	assert_int_equal(hub_store_begin(s, true), FEDNS_OK);
+	assert_int_equal(hub_store_begin(s2, true), FEDNS_EIO);
+	assert_non_null(strstr(hub_store_errmsg(s2), "locked"));
+	/* a reader is not blocked by the writer (WAL) */
+	assert_int_equal(hub_store_begin(s2, false), FEDNS_OK);
+	assert_int_equal(hub_tenant_get(s2, "kept", &tt), FEDNS_OK);
+	hub_store_rollback(s2);
+	hub_store_rollback(s);
+	assert_int_equal(hub_store_begin(s2, true), FEDNS_OK);
+	assert_int_equal(hub_store_commit(s2), FEDNS_OK);
+	hub_store_close(s2);
+	hub_store_close(s);
+}
+
+typedef struct writer_arg {
+	const char *path;
+	volatile int stop;
+	int written;
+	fedns_err err;
+} writer_arg;
+
+static void *
+writer(void *p)
+{
+	writer_arg *w = p;
+	hub_store_opts o = {.path = w->path};
+	hub_store *s = NULL;
+	if ((w->err = hub_store_open(&o, &s, NULL)))
+		return NULL;
+	while (!w->stop || w->written < 20) {
+		hub_audit a;
+		memset(&a, 0, sizeof a);
+		snprintf(a.principal, sizeof a.principal, "writer");
+		snprintf(a.action, sizeof a.action, "test.write");
+		snprintf(a.outcome, sizeof a.outcome, "ok");
+		snprintf(a.target, sizeof a.target, "n:%d", w->written);
+		if ((w->err = hub_store_begin(s, true)))
+			break;
+		if ((w->err = hub_audit_append(s, &a))) {
+			hub_store_rollback(s);
+			break;
+		}
+		if ((w->err = hub_store_commit(s)))
+			break;
+		w->written++;
+	}
+	hub_store_close(s);
+	return NULL;
+}
+
+static void
+test_backup(void **state)
+{
+	(void)state;
+	hub_store *s = open_store(dbpath);
+	int64_t t;
+	assert_int_equal(hub_tenant_create(s, "bank", &t), FEDNS_OK);
+	int64_t z = add_zone(s, t, "example.com.", 1);
+	for (int i = 0; i < 10; i++)
+		append(s, "alice", "zone.create", "ok", NULL);
+
+	writer_arg w = {.path = dbpath};
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, writer, &w), 0);
+	char dest[320];
+	snprintf(dest, sizeof dest, "%s/backup.db", dir);
+	fedns_diag d;
+	for (int i = 0; i < 5; i++) {
+		fedns_diag_clear(&d);
+		if (hub_store_backup(s, dest, &d))
+			fail_msg("backup: %s", d.msg);
+	}
+	w.stop = 1;
+	pthread_join(th, NULL);
+	assert_int_equal(w.err, FEDNS_OK);
+	assert_true(w.written >= 20);
+
+	/* the copy opens without create, checks clean and holds the zone */
+	hub_store_opts o = {.path = dest};
+	hub_store *b = NULL;
+	fedns_diag_clear(&d);
+	assert_int_equal(hub_store_open(&o, &b, &d), FEDNS_OK);
+	fedns_diag_clear(&d);
+	if (hub_store_check(b, &d))
+		fail_msg("check backup: %s", d.msg);
+	hub_zone zz;
+	assert_int_equal(hub_zone_get(b, "example.com.", &zz), FEDNS_OK);
+	assert_int_equal(zz.id, z);
+	char *txt = NULL, *want_src = zone_text(1), *want = canon(want_src);
+	assert_int_equal(hub_version_text(b, z, 1, &txt), FEDNS_OK);
+	assert_string_equal(txt, want);
+	free(txt);
+	free(want);
+	free(want_src);
+	hub_audit h;
+	assert_int_equal(hub_audit_head(b, &h), FEDNS_OK);
+	assert_true(h.seq >= 10);
+	hub_store_close(b);
+
+	/* the source is still whole too */
+	fedns_diag_clear(&d);
+	assert_int_equal(hub_store_check(s, &d), FEDNS_OK);
+	assert_int_equal(hub_audit_head(s, &h), FEDNS_OK);
+	assert_int_equal(h.seq, 10 + w.written);
+
+	/* an unwritable destination is an error with the path in it */
+	fedns_diag_clear(&d);
+	assert_int_not_equal(hub_store_backup(s, "/nonexistent-dir/x.db", &d), FEDNS_OK);
+	assert_non_null(strstr(d.msg, "/nonexistent-dir/x.db"));
+	hub_store_close(s);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_migrations, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tenants_principals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tokens_keys, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_roles, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_zones, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_changes_approvals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_versions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_backup, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
