@@ -75,5 +75,6 @@ PY
 }
 t_check "the restored store serves the zone at serial 4" ok_after_restore
 t_stop hub
+t_check "no sanitizer report in the hub's logs" sh -c '! grep -Eq "(Address|Leak|Undefined)Sanitizer|runtime error" hub1.log hub.log'
 
 t_done
