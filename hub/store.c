@@ -74,11 +74,12 @@ static const char *const migrations[] = {
 	"CREATE TABLE versions(id INTEGER PRIMARY KEY,"
 	" zone_id INTEGER NOT NULL REFERENCES zones(id), serial INTEGER NOT NULL,"
 	" change_id INTEGER REFERENCES changes(id), digest TEXT NOT NULL,"
-	" at INTEGER NOT NULL, UNIQUE(zone_id, serial));"
+	" at INTEGER NOT NULL, pruned INTEGER NOT NULL DEFAULT 0, UNIQUE(zone_id, serial));"
 	"CREATE INDEX versions_zone ON versions(zone_id, id);"
 	"CREATE TABLE snapshots(version_id INTEGER PRIMARY KEY"
 	" REFERENCES versions(id) ON DELETE CASCADE,"
-	" zone_id INTEGER NOT NULL, serial INTEGER NOT NULL, text TEXT NOT NULL);"
+	" zone_id INTEGER NOT NULL, serial INTEGER NOT NULL, text TEXT NOT NULL,"
+	" canonical INTEGER NOT NULL DEFAULT 0);"
 	"CREATE INDEX snapshots_zone ON snapshots(zone_id, version_id);"
 	"CREATE TABLE audit(seq INTEGER PRIMARY KEY, at INTEGER NOT NULL,"
 	" principal TEXT NOT NULL, action TEXT NOT NULL, target TEXT NOT NULL,"
@@ -121,10 +122,10 @@ enum stmt_id {
 	ST_VERSION_FIND,
 	ST_VERSION_LIST,
 	ST_VERSION_NTH,
+	ST_VERSION_HIDE,
 	ST_VERSION_PRUNE,
 	ST_SNAP_INS,
 	ST_SNAP_FIND,
-	ST_SNAP_AT,
 	ST_SNAP_PRUNE,
 	ST_DIFFS_BETWEEN,
 	ST_CHANGE_INS,
@@ -191,16 +192,19 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_PLACE_LIST] = "SELECT cluster FROM zone_placement WHERE zone_id = ?1 ORDER BY cluster",
 	[ST_VERSION_INS] = "INSERT INTO versions(zone_id, serial, change_id, digest, at)"
 			   " VALUES(?1, ?2, ?3, ?4, ?5)",
-	[ST_VERSION_FIND] = "SELECT id FROM versions WHERE zone_id = ?1 AND serial = ?2",
-	[ST_VERSION_LIST] = "SELECT serial FROM versions WHERE zone_id = ?1 ORDER BY id",
-	[ST_VERSION_NTH] = "SELECT id FROM versions WHERE zone_id = ?1 ORDER BY id DESC"
-			   " LIMIT 1 OFFSET ?2",
+	[ST_VERSION_FIND] = "SELECT id FROM versions WHERE zone_id = ?1 AND serial = ?2"
+			    " AND pruned = 0",
+	[ST_VERSION_LIST] = "SELECT serial FROM versions WHERE zone_id = ?1 AND pruned = 0"
+			    " ORDER BY id",
+	[ST_VERSION_NTH] = "SELECT id FROM versions WHERE zone_id = ?1 AND pruned = 0"
+			   " ORDER BY id DESC LIMIT 1 OFFSET ?2",
+	[ST_VERSION_HIDE] = "UPDATE versions SET pruned = 1 WHERE zone_id = ?1 AND id < ?2"
+			    " AND pruned = 0",
 	[ST_VERSION_PRUNE] = "DELETE FROM versions WHERE zone_id = ?1 AND id < ?2",
-	[ST_SNAP_INS] = "INSERT INTO snapshots(version_id, zone_id, serial, text)"
-			" VALUES(?1, ?2, ?3, ?4)",
-	[ST_SNAP_FIND] = "SELECT version_id, text FROM snapshots WHERE zone_id = ?1"
+	[ST_SNAP_INS] = "INSERT INTO snapshots(version_id, zone_id, serial, text, canonical)"
+			" VALUES(?1, ?2, ?3, ?4, ?5)",
+	[ST_SNAP_FIND] = "SELECT version_id, text, canonical FROM snapshots WHERE zone_id = ?1"
 			 " AND version_id <= ?2 ORDER BY version_id DESC LIMIT 1",
-	[ST_SNAP_AT] = "SELECT 1 FROM snapshots WHERE version_id = ?1",
 	[ST_SNAP_PRUNE] = "DELETE FROM snapshots WHERE zone_id = ?1 AND version_id < ?2",
 	[ST_DIFFS_BETWEEN] = "SELECT v.serial, c.diff FROM versions v LEFT JOIN changes c"
 			     " ON c.id = v.change_id WHERE v.zone_id = ?1 AND v.id > ?2"
@@ -1118,7 +1122,7 @@ norm_zone_name(hub_store *s, const char *name, char out[256])
 
 static fedns_err
 snapshot_insert(hub_store *s, int64_t version_id, int64_t zone_id, uint32_t serial,
-		const char *text)
+		const char *text, bool canonical)
 {
 	sqlite3_stmt *st;
 	fedns_err e = stmt(s, ST_SNAP_INS, &st);
@@ -1128,6 +1132,7 @@ snapshot_insert(hub_store *s, int64_t version_id, int64_t zone_id, uint32_t seri
 	sqlite3_bind_int64(st, 2, zone_id);
 	sqlite3_bind_int64(st, 3, serial);
 	bind_text(st, 4, text);
+	sqlite3_bind_int(st, 5, canonical ? 1 : 0);
 	return run(s, st, "store snapshot");
 }
 
@@ -1218,7 +1223,7 @@ hub_zone_create(hub_store *s, int64_t tenant_id, const char *name, uint32_t appr
 	zid = sqlite3_last_insert_rowid(s->db);
 	if ((e = version_insert(s, zid, serial, 0, digest_hex, &vid)))
 		goto out;
-	e = snapshot_insert(s, vid, zid, serial, canon);
+	e = snapshot_insert(s, vid, zid, serial, canon, true);
 out:
 	free(canon);
 	e = sp_end(s, e);
@@ -1413,42 +1418,26 @@ fedns_err
 hub_version_add(hub_store *s, int64_t zone_id, uint32_t serial, int64_t change_id,
 		const char *digest_hex, const char *snapshot_or_null)
 {
-	hub_zone z;
-	char *canon = NULL;
 	int64_t vid;
 	fedns_err e;
 
 	if (change_id <= 0 && !snapshot_or_null)
 		return store_fail(s, FEDNS_EINVAL,
 				  "a version needs a committed change or a snapshot");
-	if ((e = hub_zone_get_id(s, zone_id, &z)))
+	if (snapshot_or_null && !*snapshot_or_null)
+		return store_fail(s, FEDNS_EINVAL, "zone %" PRId64 ": empty snapshot", zone_id);
+	/* The snapshot is stored as given, not parsed: a commit costs O(change) plus the
+	 * snapshot's bytes, and the rebuild canonicalises it when it is read. */
+	if ((e = sp_begin(s)))
 		return e;
-	if (snapshot_or_null) {
-		uint32_t soa_serial = 0;
-		e = canonical_text(s, z.name, snapshot_or_null, strlen(snapshot_or_null), &canon,
-				   &soa_serial);
-		if (e)
-			return e;
-		if (soa_serial != serial) {
-			free(canon);
-			return store_fail(s, FEDNS_EINVAL,
-					  "zone %s: snapshot SOA serial %" PRIu32
-					  " is not the version's serial %" PRIu32,
-					  z.name, soa_serial, serial);
-		}
-	}
-	if ((e = sp_begin(s))) {
-		free(canon);
-		return e;
-	}
 	e = version_insert(s, zone_id, serial, change_id, digest_hex, &vid);
 	if (e == FEDNS_ENOENT)
-		store_fail(s, e, "change %" PRId64 " does not exist", change_id);
-	if (e == FEDNS_OK && canon)
-		e = snapshot_insert(s, vid, zone_id, serial, canon);
+		store_fail(s, e, "zone %" PRId64 " or change %" PRId64 " does not exist", zone_id,
+			   change_id);
+	if (e == FEDNS_OK && snapshot_or_null)
+		e = snapshot_insert(s, vid, zone_id, serial, snapshot_or_null, false);
 	if (e == FEDNS_OK)
 		e = zone_set_current(s, zone_id, serial, digest_hex);
-	free(canon);
 	return sp_end(s, e);
 }
 
@@ -1699,10 +1688,29 @@ version_rebuild(hub_store *s, const hub_zone *z, int64_t vid, uint32_t serial, c
 		return e;
 	}
 	snap_vid = sqlite3_column_int64(st, 0);
+	bool snap_canonical = sqlite3_column_int(st, 2) != 0;
 	char *snap = dup_text(sqlite3_column_text(st, 1));
 	done(st);
 	if (!snap)
 		return FEDNS_ENOMEM;
+	if (!snap_canonical) {
+		/* a snapshot taken as given: its lines must be fedns_zone_print's so that the
+		 * diffs' "-RR" lines match them exactly */
+		char *c = NULL;
+		uint32_t got = 0;
+		e = canonical_text(s, z->name, snap, strlen(snap), &c, &got);
+		free(snap);
+		if (e)
+			return e == FEDNS_ENOMEM ? e : FEDNS_EIO;
+		snap = c;
+		if (snap_vid == vid && got != serial) {
+			free(snap);
+			return store_fail(s, FEDNS_EIO,
+					  "zone %s: the snapshot of version %" PRIu32
+					  " has SOA serial %" PRIu32,
+					  z->name, serial, got);
+		}
+	}
 	if (snap_vid == vid) {
 		*text = snap;
 		return FEDNS_OK;
@@ -1848,20 +1856,19 @@ hub_version_list(hub_store *s, int64_t zone_id, uint32_t **serials, size_t *n)
 	return FEDNS_OK;
 }
 
+/* Versions older than the 'keep' newest are hidden (no longer listed or rebuilt), and
+ * deleted with their snapshots once no kept version needs them: a kept version is rebuilt
+ * from the nearest snapshot at or before it, so rows back to that snapshot stay. Cheap:
+ * no zone is parsed, so pruning can run on every commit. */
 fedns_err
 hub_version_prune(hub_store *s, int64_t zone_id, size_t keep)
 {
 	sqlite3_stmt *st;
-	hub_zone z;
-	int64_t kvid;
-	uint32_t kserial;
-	char *text = NULL;
+	int64_t kvid, svid;
 	fedns_err e;
 
 	if (keep == 0 || keep > INT64_MAX)
 		return FEDNS_OK; /* keep everything */
-	if ((e = hub_zone_get_id(s, zone_id, &z)))
-		return e;
 	if ((e = sp_begin(s)))
 		return e;
 	/* the oldest version kept */
@@ -1878,51 +1885,39 @@ hub_version_prune(hub_store *s, int64_t zone_id, size_t keep)
 		goto out;
 	kvid = sqlite3_column_int64(st, 0);
 	done(st);
-	{
-		/* its serial, for the snapshot row */
-		sqlite3_stmt *q;
-		int rc = sqlite3_prepare_v2(s->db, "SELECT serial FROM versions WHERE id = ?1", -1,
-					    &q, NULL);
-		if (rc != SQLITE_OK) {
-			e = sql_err(s, rc, "prune");
-			goto out;
-		}
-		sqlite3_bind_int64(q, 1, kvid);
-		rc = sqlite3_step(q);
-		kserial = (uint32_t)sqlite3_column_int64(q, 0);
-		e = rc == SQLITE_ROW ? FEDNS_OK : sql_err(s, rc, "prune");
-		sqlite3_finalize(q);
-		if (e)
-			goto out;
-	}
-	/* it must be rebuildable alone: give it a snapshot if it has none */
-	if ((e = stmt(s, ST_SNAP_AT, &st)))
+	/* the snapshot it is rebuilt from */
+	if ((e = stmt(s, ST_SNAP_FIND, &st)))
 		goto out;
-	sqlite3_bind_int64(st, 1, kvid);
-	e = step_one(s, st, "snapshot");
-	if (e == FEDNS_OK)
-		done(st);
-	if (e == FEDNS_ENOENT) {
-		if ((e = version_rebuild(s, &z, kvid, kserial, &text)))
-			goto out;
-		if ((e = snapshot_insert(s, kvid, zone_id, kserial, text)))
-			goto out;
+	sqlite3_bind_int64(st, 1, zone_id);
+	sqlite3_bind_int64(st, 2, kvid);
+	if ((e = step_one(s, st, "snapshot"))) {
+		if (e == FEDNS_ENOENT)
+			e = store_fail(s, FEDNS_EIO,
+				       "zone %" PRId64
+				       ": no snapshot before its oldest kept version",
+				       zone_id);
+		goto out;
 	}
-	if (e)
+	svid = sqlite3_column_int64(st, 0);
+	done(st);
+	if ((e = stmt(s, ST_VERSION_HIDE, &st)))
+		goto out;
+	sqlite3_bind_int64(st, 1, zone_id);
+	sqlite3_bind_int64(st, 2, kvid);
+	if ((e = run(s, st, "prune versions")))
 		goto out;
 	if ((e = stmt(s, ST_SNAP_PRUNE, &st)))
 		goto out;
 	sqlite3_bind_int64(st, 1, zone_id);
-	sqlite3_bind_int64(st, 2, kvid);
+	sqlite3_bind_int64(st, 2, svid);
 	if ((e = run(s, st, "prune snapshots")))
 		goto out;
 	if ((e = stmt(s, ST_VERSION_PRUNE, &st)))
 		goto out;
 	sqlite3_bind_int64(st, 1, zone_id);
-	sqlite3_bind_int64(st, 2, kvid);
+	sqlite3_bind_int64(st, 2, svid);
 	e = run(s, st, "prune versions");
 out:
-	free(text);
 	return sp_end(s, e);
 }
 

@@ -184,7 +184,10 @@ fedns_err hub_zone_mark_deleted(hub_store *s, int64_t zone_id);
 /* Versions: the master-file text of (zone, serial). Stored as periodic snapshots plus the
  * committed diffs between them; hub_version_text rebuilds any kept version (canonical
  * text, fedns_zone_print's form). hub_version_add also makes (serial, digest) the zone's
- * current version; it needs change_id > 0 (the diff is that change's) or a snapshot. */
+ * current version; it needs change_id > 0 (the diff is that change's) or a snapshot
+ * (master-file text, stored as given and canonicalised when read; a mismatch with the
+ * diffs or the serial is found then: FEDNS_EIO). Pruned versions are no longer listed or
+ * returned (FEDNS_ENOENT); pruning parses nothing, so it may run on every commit. */
 fedns_err hub_version_add(hub_store *s, int64_t zone_id, uint32_t serial, int64_t change_id,
 			  const char *digest_hex, const char *snapshot_or_null);
 fedns_err hub_version_text(hub_store *s, int64_t zone_id, uint32_t serial, char **text);

@@ -809,8 +809,14 @@ test_versions(void **state)
 	/* a duplicate serial, a version without content, a snapshot whose SOA disagrees */
 	assert_int_equal(hub_version_add(s, z, 5, 2, "x", NULL), FEDNS_EEXIST);
 	assert_int_equal(hub_version_add(s, z, 151, 0, "x", NULL), FEDNS_EINVAL);
+	assert_int_equal(hub_version_add(s, z, 151, 0, "x", ""), FEDNS_EINVAL);
+	/* snapshots are stored as given; one whose SOA disagrees is found when read */
 	char *v3 = zone_text(3);
-	assert_int_equal(hub_version_add(s, z, 151, 0, "x", v3), FEDNS_EINVAL);
+	assert_int_equal(hub_store_begin(s, true), FEDNS_OK);
+	assert_int_equal(hub_version_add(s, z, 151, 0, "x", v3), FEDNS_OK);
+	assert_int_equal(hub_version_text(s, z, 151, &txt), FEDNS_EIO);
+	assert_non_null(strstr(hub_store_errmsg(s), "SOA serial 3"));
+	hub_store_rollback(s);
 	free(v3);
 	assert_int_equal(hub_version_add(s, 999, 151, 2, "x", NULL), FEDNS_ENOENT);
 	assert_int_equal(hub_zone_get_id(s, z, &zz), FEDNS_OK);
@@ -824,7 +830,7 @@ test_versions(void **state)
 	assert_int_equal(sv[LAST - 1], LAST);
 	free(sv);
 
-	/* prune to 40: the oldest kept (111) gets a snapshot, everything older goes */
+	/* prune to 40: 111..150 stay listed; rows back to 111's snapshot (64) stay stored */
 	assert_int_equal(hub_version_prune(s, z, 0), FEDNS_OK); /* 0 keeps all */
 	assert_int_equal(hub_version_prune(s, z, 40), FEDNS_OK);
 	assert_int_equal(hub_version_list(s, z, &sv, &n), FEDNS_OK);
@@ -847,14 +853,40 @@ test_versions(void **state)
 					    -1, &st, NULL),
 			 SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), LAST - 39);
+	assert_int_equal(sqlite3_column_int(st, 0), 64);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	assert_int_equal(sqlite3_column_int(st, 0), 128);
+	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_finalize(st);
+	assert_int_equal(
+		sqlite3_prepare_v2(db, "SELECT min(serial), count(*) FROM versions", -1, &st, NULL),
+		SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(st, 0), 64);
+	assert_int_equal(sqlite3_column_int(st, 1), LAST - 63);
 	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	/* pruning more than there is does nothing */
 	assert_int_equal(hub_version_prune(s, z, 1000), FEDNS_OK);
+	assert_int_equal(hub_version_list(s, z, &sv, &n), FEDNS_OK);
+	assert_int_equal(n, 40);
+	free(sv);
+	/* down to 10 (141..150): everything before snapshot 128 goes */
+	assert_int_equal(hub_version_prune(s, z, 10), FEDNS_OK);
+	assert_int_equal(hub_version_list(s, z, &sv, &n), FEDNS_OK);
+	assert_int_equal(n, 10);
+	assert_int_equal(sv[0], LAST - 9);
+	free(sv);
+	for (uint32_t k = LAST - 9; k <= LAST; k++) {
+		char *want_src = zone_text(k), *want = canon(want_src), *got = NULL;
+		assert_int_equal(hub_version_text(s, z, k, &got), FEDNS_OK);
+		assert_string_equal(got, want);
+		free(want_src);
+		free(want);
+		free(got);
+	}
+	assert_int_equal(hub_version_text(s, z, 130, &txt), FEDNS_ENOENT);
 
 	/* a corrupt history is reported, not papered over */
 	raw_sql(dbpath,
