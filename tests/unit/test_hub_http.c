@@ -647,6 +647,81 @@ test_stop_idle_and_after_traffic(void **state)
 	echo_free(e);
 }
 
+typedef struct slow_upload {
+	uint16_t port;
+	int sent;    /* bytes handed to curl so far */
+	int release; /* set by the test: the client may give up */
+	CURLcode rc;
+} slow_upload;
+
+/* Sends 10 of the 100 announced bytes, then stalls until released. */
+static size_t
+slow_read(char *p, size_t sz, size_t n, void *arg)
+{
+	slow_upload *u = arg;
+
+	(void)sz;
+	(void)n;
+	if (__atomic_load_n(&u->sent, __ATOMIC_ACQUIRE) == 0) {
+		memset(p, 'y', 10);
+		__atomic_store_n(&u->sent, 10, __ATOMIC_RELEASE);
+		return 10;
+	}
+	while (!__atomic_load_n(&u->release, __ATOMIC_ACQUIRE)) {
+		usleep(10000);
+	}
+	return CURL_READFUNC_ABORT;
+}
+
+static void *
+slow_client(void *arg)
+{
+	slow_upload *u = arg;
+	CURL *easy = curl_easy_init();
+	char url[128], ca[300];
+
+	snprintf(url, sizeof(url), "https://127.0.0.1:%u/slow", (unsigned)u->port);
+	curl_easy_setopt(easy, CURLOPT_URL, url);
+	curl_easy_setopt(easy, CURLOPT_CAINFO, pki_path(ca, sizeof(ca), "ca.pem"));
+	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, 20000L);
+	curl_easy_setopt(easy, CURLOPT_POST, 1L);
+	curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)100);
+	curl_easy_setopt(easy, CURLOPT_READFUNCTION, slow_read);
+	curl_easy_setopt(easy, CURLOPT_READDATA, u);
+	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_data);
+	fedns_buf sink;
+	fedns_buf_init(&sink, 0);
+	curl_easy_setopt(easy, CURLOPT_WRITEDATA, &sink);
+	u->rc = curl_easy_perform(easy);
+	fedns_buf_fini(&sink);
+	curl_easy_cleanup(easy);
+	return NULL;
+}
+
+/* Stopping while a body is half received aborts that read and returns promptly. */
+static void
+test_stop_during_body(void **state)
+{
+	(void)state;
+	echo_ctx *e = echo_new();
+	hub_http *h = start("https://127.0.0.1:0", false, 0, 2, e);
+	slow_upload u = {.port = hub_http_port(h)};
+	pthread_t t;
+
+	assert_int_equal(pthread_create(&t, NULL, slow_client, &u), 0);
+	while (__atomic_load_n(&u.sent, __ATOMIC_ACQUIRE) == 0) {
+		usleep(10000);
+	}
+	usleep(200000); /* let the 10 bytes reach the server's body read */
+	hub_http_stop(h);
+	__atomic_store_n(&u.release, 1, __ATOMIC_RELEASE);
+	pthread_join(t, NULL);
+	assert_int_not_equal(u.rc, CURLE_OK);
+	assert_int_equal(e->calls, 0);
+	echo_free(e);
+}
+
 static void
 test_bad_options(void **state)
 {
@@ -732,6 +807,7 @@ main(void)
 		cmocka_unit_test(test_mtls),
 		cmocka_unit_test(test_plain_http_refused),
 		cmocka_unit_test(test_stop_idle_and_after_traffic),
+		cmocka_unit_test(test_stop_during_body),
 		cmocka_unit_test(test_bad_options),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
