@@ -49,7 +49,7 @@ class Resp:
         return {}
 
     def __repr__(self):
-        return "%d %s" % (self.status, self.body[:300].decode("utf-8", "replace"))
+        return "%d %s" % (self.status, self.body[:300].decode("utf-8", "replace").rstrip())
 
 
 def req(method, path, token=None, body=None, ctype="application/json", headers=None):
@@ -110,9 +110,6 @@ for p in ("alice", "bob", "carol", "mallory"):
         tokens[p] = r.json["token"]
 check(all(t.startswith("fedns_") and len(t) == 49 for t in tokens.values()),
       "tokens have the documented shape")
-with open(os.path.join(out_dir, "tokens.txt"), "w") as f:
-    for t in tokens.values():
-        f.write(t + "\n")
 for p, t, role in (("alice", "bank", "editor"), ("bob", "bank", "approver"),
                    ("carol", "bank", "viewer"), ("mallory", "retail", "editor")):
     r = req("PUT", API + "/principals/%s/roles/%s" % (p, t), admin, {"role": role})
@@ -336,6 +333,94 @@ r = req("GET", Z + "/versions", tokens["carol"])
 check(r.status == 200 and r.json["versions"] == [1, 2, 3, 4], "versions 1-4 are kept (%r)" % r)
 expect(req("POST", Z + "/rollback", tokens["alice"], {"to_serial": 99, "reason": "x"}), 404,
        "rollback to a version that never existed: 404")
+
+# --- whole zone file proposals ---
+zf = v4 if v4.endswith("\n") else v4 + "\n"
+r = req("POST", Z + "/changes", tokens["alice"],
+        {"base_serial": 4, "reason": "from a file", "zone_file": zf + "zf 300 IN A 192.0.2.77\n"})
+expect(r, 201, "alice proposes a whole zone file")
+zd = (r.json or {}).get("change", {}).get("diff", [])
+check(len(zd) == 1 and zd[0].startswith("+zf.example.com.") and "192.0.2.77" in zd[0],
+      "the hub computes the diff of a zone file: one addition (%r)" % zd)
+r = req("POST", API + "/changes/%s/approve" % (r.json or {}).get("change", {}).get("id"),
+        tokens["bob"], {})
+check(r.status == 200 and r.json["change"]["serial"] == 5, "the zone-file change commits serial 5")
+broken = ("$TTL 300\nexample.com. IN SOA ns1.example.net. hm.example.com. 5 1 1 1 1\n"
+          "@ NS ns1.example.net.\nbroken A 300.1.1.1\n")
+r = req("POST", Z + "/changes", tokens["alice"],
+        {"base_serial": 5, "reason": "broken", "zone_file": broken})
+check(r.status == 400 and r.err().get("details", {}).get("line") == 4 and
+      r.err().get("details", {}).get("field") == "zone_file",
+      "a bad zone file: 400 with field zone_file and line 4 (%r)" % r)
+
+# --- mass deletion needs its flag ---
+md = {"base_serial": 5, "reason": "cleanup",
+      "edits": [{"op": "delete", "name": "h%d" % i, "type": "A"} for i in range(10)]}
+expect(req("POST", Z + "/changes", tokens["alice"], md), 422,
+       "deleting 10 of ~30 records without allow_mass_delete: 422", "needs_flag")
+r = req("POST", Z + "/changes", tokens["alice"], dict(md, allow_mass_delete=True))
+check(r.status == 201 and r.json["plan"]["deleted"] == 10, "with the flag: planned, 10 deletions")
+if r.status == 201:
+    req("POST", API + "/changes/%d/withdraw" % r.json["change"]["id"], tokens["alice"])
+
+# --- a policy of two approvals ---
+r = req("PUT", Z + "/policy", admin, {"approvals_required": 2})
+check(r.status == 200 and r.json["approvals_required"] == 2, "admin sets two approvals")
+expect(req("PUT", Z + "/policy", tokens["alice"], {"approvals_required": 1}), 403,
+       "an editor cannot change the policy")
+r = req("POST", Z + "/changes", tokens["alice"],
+        dict(edit, base_serial=5, edits=[{"op": "add", "name": "two", "type": "A",
+                                          "rdata": ["192.0.2.2"]}]))
+c2 = (r.json or {}).get("change", {}).get("id")
+r = req("POST", API + "/changes/%s/approve" % c2, tokens["bob"], {})
+check(r.status == 200 and r.json["committed"] is False and r.json["change"]["approvals"] == 1,
+      "one approval of two does not commit")
+expect(req("POST", API + "/changes/%s/approve" % c2, tokens["bob"], {}), 409,
+       "the same approver twice: 409")
+r = req("POST", API + "/changes/%s/approve" % c2, admin, {})
+check(r.status == 200 and r.json["committed"] is True and r.json["change"]["serial"] == 6,
+      "a second, distinct approver commits serial 6")
+req("PUT", Z + "/policy", admin, {"approvals_required": 1})
+r = req("POST", Z + "/changes", tokens["alice"],
+        dict(edit, base_serial=6, edits=[{"op": "add", "name": "rej", "type": "A",
+                                          "rdata": ["192.0.2.3"]}]))
+r = req("POST", API + "/changes/%s/reject" % (r.json or {}).get("change", {}).get("id"),
+        tokens["bob"], {"comment": "no"})
+check(r.status == 200 and r.json["change"]["state"] == "rejected", "bob rejects a change")
+
+# --- pagination ---
+r = req("GET", API + "/changes?zone=example.com&limit=2", tokens["carol"])
+ids = [c["id"] for c in r.json["changes"]] if r.status == 200 else []
+check(len(ids) == 2 and ids[0] > ids[1] and r.json["next"] == str(ids[1]),
+      "changes page newest first with a next cursor")
+r = req("GET", API + "/changes?zone=example.com&limit=2&before=" + str(ids[-1] if ids else 0),
+        tokens["carol"])
+check(r.status == 200 and all(c["id"] < ids[-1] for c in r.json["changes"]) and
+      len(r.json["changes"]) == 2, "the before cursor continues the list")
+r = req("GET", API + "/zones?limit=1", admin)
+check(r.status == 200 and len(r.json["zones"]) == 1 and r.json["next"] is None,
+      "one zone: no next cursor")
+
+# --- tokens and role changes ---
+r = req("POST", API + "/principals/carol/tokens", admin, {"label": "laptop"})
+if expect(r, 201, "admin issues carol another token"):
+    tokens["carol2"] = r.json["token"]
+    r = req("GET", API + "/whoami", tokens["carol2"])
+    check(r.status == 200 and r.json["principal"]["name"] == "carol", "the new token works")
+expect(req("DELETE", API + "/principals/carol/roles/bank", admin), 200, "revoke carol's role")
+expect(req("GET", Z, tokens["carol"]), 403, "without a role carol cannot read the zone")
+expect(req("DELETE", API + "/principals/carol/roles/bank", admin), 404,
+       "revoking a role that is not there: 404")
+req("PUT", API + "/principals/carol/roles/bank", admin, {"role": "viewer"})
+r1 = req("POST", API + "/principals", admin, {"name": "dave"}, headers={"Idempotency-Key": "p-1"})
+r2 = req("POST", API + "/principals", admin, {"name": "dave"}, headers={"Idempotency-Key": "p-1"})
+if r1.status == 201:
+    tokens["dave"] = r1.json["token"]
+check(r1.status == 201 and r2.status == 201 and r2.json["principal"] == r1.json["principal"]
+      and r2.json["token"] is None, "a replayed principal creation does not show the token again")
+with open(os.path.join(out_dir, "tokens.txt"), "w") as f:
+    for t in tokens.values():
+        f.write(t + "\n")
 
 # --- audit ---
 r = req("GET", API + "/audit?limit=1000", admin)
