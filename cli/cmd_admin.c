@@ -119,28 +119,41 @@ cmd_principal_list(int argc, char **argv)
 static int
 issue_token(int argc, char **argv, bool create)
 {
-	const char *syn = create ? "principal create NAME [--token-out FILE]"
-				 : "principal token NAME [--token-out FILE]";
+	const char *syn = create ? "principal create NAME [--kind person|automation] [--label L] "
+				   "[--token-out FILE]"
+				 : "principal token NAME [--label L] [--expires-in SECONDS] "
+				   "[--token-out FILE]";
 	cli_common common = {0};
-	const char *out = NULL;
-	const cli_opt opts[] = {{"--token-out", NULL, CLI_OPT_STR, &out, NULL, NULL}};
+	const char *out = NULL, *kind = NULL, *label = NULL, *expires = NULL;
+	const cli_opt opts[] = {
+		{"--token-out", NULL, CLI_OPT_STR, &out, NULL, NULL},
+		{"--label", NULL, CLI_OPT_STR, &label, NULL, NULL},
+		create ? (cli_opt){"--kind", NULL, CLI_OPT_STR, &kind, NULL, NULL}
+		       : (cli_opt){"--expires-in", NULL, CLI_OPT_STR, &expires, NULL, NULL},
+	};
 	const char *pos[1];
 	size_t npos;
-	int rc = cli_args_parse(argc, argv, opts, 1, &common, pos, 1, 1, &npos, syn);
+	int rc = cli_args_parse(argc, argv, opts, 3, &common, pos, 1, 1, &npos, syn);
 	if (rc != 0)
 		return rc;
-	cJSON *body = NULL;
+	unsigned long long secs = 0;
+	if (expires != NULL && (!cli_parse_uint(expires, 10ULL * 366 * 86400, &secs) || secs == 0))
+		return cli_usage(syn, "--expires-in takes a number of seconds");
+	cJSON *body = cJSON_CreateObject();
 	char *path;
-	if (create) {
-		body = cJSON_CreateObject();
-		if (body == NULL || cJSON_AddStringToObject(body, "name", pos[0]) == NULL) {
-			cJSON_Delete(body);
-			return oom();
-		}
-		path = cli_path("/api/v1/principals");
-	} else {
-		path = cli_path("/api/v1/principals/%s/tokens", pos[0]);
+	if (body == NULL || (create && cJSON_AddStringToObject(body, "name", pos[0]) == NULL) ||
+	    (kind != NULL && cJSON_AddStringToObject(body, "kind", kind) == NULL) ||
+	    (label != NULL &&
+	     cJSON_AddStringToObject(body, create ? "token_label" : "label", label) == NULL) ||
+	    (expires != NULL &&
+	     cJSON_AddNumberToObject(body, "expires_in", (double)secs) == NULL)) {
+		cJSON_Delete(body);
+		return oom();
 	}
+	if (create)
+		path = cli_path("/api/v1/principals");
+	else
+		path = cli_path("/api/v1/principals/%s/tokens", pos[0]);
 	cli_hub *h = NULL;
 	cli_res r;
 	if (path == NULL) {

@@ -57,15 +57,16 @@ cli_print_change(const cJSON *j, const char *verb, int with_diff)
 	char id[64], zone[300], state[64], buf[600];
 	printf("change %s %s on %s (state %s)\n", mtext(j, "id", id, sizeof(id)), verb,
 	       mtext(j, "zone", zone, sizeof(zone)), mtext(j, "state", state, sizeof(state)));
-	static const char *const fields[] = {"author",	    "reason",	   "ticket",
-					     "base_serial", "next_serial", "serial",
-					     "digest",	    "approvals",   "approvals_required",
-					     "created_at",  "decided_at"};
+	static const char *const fields[] = {
+		"committed",  "author",	   "reason", "ticket", "base_serial", "next_serial",
+		"deleted",    "added",	   "serial", "digest", "approvals",   "approvals_required",
+		"created_at", "decided_at"};
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
 		const cJSON *v = member(j, fields[i]);
 		if (v == NULL || cJSON_IsNull(v) || (cJSON_IsString(v) && v->valuestring[0] == 0))
 			continue;
-		printf("  %s: %s\n", fields[i], cli_json_text(v, buf, sizeof(buf)));
+		printf("  %s: %s\n", fields[i],
+		       cli_json_field_text(fields[i], v, buf, sizeof(buf)));
 	}
 	const cJSON *w = member(j, "warnings");
 	const cJSON *it;
@@ -73,12 +74,11 @@ cli_print_change(const cJSON *j, const char *verb, int with_diff)
 	{
 		printf("  warning: %s\n", cli_json_text(it, buf, sizeof(buf)));
 	}
-	const cJSON *ap = member(j, "approval_list");
+	const cJSON *ap = member(j, "decisions");
 	if (!cJSON_IsArray(ap))
 		ap = cJSON_IsArray(member(j, "approvals")) ? member(j, "approvals") : NULL;
 	if (cJSON_GetArraySize(ap) > 0) {
-		static const char *const cols[] = {"principal", "approve", "decision", "comment",
-						   "at"};
+		static const char *const cols[] = {"principal", "decision", "comment", "at"};
 		printf("  decisions:\n");
 		cJSON_ArrayForEach(it, ap)
 		{
@@ -87,7 +87,7 @@ cli_print_change(const cJSON *j, const char *verb, int with_diff)
 				const cJSON *v = cJSON_GetObjectItemCaseSensitive(it, cols[k]);
 				if (v != NULL)
 					printf(" %s=%s", cols[k],
-					       cli_json_text(v, buf, sizeof(buf)));
+					       cli_json_field_text(cols[k], v, buf, sizeof(buf)));
 			}
 			printf("\n");
 		}

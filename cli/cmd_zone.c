@@ -247,41 +247,17 @@ print_proposed(const cJSON *j, void *ctx)
 	       cli_json_text(id, buf, sizeof(buf)));
 }
 
-/* {"reason", "ticket"} for the commands that propose a change. */
-static cJSON *
-reason_body(const char *reason, const char *ticket)
-{
-	cJSON *b = cJSON_CreateObject();
-	if (b == NULL || cJSON_AddStringToObject(b, "reason", reason) == NULL ||
-	    (ticket != NULL && cJSON_AddStringToObject(b, "ticket", ticket) == NULL)) {
-		cJSON_Delete(b);
-		return NULL;
-	}
-	return b;
-}
-
 int
 cmd_zone_delete(int argc, char **argv)
 {
-	static const char syn[] = "zone delete ZONE --reason R [--ticket T]";
 	cli_common common = {0};
-	const char *zone, *reason = NULL, *ticket = NULL;
-	const cli_opt opts[] = {
-		{"--reason", NULL, CLI_OPT_STR, &reason, NULL, NULL},
-		{"--ticket", NULL, CLI_OPT_STR, &ticket, NULL, NULL},
-	};
-	int rc = one_zone(argc, argv, opts, 2, syn, &common, &zone);
+	const char *zone;
+	int rc = one_zone(argc, argv, NULL, 0, "zone delete ZONE", &common, &zone);
 	if (rc != 0)
 		return rc;
-	if (reason == NULL || reason[0] == '\0')
-		return cli_usage(syn, "--reason is required (the audit trail says why)");
-	cJSON *body = reason_body(reason, ticket);
-	if (body == NULL)
-		return oom();
-	rc = cli_run(&common, "DELETE", cli_path("/api/v1/zones/%s", zone), body, print_proposed,
-		     "proposed (zone deletion)");
-	cJSON_Delete(body);
-	return rc;
+	/* The hub turns this into a change that needs approval like any other. */
+	return cli_run(&common, "DELETE", cli_path("/api/v1/zones/%s", zone), NULL, print_proposed,
+		       "proposed (zone deletion)");
 }
 
 int
@@ -356,15 +332,14 @@ out:
 int
 cmd_zone_rollback(int argc, char **argv)
 {
-	static const char syn[] = "zone rollback ZONE --to SERIAL --reason R [--ticket T]";
+	static const char syn[] = "zone rollback ZONE --to SERIAL --reason R";
 	cli_common common = {0};
-	const char *zone, *to = NULL, *reason = NULL, *ticket = NULL;
+	const char *zone, *to = NULL, *reason = NULL;
 	const cli_opt opts[] = {
 		{"--to", NULL, CLI_OPT_STR, &to, NULL, NULL},
 		{"--reason", NULL, CLI_OPT_STR, &reason, NULL, NULL},
-		{"--ticket", NULL, CLI_OPT_STR, &ticket, NULL, NULL},
 	};
-	int rc = one_zone(argc, argv, opts, 3, syn, &common, &zone);
+	int rc = one_zone(argc, argv, opts, 2, syn, &common, &zone);
 	if (rc != 0)
 		return rc;
 	unsigned long long s;
@@ -372,8 +347,9 @@ cmd_zone_rollback(int argc, char **argv)
 		return cli_usage(syn, "--to SERIAL is required (a serial from zone history)");
 	if (reason == NULL || reason[0] == '\0')
 		return cli_usage(syn, "--reason is required (the audit trail says why)");
-	cJSON *body = reason_body(reason, ticket);
-	if (body == NULL || cJSON_AddNumberToObject(body, "to_serial", (double)s) == NULL) {
+	cJSON *body = cJSON_CreateObject();
+	if (body == NULL || cJSON_AddStringToObject(body, "reason", reason) == NULL ||
+	    cJSON_AddNumberToObject(body, "to_serial", (double)s) == NULL) {
 		cJSON_Delete(body);
 		return oom();
 	}
@@ -388,8 +364,19 @@ print_versions(const cJSON *j, void *ctx)
 {
 	(void)ctx;
 	static const char *const keys[] = {"versions", "items"};
-	static const char *const cols[] = {"serial", "change_id", "created_at", "digest"};
-	cli_print_table(stdout, cli_json_items(j, keys, 2), cols, 4);
+	long long cur = cli_json_int(j, "current", -1);
+	char buf[64];
+	const cJSON *v;
+	printf("SERIAL\n");
+	cJSON_ArrayForEach(v, cli_json_items(j, keys, 2))
+	{
+		/* Plain serials, or objects carrying one. */
+		const cJSON *s =
+			cJSON_IsObject(v) ? cJSON_GetObjectItemCaseSensitive(v, "serial") : v;
+		cli_json_text(s, buf, sizeof(buf));
+		printf("%s%s\n", buf,
+		       cJSON_IsNumber(s) && (long long)s->valuedouble == cur ? "  (current)" : "");
+	}
 	cli_print_next(j, "--after");
 }
 

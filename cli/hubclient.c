@@ -503,6 +503,29 @@ cli_json_text(const cJSON *v, char *buf, size_t bufsz)
 }
 
 const char *
+cli_json_field_text(const char *key, const cJSON *v, char *buf, size_t bufsz)
+{
+	size_t kl = key != NULL ? strlen(key) : 0;
+	bool is_time =
+		kl >= 2 && strcmp(key + kl - 2, "at") == 0 && (kl == 2 || key[kl - 3] == '_');
+	if (!is_time || !cJSON_IsNumber(v) || !(v->valuedouble > 0 && v->valuedouble < 1e15))
+		return cli_json_text(v, buf, bufsz);
+	long long t = (long long)v->valuedouble;
+	bool ms = t >= 100000000000LL; /* past 1e11 s lies in the year 5138: milliseconds */
+	time_t secs = (time_t)(ms ? t / 1000 : t);
+	struct tm tm;
+	char day[32];
+	if (gmtime_r(&secs, &tm) == NULL ||
+	    strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+		return cli_json_text(v, buf, bufsz);
+	if (ms)
+		snprintf(buf, bufsz, "%s.%03lldZ", day, t % 1000);
+	else
+		snprintf(buf, bufsz, "%sZ", day);
+	return buf;
+}
+
+const char *
 cli_json_str(const cJSON *obj, const char *key, const char *dflt)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
@@ -544,8 +567,9 @@ cli_print_table(FILE *f, const cJSON *array, const char *const *cols, size_t nco
 	cJSON_ArrayForEach(row, array)
 	{
 		for (size_t k = 0; k < ncols; k++) {
-			size_t n = strlen(cli_json_text(
-				cJSON_GetObjectItemCaseSensitive(row, cols[k]), buf, sizeof(buf)));
+			size_t n = strlen(cli_json_field_text(
+				cols[k], cJSON_GetObjectItemCaseSensitive(row, cols[k]), buf,
+				sizeof(buf)));
 			if (n > w[k])
 				w[k] = n;
 		}
@@ -560,8 +584,8 @@ cli_print_table(FILE *f, const cJSON *array, const char *const *cols, size_t nco
 	cJSON_ArrayForEach(row, array)
 	{
 		for (size_t k = 0; k < ncols; k++) {
-			cli_json_text(cJSON_GetObjectItemCaseSensitive(row, cols[k]), buf,
-				      sizeof(buf));
+			cli_json_field_text(cols[k], cJSON_GetObjectItemCaseSensitive(row, cols[k]),
+					    buf, sizeof(buf));
 			if (k + 1 < ncols)
 				fprintf(f, "%-*s  ", (int)w[k], buf);
 			else
@@ -578,7 +602,8 @@ cli_print_object(FILE *f, const cJSON *obj, const char *const *order, size_t nor
 	for (size_t i = 0; i < norder; i++) {
 		const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, order[i]);
 		if (v != NULL)
-			fprintf(f, "%s: %s\n", order[i], cli_json_text(v, buf, sizeof(buf)));
+			fprintf(f, "%s: %s\n", order[i],
+				cli_json_field_text(order[i], v, buf, sizeof(buf)));
 	}
 	const cJSON *it;
 	cJSON_ArrayForEach(it, obj)
@@ -587,7 +612,8 @@ cli_print_object(FILE *f, const cJSON *obj, const char *const *order, size_t nor
 		for (size_t i = 0; i < norder && !seen; i++)
 			seen = strcmp(order[i], it->string) == 0;
 		if (!seen)
-			fprintf(f, "%s: %s\n", it->string, cli_json_text(it, buf, sizeof(buf)));
+			fprintf(f, "%s: %s\n", it->string,
+				cli_json_field_text(it->string, it, buf, sizeof(buf)));
 	}
 }
 

@@ -110,6 +110,9 @@ int cli_print_raw(const cli_res *r);
 /* A scalar JSON value as text into buf ("-" for missing/null; compact JSON for objects
  * and arrays). Returns buf. */
 const char *cli_json_text(const cJSON *v, char *buf, size_t bufsz);
+/* Like cli_json_text, but a timestamp field ("at", "*_at": unix seconds, or milliseconds
+ * when that large) prints as UTC ISO 8601. */
+const char *cli_json_field_text(const char *key, const cJSON *v, char *buf, size_t bufsz);
 /* The string, or 'dflt' when the field is absent or not a string. */
 const char *cli_json_str(const cJSON *obj, const char *key, const char *dflt);
 /* The number as an integer, or 'dflt'. */
