@@ -60,7 +60,9 @@ t_check "restore refuses a broken backup" sh -c "! '$hub' restore --from junk.db
 t_check "a refused restore leaves nothing behind" [ ! -e new.db ]
 t_check "restore into a new path" "$hub" restore --from backup.db --store restored.db
 mv hub.log hub1.log
-cp restored.db hub.db.tmp && mv hub.db.tmp hub.db && rm -f hub.db-wal hub.db-shm
+printf 'left over from a crash' >hub.db-wal
+t_check "restore --force replaces the stopped hub's store" "$hub" restore --from backup.db --store hub.db --force
+t_check "no stale WAL is left beside the restored store" [ ! -e hub.db-wal ]
 start_hub
 ok_after_restore() {
 	/usr/bin/python3 - "$port" pki/ca.pem "$(cat admin.token)" <<'PY'
