@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -23,6 +24,7 @@
 
 #define NBUCKETS 1024
 #define PLANS_PER_ZONE 4
+#define PLAN_CACHE_MAX_BYTES ((size_t)64 << 20)
 #define MSG_RR_MAX 200 /* bytes of a record's text quoted in a message */
 
 /* A finished zone shared between the cache and the threads using it. 'refs' is guarded
@@ -62,8 +64,6 @@ struct hub_workflow {
 };
 
 /* ---- small helpers ---- */
-
-static hub_where dummy_where;
 
 static void
 where_set(hub_where *where, const char *field, unsigned line)
@@ -630,19 +630,23 @@ name_char(char c)
 	       c == '-' || c == '_' || c == '.' || c == '\\' || c == '*';
 }
 
+/* Whether msg names 'name' (absolute, with its trailing dot) as a whole name, with or
+ * without the trailing dot and in any case: zone messages print names their own way. */
 static bool
 msg_mentions(const char *msg, const char *name)
 {
 	size_t nl = strlen(name);
+	if (nl > 1 && name[nl - 1] == '.')
+		nl--;
 	if (nl == 0)
 		return false;
-	for (const char *p = strstr(msg, name); p != NULL; p = strstr(p + 1, name)) {
-		bool before_ok = p == msg || !name_char(p[-1]);
-		bool after_ok = p[nl] == '\0' || !name_char(p[nl]);
-		if (before_ok && after_ok)
-			return true;
-		/* "www.example.com" also matches "www.example.com." printed without the dot */
-		if (before_ok && name[nl - 1] == '.' && p[nl - 1] == '.' && !name_char(p[nl]))
+	for (const char *p = msg; *p != '\0'; p++) {
+		if (strncasecmp(p, name, nl) != 0)
+			continue;
+		if (p > msg && name_char(p[-1]))
+			continue;
+		char after = p[nl];
+		if (after == '\0' || !name_char(after) || (after == '.' && !name_char(p[nl + 1])))
 			return true;
 	}
 	return false;
@@ -761,17 +765,25 @@ finish_proposal(hub_workflow *w, hub_store *s, const hub_zone *zone, wzone *cur,
 	}
 	err = hub_change_create(s, c, idem);
 	if (err != FEDNS_OK) {
-		fedns_diag_set(d, err, "store: cannot record the change: %s", fedns_strerror(err));
+		int64_t existing = c->id;
+		if (err == FEDNS_EEXIST && idem != NULL)
+			fedns_diag_set(d, err, "idempotency key already used for change %lld",
+				       (long long)existing);
+		else
+			store_err(d, err, "recording the change");
 		hub_plan_fini(out);
 		memset(out, 0, sizeof(*out));
+		/* a retry learns which change its key made */
+		out->change.id = err == FEDNS_EEXIST ? existing : 0;
 		goto out;
 	}
 	out->next_serial = next_serial;
 	out->ndel = diff->ndel - 1;
 	out->nadd = diff->nadd - 1;
 
-	/* keep the result for the approval that commits it */
-	wzone *wz = wz_new(nz, next_serial, NULL);
+	/* keep the result for the approval that commits it (not for huge zones: memory) */
+	wzone *wz = fedns_zone_memory(nz) <= PLAN_CACHE_MAX_BYTES ? wz_new(nz, next_serial, NULL)
+								  : NULL;
 	if (wz != NULL) {
 		nz = NULL;
 		deadlist dl = {0};
@@ -1280,8 +1292,9 @@ hub_workflow_propose(hub_workflow *w, hub_store *s, const hub_zone *zone,
 		     const hub_principal *author, const hub_proposal *p,
 		     const char *idempotency_key, hub_plan *out, fedns_diag *d, hub_where *where)
 {
+	hub_where local_where;
 	if (where == NULL)
-		where = &dummy_where;
+		where = &local_where;
 	memset(where, 0, sizeof(*where));
 	fedns_diag_clear(d);
 	if (w == NULL || s == NULL || zone == NULL || author == NULL || p == NULL || out == NULL)
@@ -1717,8 +1730,9 @@ hub_workflow_create_zone(hub_workflow *w, hub_store *s, int64_t tenant_id, const
 			 uint32_t approvals_required, const char *text, const char *primary_ns,
 			 const char *hostmaster, hub_zone *out, fedns_diag *d, hub_where *where)
 {
+	hub_where local_where;
 	if (where == NULL)
-		where = &dummy_where;
+		where = &local_where;
 	memset(where, 0, sizeof(*where));
 	fedns_diag_clear(d);
 	if (w == NULL || s == NULL || out == NULL)
