@@ -6,7 +6,6 @@
 #include <cjson/cJSON.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -334,8 +333,9 @@ jint(rq *r, const cJSON *o, const char *prefix, const char *key, bool required, 
 		}
 		return 0;
 	}
-	if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) || v->valuedouble < min ||
-	    v->valuedouble > max) {
+	/* the range test comes first so the cast is defined (and NaN fails it) */
+	if (!cJSON_IsNumber(v) || !(v->valuedouble >= min && v->valuedouble <= max) ||
+	    v->valuedouble != (double)(int64_t)v->valuedouble) {
 		return fail(r, 400, "invalid_field", f,
 			    "field \"%s\" must be an integer from %.0f to %.0f", f, min, max);
 	}
