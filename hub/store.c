@@ -2372,11 +2372,28 @@ check_integrity(hub_store *s, fedns_diag *d)
 		return fedns_diag_set(d, sql_err(s, rc, "integrity_check"), "%s", s->errmsg);
 	rc = sqlite3_step(st);
 	fedns_err e = FEDNS_OK;
-	if (rc != SQLITE_ROW)
+	if (rc != SQLITE_ROW) {
 		e = fedns_diag_set(d, sql_err(s, rc, "integrity_check"), "%s", s->errmsg);
-	else if (strcmp((const char *)sqlite3_column_text(st, 0), "ok") != 0)
+	} else if (strcmp((const char *)sqlite3_column_text(st, 0), "ok") != 0) {
+		/* the first few problems, without SQLite's "*** in database main ***" header */
+		char msg[400] = "";
+		size_t len = 0;
+		for (int i = 0; rc == SQLITE_ROW && i < 4; i++, rc = sqlite3_step(st)) {
+			const char *row = (const char *)sqlite3_column_text(st, 0);
+			if (row && strncmp(row, "***", 3) == 0)
+				row = strchr(row, '\n') ? strchr(row, '\n') + 1 : NULL;
+			if (!row || !*row)
+				continue;
+			int w = snprintf(msg + len, sizeof msg - len, "%s%s", len ? "; " : "", row);
+			if (w < 0 || (size_t)w >= sizeof msg - len)
+				break;
+			len += (size_t)w;
+		}
+		for (char *c = msg; (c = strchr(c, '\n'));)
+			*c = ' '; /* one line, for logs */
 		e = fedns_diag_set(d, FEDNS_EIO, "store %s: integrity_check: %s", s->path,
-				   (const char *)sqlite3_column_text(st, 0));
+				   msg[0] ? msg : "damaged");
+	}
 	sqlite3_finalize(st);
 	if (e)
 		return e;

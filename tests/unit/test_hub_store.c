@@ -1041,6 +1041,51 @@ test_transactions(void **state)
 	hub_store_close(s);
 }
 
+/* The SQLite half of the check: a dangling reference and a damaged page are reported. */
+static void
+test_check_integrity(void **state)
+{
+	(void)state;
+	hub_store *s = open_store(dbpath);
+	int64_t t;
+	assert_int_equal(hub_tenant_create(s, "bank", &t), FEDNS_OK);
+	for (int i = 0; i < 200; i++)
+		append(s, "alice", "zone.create", "ok", NULL);
+	fedns_diag d;
+	fedns_diag_clear(&d);
+	assert_int_equal(hub_store_check(s, &d), FEDNS_OK);
+	hub_store_close(s);
+
+	/* written by something that bypassed the foreign keys */
+	raw_sql(dbpath, "PRAGMA foreign_keys = OFF; INSERT INTO role_bindings VALUES(77, 0, 1)");
+	s = open_store(dbpath);
+	fedns_diag_clear(&d);
+	assert_int_equal(hub_store_check(s, &d), FEDNS_EIO);
+	assert_non_null(strstr(d.msg, "role_bindings"));
+	assert_non_null(strstr(d.msg, "missing principals row"));
+	hub_store_close(s);
+	raw_sql(dbpath, "DELETE FROM role_bindings WHERE principal_id = 77");
+
+	/* a damaged page in the audit table's b-tree (the file's last page) */
+	raw_sql(dbpath, "PRAGMA wal_checkpoint(TRUNCATE)");
+	FILE *f = fopen(dbpath, "r+b");
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	long size = ftell(f);
+	assert_true(size > 8192);
+	assert_int_equal(fseek(f, size - 4096, SEEK_SET), 0);
+	for (int i = 0; i < 64; i++)
+		fputc(0xff, f);
+	fclose(f);
+	s = open_store(dbpath);
+	fedns_diag_clear(&d);
+	fedns_err e = hub_store_check(s, &d);
+	assert_int_equal(e, FEDNS_EIO);
+	if (!strstr(d.msg, "integrity_check: Page "))
+		fail_msg("check said: %s", d.msg);
+	hub_store_close(s);
+}
+
 typedef struct writer_arg {
 	const char *path;
 	volatile int stop;
@@ -1152,6 +1197,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_versions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_check_integrity, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backup, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
