@@ -5,6 +5,7 @@
 #include "hub/store.h"
 
 #include <ctype.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <sqlite3.h>
 #include <stdarg.h>
@@ -2295,6 +2296,28 @@ hub_idem_put(hub_store *s, int64_t principal_id, const char *key, int status, co
 
 /* --- backup and check --- */
 
+static void
+sync_parent_dir(const char *path)
+{
+	char *copy = strdup(path);
+	if (!copy)
+		return;
+	char *slash = strrchr(copy, '/');
+	const char *dir = ".";
+	if (slash == copy)
+		dir = "/";
+	else if (slash) {
+		*slash = '\0';
+		dir = copy;
+	}
+	int fd = open(dir, O_RDONLY | O_DIRECTORY);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	free(copy);
+}
+
 fedns_err
 hub_store_backup(hub_store *s, const char *dest, fedns_diag *d)
 {
@@ -2305,6 +2328,10 @@ hub_store_backup(hub_store *s, const char *dest, fedns_diag *d)
 
 	if (!dest || !*dest)
 		return fedns_diag_set(d, FEDNS_EINVAL, "backup: no destination");
+	struct stat sa, sb;
+	if (stat(dest, &sb) == 0 && stat(s->path, &sa) == 0 && sa.st_dev == sb.st_dev &&
+	    sa.st_ino == sb.st_ino)
+		return fedns_diag_set(d, FEDNS_EINVAL, "backup: %s is the store itself", dest);
 	size_t tl = strlen(dest) + 16;
 	if (!(tmp = malloc(tl)))
 		return fedns_diag_set(d, FEDNS_ENOMEM, "backup: out of memory");
@@ -2352,8 +2379,11 @@ hub_store_backup(hub_store *s, const char *dest, fedns_diag *d)
 		e = fedns_diag_set(d, FEDNS_EIO, "backup to %s: closing failed", dest);
 		goto out;
 	}
-	if (rename(tmp, dest) != 0)
+	if (rename(tmp, dest) != 0) {
 		e = fedns_diag_set(d, FEDNS_EIO, "backup: cannot rename %s to %s", tmp, dest);
+		goto out;
+	}
+	sync_parent_dir(dest); /* the rename itself survives a crash */
 out:
 	if (dst)
 		sqlite3_close(dst);

@@ -1177,6 +1177,16 @@ test_backup(void **state)
 	assert_int_equal(hub_audit_head(s, &h), FEDNS_OK);
 	assert_int_equal(h.seq, 10 + w.written);
 
+	/* one file, nothing left beside it; never over the store itself */
+	DIR *dd = opendir(dir);
+	assert_non_null(dd);
+	for (struct dirent *de; (de = readdir(dd));)
+		if (strstr(de->d_name, "backup") && strcmp(de->d_name, "backup.db") != 0)
+			fail_msg("left behind: %s", de->d_name);
+	closedir(dd);
+	fedns_diag_clear(&d);
+	assert_int_equal(hub_store_backup(s, dbpath, &d), FEDNS_EINVAL);
+	assert_non_null(strstr(d.msg, "the store itself"));
 	/* an unwritable destination is an error with the path in it */
 	fedns_diag_clear(&d);
 	assert_int_not_equal(hub_store_backup(s, "/nonexistent-dir/x.db", &d), FEDNS_OK);
