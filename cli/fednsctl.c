@@ -124,7 +124,8 @@ usage(FILE *f)
 		"token_file, cacert, cert, key), then $FEDNSCTL_SERVER, $FEDNSCTL_TOKEN,\n"
 		"$FEDNSCTL_CACERT, then the flags --server, --token-file, --cacert, --cert,\n"
 		"--key. -o json prints the hub's JSON answer; -v shows each request (never\n"
-		"the token).\n"
+		"the token). Each POST carries an idempotency key (--idempotency-key K to\n"
+		"choose it, so a re-run command does not act twice).\n"
 		"\nexit status: 0 success, 1 zone rejected or command failed (the hub refused),\n"
 		"2 usage error, 3 cannot reach the hub or TLS failed\n");
 }

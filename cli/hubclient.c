@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -19,6 +20,7 @@
 struct cli_hub {
 	cli_config cfg;
 	bool verbose;
+	const char *idempotency_key; /* borrowed from the command line, or NULL */
 	CURL *curl;
 };
 
@@ -74,6 +76,19 @@ static bool
 opt_is(const char *arg, size_t arglen, const char *name)
 {
 	return name != NULL && strlen(name) == arglen && strncmp(arg, name, arglen) == 0;
+}
+
+/* What the hub accepts (docs/hub.md), and nothing that could break the header line. */
+static bool
+idem_key_ok(const char *k)
+{
+	size_t n = strlen(k);
+	if (n == 0 || n > 128)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)k[i] < 0x21 || (unsigned char)k[i] > 0x7e)
+			return false;
+	return true;
 }
 
 int
@@ -151,6 +166,17 @@ cli_args_parse(int argc, char **argv, const cli_opt *opts, size_t nopts, cli_com
 						 "-o takes \"table\" or \"json\", not \"%s\"", v);
 			continue;
 		}
+		if (opt_is(a, alen, "--idempotency-key")) {
+			if ((rc = opt_value(argc, argv, &i, eq, "--idempotency-key", synopsis,
+					    &v)) != 0)
+				return rc;
+			if (!idem_key_ok(v))
+				return cli_usage(synopsis,
+						 "--idempotency-key takes 1 to 128 printable "
+						 "characters without spaces");
+			common->idempotency_key = v;
+			continue;
+		}
 		if (opt_is(a, alen, "-v") || opt_is(a, alen, "--verbose")) {
 			common->verbose = true;
 			continue;
@@ -176,6 +202,7 @@ cli_hub_open(const cli_common *common, cli_hub **out)
 		return CLI_EXIT_FAIL;
 	}
 	h->verbose = common->verbose;
+	h->idempotency_key = common->idempotency_key;
 	fedns_diag d;
 	fedns_diag_clear(&d);
 	fedns_err err = cli_config_load(&common->flags, stderr, &h->cfg, &d);
@@ -255,6 +282,14 @@ is_tls_error(CURLcode c)
 	}
 }
 
+/* Failures after the connection was up: the request may or may not have been handled. */
+static bool
+may_have_been_sent(CURLcode c)
+{
+	return c == CURLE_SEND_ERROR || c == CURLE_RECV_ERROR || c == CURLE_GOT_NOTHING ||
+	       c == CURLE_PARTIAL_FILE || c == CURLE_HTTP2_STREAM;
+}
+
 /* The hub's error body, {"error": {"code", "message", "details": {...}}}, on stderr. */
 static void
 print_api_error(const cli_res *r)
@@ -321,6 +356,27 @@ cli_hub_request(cli_hub *h, const char *method, const char *path, const cJSON *b
 			goto oom;
 		hdr = h2;
 	}
+	if (strcmp(method, "POST") == 0) {
+		char key[160], rnd[16];
+		if (h->idempotency_key != NULL) {
+			snprintf(key, sizeof(key), "Idempotency-Key: %s", h->idempotency_key);
+		} else {
+			if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
+				fprintf(stderr,
+					"fednsctl: no random bytes for an idempotency key: "
+					"%s\n",
+					strerror(errno));
+				goto out;
+			}
+			int n = snprintf(key, sizeof(key), "Idempotency-Key: fednsctl-");
+			for (size_t i = 0; i < sizeof(rnd); i++)
+				n += snprintf(key + n, sizeof(key) - (size_t)n, "%02x",
+					      (unsigned char)rnd[i]);
+		}
+		if ((h2 = curl_slist_append(hdr, key)) == NULL)
+			goto oom;
+		hdr = h2;
+	}
 
 	curl_easy_reset(c);
 	curl_easy_setopt(c, CURLOPT_URL, url);
@@ -359,6 +415,17 @@ cli_hub_request(cli_hub *h, const char *method, const char *path, const cJSON *b
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	CURLcode cc = curl_easy_perform(c);
+	if (may_have_been_sent(cc)) {
+		/* The request may have reached the hub and only the answer was lost: the
+		 * idempotency key makes the retry of a POST safe, the others are safe anyway. */
+		if (h->verbose)
+			fprintf(stderr, "fednsctl: %s; retrying once\n",
+				errbuf[0] != '\0' ? errbuf : curl_easy_strerror(cc));
+		sleep(1);
+		fedns_buf_clear(&res->body);
+		errbuf[0] = '\0';
+		cc = curl_easy_perform(c);
+	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (cc != CURLE_OK) {
 		if (cc == CURLE_WRITE_ERROR && res->body.err == FEDNS_ETOOBIG) {

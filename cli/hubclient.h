@@ -30,11 +30,14 @@ typedef enum cli_output {
 
 /* Options every hub command takes, wherever they appear after the subcommand:
  * --server URL, --config FILE, --token-file FILE, --cacert FILE, --cert FILE, --key FILE,
- * -o table|json (--output), -v (--verbose). */
+ * -o table|json (--output), -v (--verbose), --idempotency-key K. */
 typedef struct cli_common {
 	cli_config_flags flags;
 	cli_output output;
 	bool verbose;
+	/* Sent with the command's POST so a script that re-runs the command after a lost
+	 * answer gets the first answer instead of acting twice; a random key otherwise. */
+	const char *idempotency_key;
 } cli_common;
 
 typedef enum cli_opt_kind {
@@ -88,7 +91,10 @@ typedef struct cli_res {
 void cli_res_fini(cli_res *r);
 
 /* Sends one request. 'path' starts with "/api/v1/" and is already escaped (build it with
- * cli_path). 'body' (may be NULL) is sent as application/json. On a 2xx answer returns 0
+ * cli_path). 'body' (may be NULL) is sent as application/json. A POST carries an
+ * Idempotency-Key (the --idempotency-key one, else a fresh random one), so when the
+ * connection fails after the request may have been sent, it is retried once and the
+ * hub never acts twice; GET, PUT and DELETE are retried likewise. On a 2xx answer returns 0
  * with *res filled (free with cli_res_fini, also on failure). Otherwise prints the hub's
  * error (message, code and details such as field and line) or the transport failure on
  * stderr and returns CLI_EXIT_FAIL or CLI_EXIT_UNREACHABLE. */

@@ -131,6 +131,19 @@ t_check "change plan ZONE EDITS shows the next serial and the diff" eval 'rc_is 
 	grep -q "^  next_serial: 3$" plan2.out &&
 	grep -Pq "^  \+plan\.example\.com\.\t300\tIN\tA\t192\.0\.2\.7$" plan2.out'
 
+# a re-run with the same --idempotency-key gets the first answer; nothing happens twice
+runas alice id1 change propose example.com --add 'idem 300 A 192.0.2.8' --reason once \
+	--idempotency-key run-42 -o json
+runas alice id2 change propose example.com --add 'idem 300 A 192.0.2.8' --reason once \
+	--idempotency-key run-42 -o json
+t_check "the same --idempotency-key twice: one change" eval 'rc_is id1 0 && rc_is id2 0 &&
+	[ "$(jget id1.out "d[\"change\"][\"id\"]")" = "$(jget id2.out "d[\"change\"][\"id\"]")" ]'
+runas alice id3 change propose example.com --add 'idem 300 A 192.0.2.9' --reason twice \
+	--idempotency-key run-42
+t_check "the same key with another body: exit 1, 409" eval 'rc_is id3 1 && grep -q "HTTP 409" id3.err'
+run idbad whoami --idempotency-key 'a b'
+t_check "an idempotency key with a space is a usage error" rc_is idbad 2
+
 # refusals: the hub's message, field and exit 1
 runas alice bad change propose example.com --add 'bad 300 A 1.2.3' --reason typo
 t_check "an invalid address is refused with its field" \
@@ -235,6 +248,42 @@ run argtok whoami --token fedns_x
 t_check "no --token option (argv is visible to everyone): exit 2" rc_is argtok 2
 run mtls whoami --cert "$t_tmp/pki/client.pem" --key "$t_tmp/pki/client.key"
 t_check "a client certificate can be presented" rc_is mtls 0
+
+# an answer lost after the request was sent: one retry with the same idempotency key
+cat >flaky.py <<'PY'
+import http.server, json, ssl, sys
+seen = []
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        seen.append(self.headers.get("Idempotency-Key"))
+        with open("flaky.keys", "w") as f:
+            f.write("\n".join(map(str, seen)) + "\n")
+        if len(seen) == 1:
+            self.close_connection = True  # drop it without an answer
+            return
+        b = json.dumps({"id": 1, "name": "t"}).encode()
+        self.send_response(201)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(b)))
+        self.end_headers()
+        self.wfile.write(b)
+    def log_message(self, *a):
+        pass
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain("pki/server.pem", "pki/server.key")
+s.socket = ctx.wrap_socket(s.socket, server_side=True)
+open("flaky.port", "w").write(str(s.server_address[1]))
+s.serve_forever()
+PY
+t_start flaky /usr/bin/python3 flaky.py
+t_wait 10 test -s flaky.port
+run retry tenant create t --server "https://127.0.0.1:$(cat flaky.port)" -v
+t_check "a dropped answer is retried once and succeeds" eval 'rc_is retry 0 && grep -q "retrying once" retry.err'
+t_check "both attempts carried the same idempotency key" eval '[ "$(wc -l <flaky.keys)" = 2 ] &&
+	[ "$(sort -u flaky.keys | wc -l)" = 1 ] && grep -q "^fednsctl-[0-9a-f]\{32\}$" flaky.keys'
+t_stop flaky
 
 # the token is never printed, not even with -v
 "$ctl" whoami -v >v.out 2>&1
