@@ -558,7 +558,8 @@ test_invalid_edits(void **state)
 	e[0] = (hub_edit){.op = HUB_EDIT_ADD, .name = "ok", .type = "A", .rdata = ok, .nrdata = 1};
 
 	e[1] = (hub_edit){.op = HUB_EDIT_ADD, .name = "x", .type = "A", .rdata = bad, .nrdata = 1};
-	expect_edit_error(f, e, 2, FEDNS_ESYNTAX, "edits[1].rdata[0]", "1.2.3");
+	expect_edit_error(f, e, 2, FEDNS_ESYNTAX, "edits[1].rdata[0]",
+			  "edits[1].rdata[0]: A address \"1.2.3\" is not a valid IPv4 address");
 	e[1] = (hub_edit){.op = HUB_EDIT_ADD, .name = "x", .type = "MX", .rdata = mx, .nrdata = 1};
 	expect_edit_error(f, e, 2, FEDNS_ESYNTAX, "edits[1].rdata[0]", "\"x\"");
 	e[1] = (hub_edit){
@@ -615,7 +616,9 @@ test_cname_conflict(void **state)
 		{.op = HUB_EDIT_ADD, .name = "ok", .type = "A", .rdata = ok, .nrdata = 1},
 		{.op = HUB_EDIT_ADD, .name = "www", .type = "CNAME", .rdata = cn, .nrdata = 1},
 	};
-	expect_edit_error(f, e, 2, FEDNS_EZONE, "edits[1]", "CNAME and other data");
+	expect_edit_error(f, e, 2, FEDNS_EZONE, "edits[1]",
+			  "edits[1]: the result breaks a zone rule: CNAME and other data at "
+			  "www.example.com");
 	/* a CNAME where nothing else lives is fine */
 	e[1].name = "alias";
 	hub_plan plan;
@@ -1079,6 +1082,70 @@ test_concurrent_workers(void **state)
 	abort_tx(f);
 }
 
+static void
+test_retention_and_snapshots(void **state)
+{
+	fixture *f = *state;
+	hub_workflow_free(f->w);
+	hub_workflow_opts o = {.snapshot_every = 2, .keep_versions = 3};
+	assert_int_equal(hub_workflow_new(&o, &f->w), FEDNS_OK);
+	for (int i = 0; i < 5; i++) {
+		char name[16], addr[32];
+		snprintf(name, sizeof(name), "r%d", i);
+		snprintf(addr, sizeof(addr), "192.0.2.%d", 200 + i);
+		const char *rd[] = {addr};
+		hub_edit e = {
+			.op = HUB_EDIT_ADD, .name = name, .type = "A", .rdata = rd, .nrdata = 1};
+		hub_plan plan;
+		hub_change c;
+		bool committed;
+		fedns_diag d;
+		begin(f);
+		reload_zone(f);
+		assert_int_equal(propose(f, &f->alice, &e, 1, &plan, &d, NULL), FEDNS_OK);
+		assert_int_equal(decide(f, plan.change.id, &f->bob, true, &committed, &c, &d),
+				 FEDNS_OK);
+		assert_true(committed);
+		commit(f);
+		hub_change_fini(&c);
+		hub_plan_fini(&plan);
+	}
+	begin(f);
+	reload_zone(f);
+	assert_int_equal(f->zone.serial, 15);
+	uint32_t *serials = NULL;
+	size_t n = 0;
+	assert_int_equal(hub_version_list(f->s, f->zone.id, &serials, &n), FEDNS_OK);
+	assert_int_equal(n, 3);
+	for (size_t i = 0; i < n; i++)
+		assert_true(serials[i] >= 13 && serials[i] <= 15);
+	free(serials);
+	/* every kept version rebuilds, and the head matches its digest on a fresh load */
+	for (uint32_t v = 13; v <= 15; v++) {
+		char *text = NULL;
+		assert_int_equal(hub_version_text(f->s, f->zone.id, v, &text), FEDNS_OK);
+		free(text);
+	}
+	hub_workflow *w2;
+	assert_int_equal(hub_workflow_new(NULL, &w2), FEDNS_OK);
+	const fedns_zone *z;
+	assert_int_equal(hub_workflow_zone(w2, f->s, &f->zone, &z), FEDNS_OK);
+	assert_int_equal(fedns_zone_rr_count(z), 26 + 5);
+	hub_workflow_free(w2);
+	hub_plan plan;
+	fedns_diag d;
+	assert_int_equal(
+		hub_workflow_rollback(f->w, f->s, &f->zone, &f->alice, 10, "too old", &plan, &d),
+		FEDNS_ENOENT);
+	assert_int_equal(
+		hub_workflow_rollback(f->w, f->s, &f->zone, &f->alice, 13, "back", &plan, &d),
+		FEDNS_OK);
+	assert_int_equal(plan.ndel, 2);
+	assert_int_equal(plan.nadd, 0);
+	hub_plan_fini(&plan);
+	abort_tx(f);
+}
+
 int
 main(void)
 {
@@ -1099,6 +1166,7 @@ main(void)
 		T(test_create_zone),
 		T(test_idempotency_key),
 		T(test_concurrent_workers),
+		T(test_retention_and_snapshots),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
