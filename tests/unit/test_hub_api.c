@@ -1,0 +1,413 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* hub/api without a network: requests handed straight to hub_api_handle against a real
+ * store, for bad input of every kind (each a 4xx with a clear message, nothing changes)
+ * and for mutated bodies that must never crash or answer 5xx. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "common/log.h"
+#include "hub/api.h"
+#include "hub/auth.h"
+#include "hub/store.h"
+
+static char dir[256];
+static char dbpath[300];
+static char admin_auth[128];
+static hub_api *api;
+
+typedef struct answer {
+	int status;
+	char *body;
+	char *headers;
+} answer;
+
+static void
+answer_fini(answer *a)
+{
+	free(a->body);
+	free(a->headers);
+	a->body = a->headers = NULL;
+}
+
+static answer
+call(const char *method, const char *path, const char *query, const char *ctype, const char *auth,
+     const char *body, size_t blen)
+{
+	hub_req q = {.method = method,
+		     .path = path,
+		     .query = query != NULL ? query : "",
+		     .content_type = ctype,
+		     .authorization = auth,
+		     .remote = "test",
+		     .body = (const uint8_t *)body,
+		     .body_len = blen};
+	hub_res res = {.status = 0};
+	answer a;
+
+	fedns_buf_init(&res.body, FEDNS_BUF_DEFAULT_MAX);
+	fedns_buf_init(&res.headers, 4096);
+	hub_api_handle(api, &q, &res);
+	a.status = res.status;
+	a.body = strdup(res.body.data != NULL ? (const char *)res.body.data : "");
+	a.headers = strdup(res.headers.data != NULL ? (const char *)res.headers.data : "");
+	fedns_buf_fini(&res.body);
+	fedns_buf_fini(&res.headers);
+	return a;
+}
+
+static answer
+jcall(const char *method, const char *path, const char *auth, const char *json)
+{
+	return call(method, path, NULL, "application/json", auth, json,
+		    json != NULL ? strlen(json) : 0);
+}
+
+/* The current serial and audit length, to prove a refused request changed nothing. */
+static void
+state(uint32_t *serial, int64_t *audit_seq)
+{
+	hub_store_opts so = {.path = dbpath};
+	hub_store *s = NULL;
+	hub_zone z;
+	hub_audit h;
+
+	assert_int_equal(hub_store_open(&so, &s, NULL), FEDNS_OK);
+	assert_int_equal(hub_store_begin(s, false), FEDNS_OK);
+	assert_int_equal(hub_zone_get(s, "example.com.", &z), FEDNS_OK);
+	*serial = z.serial;
+	assert_int_equal(hub_audit_head(s, &h), FEDNS_OK);
+	*audit_seq = h.seq;
+	hub_store_rollback(s);
+	hub_store_close(s);
+}
+
+static int
+setup(void **unused)
+{
+	(void)unused;
+	hub_store_opts so = {.path = dbpath, .create = true};
+	hub_store *s = NULL;
+	char tok[HUB_TOKEN_LEN + 1], hash[65];
+	int64_t id;
+	hub_api_opts ao;
+	answer a;
+
+	fedns_log_setup(stderr, FEDNS_LOG_ERROR);
+	snprintf(dir, sizeof(dir), "%s/fedns-test-hub-api.XXXXXX", P_tmpdir);
+	assert_non_null(mkdtemp(dir));
+	snprintf(dbpath, sizeof(dbpath), "%s/hub.db", dir);
+	assert_int_equal(hub_store_open(&so, &s, NULL), FEDNS_OK);
+	assert_int_equal(hub_store_begin(s, true), FEDNS_OK);
+	assert_int_equal(hub_principal_create(s, "root", "person", &id), FEDNS_OK);
+	assert_int_equal(hub_token_new(tok, hash), FEDNS_OK);
+	assert_int_equal(hub_token_add(s, id, hash, "t", 0), FEDNS_OK);
+	assert_int_equal(hub_role_grant(s, id, HUB_TENANT_ALL, HUB_ROLE_ADMIN), FEDNS_OK);
+	assert_int_equal(hub_store_commit(s), FEDNS_OK);
+	hub_store_close(s);
+	snprintf(admin_auth, sizeof(admin_auth), "Bearer %s", tok);
+
+	memset(&ao, 0, sizeof(ao));
+	ao.store_path = dbpath;
+	assert_int_equal(hub_api_new(&ao, &api, NULL), FEDNS_OK);
+	hub_api_set_ready(api, true);
+	a = jcall("POST", "/api/v1/tenants", admin_auth, "{\"name\":\"bank\"}");
+	assert_int_equal(a.status, 201);
+	answer_fini(&a);
+	a = jcall("POST", "/api/v1/zones", admin_auth,
+		  "{\"name\":\"example.com\",\"tenant\":\"bank\",\"zone_file\":\"$TTL 300\\n"
+		  "example.com. IN SOA ns1.example.net. hm.example.com. 1 1 1 1 1\\n"
+		  "@ NS ns1.example.net.\\nwww A 192.0.2.1\\nalias CNAME www\\n\"}");
+	assert_int_equal(a.status, 201);
+	answer_fini(&a);
+	return 0;
+}
+
+static int
+teardown(void **unused)
+{
+	(void)unused;
+	char cmd[400];
+	hub_api_free(api);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+typedef struct bad_case {
+	const char *method, *path, *query, *ctype;
+	bool auth;
+	const char *body;
+	int status;
+	const char *code;  /* expected error code */
+	const char *field; /* expected details.field, or NULL */
+} bad_case;
+
+#define PROPOSE "/api/v1/zones/example.com/changes"
+#define EDIT(x) "{\"base_serial\":1,\"reason\":\"r\",\"edits\":[" x "]}"
+
+static const bad_case bad_cases[] = {
+	{"GET", "/api/v1/whoami", NULL, NULL, false, NULL, 401, "unauthorized", NULL},
+	{"POST", PROPOSE, NULL, "text/plain", true, EDIT(""), 415, "unsupported_media_type", NULL},
+	{"POST", PROPOSE, NULL, "application/jsonx", true, "{}", 415, "unsupported_media_type",
+	 NULL},
+	{"POST", PROPOSE, NULL, "application/json", true, "", 400, "invalid_json", NULL},
+	{"POST", PROPOSE, NULL, "application/json", true, "{", 400, "invalid_json", NULL},
+	{"POST", PROPOSE, NULL, "application/json", true, "{} {}", 400, "invalid_json", NULL},
+	{"POST", PROPOSE, NULL, "application/json", true, "[1]", 400, "invalid_field", NULL},
+	{"POST", PROPOSE, NULL, "application/json", true, "{\"base_serial\":1,\"base_serial\":1}",
+	 400, "duplicate_field", "base_serial"},
+	{"POST", PROPOSE, NULL, "application/json", true, "{\"bogus\":1}", 400, "unknown_field",
+	 "bogus"},
+	{"POST", PROPOSE, NULL, "application/json", true, "{\"reason\":\"r\",\"edits\":[]}", 400,
+	 "missing_field", "base_serial"},
+	{"POST", PROPOSE, NULL, "application/json", true,
+	 "{\"base_serial\":1.5,\"reason\":\"r\",\"edits\":[]}", 400, "invalid_field",
+	 "base_serial"},
+	{"POST", PROPOSE, NULL, "application/json", true,
+	 "{\"base_serial\":-1,\"reason\":\"r\",\"edits\":[]}", 400, "invalid_field", "base_serial"},
+	{"POST", PROPOSE, NULL, "application/json", true,
+	 "{\"base_serial\":1e300,\"reason\":\"r\",\"edits\":[]}", 400, "invalid_field",
+	 "base_serial"},
+	{"POST", PROPOSE, NULL, "application/json", true, "{\"base_serial\":1,\"edits\":[]}", 400,
+	 "missing_field", "reason"},
+	{"POST", PROPOSE, NULL, "application/json", true, EDIT(""), 400, "invalid_field", "edits"},
+	{"POST", PROPOSE, NULL, "application/json", true, EDIT("1"), 400, "invalid_field",
+	 "edits[0]"},
+	{"POST", PROPOSE, NULL, "application/json", true,
+	 EDIT("{\"op\":\"upsert\",\"name\":\"a\",\"type\":\"A\",\"rdata\":[\"192.0.2.1\"]}"), 400,
+	 "invalid_field", "edits[0].op"},
+	{"POST", PROPOSE, NULL, "application/json", true,
+	 EDIT("{\"op\":\"add\",\"name\":\"a\",\"type\":\"A\",\"rdata\":[1]}"), 400, "invalid_rdata",
+	 "edits[0].rdata[0]"},
+	{"POST", PROPOSE, NULL, "application/json", true,
+	 EDIT("{\"op\":\"add\",\"name\":\"a\",\"type\":\"A\"}"), 400, "missing_field",
+	 "edits[0].rdata"},
+	{"POST", PROPOSE, NULL, "application/json", true,
+	 EDIT("{\"op\":\"add\",\"name\":\"a\",\"type\":\"A\",\"rdata\":[\"192.0.2.256\"]}"), 400,
+	 "invalid_rdata", "edits[0].rdata[0]"},
+	{"POST", PROPOSE, NULL, "application/json", true,
+	 EDIT("{\"op\":\"add\",\"name\":\"a\",\"type\":\"AAAA\",\"rdata\":[\"2001:db8::g\"]}"), 400,
+	 "invalid_rdata", "edits[0].rdata[0]"},
+	{"POST", PROPOSE, NULL, "application/json", true,
+	 EDIT("{\"op\":\"add\",\"name\":\"a\",\"type\":\"MX\",\"rdata\":[\"10\"]}"), 400,
+	 "invalid_rdata", "edits[0].rdata[0]"},
+	{"POST", PROPOSE, NULL, "application/json", true,
+	 EDIT("{\"op\":\"add\",\"name\":\"a\",\"type\":\"A\",\"ttl\":4294967295,"
+	      "\"rdata\":[\"192.0.2.1\"]}"),
+	 400, "invalid_field", "edits[0].ttl"},
+	{"POST", PROPOSE, NULL, "application/json", true,
+	 EDIT("{\"op\":\"add\",\"name\":\"a..b\",\"type\":\"A\",\"rdata\":[\"192.0.2.1\"]}"), 400,
+	 "invalid_name", "edits[0].name"},
+	{"POST", PROPOSE, NULL, "application/json", true,
+	 EDIT("{\"op\":\"add\",\"name\":"
+	      "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	      "aaaaaaaa\",\"type\":\"A\",\"rdata\":[\"192.0.2.1\"]}"),
+	 400, "invalid_name", "edits[0].name"},
+	{"POST", PROPOSE, NULL, "application/json", true,
+	 EDIT("{\"op\":\"add\",\"name\":\"www.example.org.\",\"type\":\"A\","
+	      "\"rdata\":[\"192.0.2.1\"]}"),
+	 422, "zone_rule", NULL},
+	{"POST", PROPOSE, NULL, "application/json", true,
+	 EDIT("{\"op\":\"add\",\"name\":\"alias\",\"type\":\"TXT\",\"rdata\":[\"\\\"x\\\"\"]}"),
+	 422, "zone_rule", NULL},
+	{"POST", PROPOSE, NULL, "application/json", true,
+	 EDIT("{\"op\":\"add\",\"name\":\"a\",\"type\":\"BOGUS\",\"rdata\":[\"x\"]}"), 400,
+	 "invalid_type", "edits[0].type"},
+	{"POST", PROPOSE, NULL, "application/json", true,
+	 "{\"base_serial\":1,\"reason\":\"r\",\"zone_file\":\"garbage here\\n\"}", 400,
+	 "invalid_zone_file", "zone_file"},
+	{"GET", "/api/v1/zones/..", NULL, NULL, true, NULL, 400, "invalid_path", NULL},
+	{"GET", "/api/v1/zones/../tenants", NULL, NULL, true, NULL, 400, "invalid_path", NULL},
+	{"GET", "/api/v1/zones/a/../../x", NULL, NULL, true, NULL, 400, "invalid_path", NULL},
+	{"GET", "/api/v1/zones/%2e%2e", NULL, NULL, true, NULL, 400, "invalid_path", NULL},
+	{"GET", "/api/v1/zones/exa mple.com", NULL, NULL, true, NULL, 400, "invalid_path", NULL},
+	{"GET", "/api/v1/zones/.example.com", NULL, NULL, true, NULL, 400, "invalid_name", NULL},
+	{"GET", "/api/v1/zones/example..com", NULL, NULL, true, NULL, 400, "invalid_name", NULL},
+	{"GET", "/api/v1/zones/example.com/diff", "from=x", NULL, true, NULL, 400, "invalid_query",
+	 "from"},
+	{"GET", "/api/v1/zones/example.com/diff", NULL, NULL, true, NULL, 400, "invalid_query",
+	 "from"},
+	{"GET", "/api/v1/changes", "limit=1001", NULL, true, NULL, 400, "invalid_query", "limit"},
+	{"GET", "/api/v1/changes", "state=open", NULL, true, NULL, 400, "invalid_query", "state"},
+	{"GET", "/api/v1/changes/abc", NULL, NULL, true, NULL, 400, "invalid_path", NULL},
+	{"GET", "/api/v1/changes/999", NULL, NULL, true, NULL, 404, "not_found", NULL},
+	{"PATCH", "/api/v1/zones", NULL, NULL, true, NULL, 405, "method_not_allowed", NULL},
+	{"GET", "/api/v2/zones", NULL, NULL, true, NULL, 404, "not_found", NULL},
+	{"POST", "/api/v1/zones/example.com/rollback", NULL, "application/json", true,
+	 "{\"to_serial\":7,\"reason\":\"r\"}", 404, "not_found", "to_serial"},
+	{"PUT", "/api/v1/zones/example.com/policy", NULL, "application/json", true,
+	 "{\"approvals_required\":0}", 400, "invalid_field", "approvals_required"},
+	{"PUT", "/api/v1/zones/example.com/placement", NULL, "application/json", true,
+	 "{\"clusters\":[\"ok\",\"../etc\"]}", 400, "invalid_field", "clusters[1]"},
+};
+
+static void
+test_bad_input(void **unused)
+{
+	(void)unused;
+	uint32_t serial0, serial1;
+	int64_t seq0, seq1;
+
+	state(&serial0, &seq0);
+	for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
+		const bad_case *c = &bad_cases[i];
+		char code[80], field[80];
+		answer a = call(c->method, c->path, c->query, c->ctype, c->auth ? admin_auth : NULL,
+				c->body, c->body != NULL ? strlen(c->body) : 0);
+		snprintf(code, sizeof(code), "\"code\":\"%s\"", c->code);
+		snprintf(field, sizeof(field), "\"field\":\"%s\"",
+			 c->field != NULL ? c->field : "");
+		if (a.status != c->status || strstr(a.body, code) == NULL ||
+		    (c->field != NULL && strstr(a.body, field) == NULL) ||
+		    strstr(a.body, "\"message\":\"\"") != NULL) {
+			print_error("case %zu: %s %s?%s %s -> %d %s\n", i, c->method, c->path,
+				    c->query != NULL ? c->query : "",
+				    c->body != NULL ? c->body : "", a.status, a.body);
+			answer_fini(&a);
+			fail();
+		}
+		/* the answer never echoes a credential */
+		assert_null(strstr(a.body, admin_auth + 7));
+		answer_fini(&a);
+	}
+	state(&serial1, &seq1);
+	assert_int_equal(serial1, serial0);
+	/* refused writes and the refused read are audited; nothing else was written */
+	assert_true(seq1 > seq0);
+}
+
+static void
+test_oversized(void **unused)
+{
+	(void)unused;
+	size_t n = HUB_API_MAX_BODY + 10;
+	char *big = malloc(n + 1);
+	answer a;
+
+	assert_non_null(big);
+	memset(big, ' ', n);
+	big[0] = '{';
+	big[n - 1] = '}';
+	big[n] = '\0';
+	a = call("POST", "/api/v1/tenants", NULL, "application/json", admin_auth, big, n);
+	assert_int_equal(a.status, 413);
+	assert_non_null(strstr(a.body, "body_too_large"));
+	answer_fini(&a);
+	/* the zone routes take up to the zone cap */
+	a = call("POST", PROPOSE, NULL, "application/json", admin_auth, big, n);
+	assert_int_equal(a.status, 400);
+	assert_non_null(strstr(a.body, "missing_field"));
+	answer_fini(&a);
+	free(big);
+}
+
+/* Mutated bodies: flipped, dropped and duplicated bytes of valid requests never crash
+ * (the ASan build runs this) nor answer 5xx. */
+static void
+test_mutations(void **unused)
+{
+	(void)unused;
+	static const char *const seeds[] = {
+		EDIT("{\"op\":\"add\",\"name\":\"m\",\"type\":\"TXT\",\"ttl\":60,"
+		     "\"rdata\":[\"\\\"hello \\\\\\\"w\\\\\\\"\\\"\"]}"),
+		EDIT("{\"op\":\"replace\",\"name\":\"www\",\"type\":\"A\","
+		     "\"rdata\":[\"192.0.2.7\",\"192.0.2.8\"]}"),
+		EDIT("{\"op\":\"delete\",\"name\":\"alias\",\"type\":\"CNAME\"}"),
+		"{\"base_serial\":1,\"reason\":\"f\",\"zone_file\":\"$TTL 300\\nexample.com. IN "
+		"SOA "
+		"a. b. 1 1 1 1 1\\n@ NS ns1.example.net.\\n\"}",
+	};
+	const char *const ctypes[] = {"application/json"};
+	unsigned seed = 12345;
+	int counts[6] = {0};
+
+	for (int iter = 0; iter < 3000; iter++) {
+		const char *s = seeds[iter % 4];
+		size_t len = strlen(s);
+		char *m = malloc(len * 2 + 8);
+		size_t mlen = len;
+		memcpy(m, s, len);
+		for (int k = 0; k < 1 + (iter % 3); k++) {
+			seed = seed * 1103515245u + 12345u;
+			size_t pos = (seed >> 8) % mlen;
+			switch ((seed >> 4) % 4) {
+			case 0:
+				m[pos] = (char)(seed >> 16);
+				break;
+			case 1:
+				memmove(m + pos, m + pos + 1, mlen - pos - 1);
+				mlen--;
+				break;
+			case 2:
+				memmove(m + pos + 1, m + pos, mlen - pos);
+				mlen++;
+				break;
+			default:
+				m[pos] = "{}[]\",:0\\"[(seed >> 12) % 9];
+			}
+		}
+		answer a = call("POST", PROPOSE, NULL, ctypes[0], admin_auth, m, mlen);
+		if (a.status >= 500 || a.status < 200) {
+			print_error("mutation %d -> %d %s\n", iter, a.status, a.body);
+			free(m);
+			answer_fini(&a);
+			fail();
+		}
+		counts[a.status / 100]++;
+		/* withdraw what happened to be valid, so the zone's base stays at serial 1 */
+		if (a.status == 201) {
+			const char *id = strstr(a.body, "\"id\":");
+			if (id != NULL) {
+				char path[80];
+				snprintf(path, sizeof(path), "/api/v1/changes/%ld/withdraw",
+					 strtol(id + 5, NULL, 10));
+				answer w = jcall("POST", path, admin_auth, NULL);
+				assert_int_equal(w.status, 200);
+				answer_fini(&w);
+			}
+		}
+		answer_fini(&a);
+		free(m);
+	}
+	assert_true(counts[4] > 1000);
+}
+
+static void
+test_health(void **unused)
+{
+	(void)unused;
+	answer a = call("GET", "/healthz", NULL, NULL, NULL, NULL, 0);
+	assert_int_equal(a.status, 200);
+	answer_fini(&a);
+	hub_api_set_ready(api, false);
+	a = call("GET", "/readyz", NULL, NULL, NULL, NULL, 0);
+	assert_int_equal(a.status, 503);
+	answer_fini(&a);
+	hub_api_set_ready(api, true);
+	a = call("GET", "/readyz", NULL, NULL, NULL, NULL, 0);
+	assert_int_equal(a.status, 200);
+	answer_fini(&a);
+	a = call("POST", "/healthz", NULL, NULL, NULL, NULL, 0);
+	assert_int_equal(a.status, 405);
+	assert_non_null(strstr(a.headers, "Allow: GET"));
+	answer_fini(&a);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_health),
+		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_oversized),
+		cmocka_unit_test(test_mutations),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
