@@ -27,17 +27,17 @@
 #define BODY_TIMEOUT_MS 30000
 #define PEM_MAX ((size_t)1 << 20)
 #define RES_HEADERS_MAX ((size_t)16 << 10)
-/* A body over the cap is read and discarded before the 413 so the connection can close
- * (or stay) cleanly: closing with unread bytes makes the kernel send RST, which can
- * destroy the 413 before the client reads it. Bodies larger than this are not worth
- * reading; they get the 413 and a close at once. */
+/* The body of a refused request (over the cap, bad target) is read and discarded before
+ * the answer so the connection stays in step: closing with unread bytes makes the kernel
+ * send RST, which can destroy the answer before the client reads it. Bodies larger than
+ * this are not worth reading; they get the answer and a close at once. */
 #define DRAIN_MAX ((uint64_t)64 << 20)
 #define DRAIN_CHUNK ((size_t)16 << 10)
 
 typedef enum job_state {
 	JOB_CONTINUE, /* writing "100 Continue" */
 	JOB_BODY,     /* reading the announced body */
-	JOB_DRAIN,    /* discarding a body over the cap before answering 413 */
+	JOB_DRAIN,    /* discarding a refused request's body before answering */
 } job_state;
 
 typedef struct job {
@@ -59,7 +59,10 @@ typedef struct job {
 	char *date;
 	uint8_t *body;
 	size_t body_len;
-	uint64_t drain_left; /* JOB_DRAIN: bytes still to discard */
+	uint64_t drain_left; /* JOB_DRAIN: bytes still to discard, then this answer: */
+	uint16_t refuse_status;
+	const char *refuse_code;
+	const char *refuse_msg;
 } job;
 
 struct hub_http {
@@ -290,9 +293,10 @@ on_io(void *arg)
 		}
 		/* all of it discarded: the connection is in step and may be kept */
 		bool in_step = j->drain_left == 0;
+		uint16_t status = j->refuse_status;
+		const char *code = j->refuse_code, *msg = j->refuse_msg;
 		job_free(j);
-		finish_refusal(aio, NNG_HTTP_STATUS_PAYLOAD_TOO_LARGE, "body_too_large",
-			       "request body is over the size cap", !in_step);
+		finish_refusal(aio, status, code, msg, !in_step);
 		return;
 	}
 	if (j->state == JOB_CONTINUE) {
@@ -309,21 +313,27 @@ on_io(void *arg)
 	dispatch(j);
 }
 
-/* Answers 413 for a body over the cap: at once with a close when the client waits for
- * 100 Continue (it has sent nothing) or the body is huge, else after discarding it. */
+/* Refuses a request whose body of 'len' bytes has not been read: at once (closing when
+ * len > 0) if the client waits for 100 Continue (it has sent nothing) or the body is
+ * huge, else after discarding the body, keeping the connection. 'code' and 'msg' are
+ * static strings. */
 static void
-refuse_too_large(hub_http *s, nng_aio *aio, nng_http_req *req, nng_http_conn *conn, uint64_t len)
+refuse_draining(hub_http *s, nng_aio *aio, nng_http_req *req, nng_http_conn *conn, uint64_t len,
+		uint16_t status, const char *code, const char *msg)
 {
 	const char *expect = nng_http_req_get_header(req, "Expect");
 	job *j = NULL;
 	nng_iov iov;
 
+	if (len == 0) {
+		finish_refusal(aio, status, code, msg, false);
+		return;
+	}
 	if ((expect != NULL && strcasecmp(expect, "100-continue") == 0) || len > DRAIN_MAX ||
 	    (j = calloc(1, sizeof(*j))) == NULL || (j->body = malloc(DRAIN_CHUNK)) == NULL ||
 	    nng_aio_alloc(&j->rdaio, on_io, j) != 0) {
 		job_free(j);
-		finish_refusal(aio, NNG_HTTP_STATUS_PAYLOAD_TOO_LARGE, "body_too_large",
-			       "request body is over the size cap", true);
+		finish_refusal(aio, status, code, msg, true);
 		return;
 	}
 	j->srv = s;
@@ -331,6 +341,9 @@ refuse_too_large(hub_http *s, nng_aio *aio, nng_http_req *req, nng_http_conn *co
 	j->conn = conn;
 	j->state = JOB_DRAIN;
 	j->drain_left = len;
+	j->refuse_status = status;
+	j->refuse_code = code;
+	j->refuse_msg = msg;
 	iov.iov_buf = j->body;
 	iov.iov_len = len < DRAIN_CHUNK ? (size_t)len : DRAIN_CHUNK;
 	nng_aio_set_timeout(j->rdaio, BODY_TIMEOUT_MS);
@@ -352,7 +365,9 @@ on_request(nng_aio *aio)
 	job *j;
 
 	if (nng_http_req_get_header(req, "Transfer-Encoding") != NULL) {
-		/* nng 1.5.2 does not decode chunked request bodies */
+		/* nng 1.5.2 does not decode chunked request bodies, so the body cannot be
+		 * skipped either: the connection closes and a client still sending may see a
+		 * reset instead of this answer */
 		finish_refusal(aio, NNG_HTTP_STATUS_NOT_IMPLEMENTED, "not_implemented",
 			       "Transfer-Encoding is not supported; send Content-Length", true);
 		return;
@@ -366,7 +381,8 @@ on_request(nng_aio *aio)
 			return;
 		}
 		if (len > s->max_body) {
-			refuse_too_large(s, aio, req, conn, len);
+			refuse_draining(s, aio, req, conn, len, NNG_HTTP_STATUS_PAYLOAD_TOO_LARGE,
+					"body_too_large", "request body is over the size cap");
 			return;
 		}
 	}
@@ -380,7 +396,8 @@ on_request(nng_aio *aio)
 	j->conn = conn;
 	if ((why = split_target(nng_http_req_get_uri(req), &j->path, &j->query)) != NULL) {
 		job_free(j);
-		finish_refusal(aio, NNG_HTTP_STATUS_BAD_REQUEST, "bad_request", why, len > 0);
+		refuse_draining(s, aio, req, conn, len, NNG_HTTP_STATUS_BAD_REQUEST, "bad_request",
+				why);
 		return;
 	}
 	if ((j->method = strdup(nng_http_req_get_method(req))) == NULL ||

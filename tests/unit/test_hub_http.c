@@ -346,14 +346,32 @@ test_percent_decoding(void **state)
 		assert_true(strstr((const char *)r.body.data, "\"bad_request\"") != NULL);
 		resp_fini(&r);
 	}
+	/* a refused request's body is skipped, so the connection serves the next one */
+	CURL *easy = curl_easy_init();
+	long conns = -1;
+	assert_non_null(easy);
+	perform(easy, port,
+		&(call){.method = "POST", .target = "/x%zz", .body = "hello", .body_len = 5}, &r);
+	assert_int_equal(r.rc, CURLE_OK);
+	assert_int_equal(r.status, 400);
+	assert_true(strstr((const char *)r.body.data, "invalid percent-escape") != NULL);
+	resp_fini(&r);
+	perform(easy, port, &(call){.method = "GET", .target = "/ok"}, &r);
+	assert_int_equal(r.rc, CURLE_OK);
+	assert_int_equal(r.status, 200);
+	curl_easy_getinfo(easy, CURLINFO_NUM_CONNECTS, &conns);
+	assert_int_equal(conns, 0);
+	resp_fini(&r);
+	curl_easy_cleanup(easy);
+
 	/* not origin-form: nng's router answers 404 before our callback runs */
 	request(port, &(call){.method = "GET", .target = "*"}, &r);
 	assert_int_equal(r.rc, CURLE_OK);
 	assert_int_equal(r.status, 404);
 	resp_fini(&r);
-	/* refusals happen in the transport: the handler saw only the first request */
+	/* refusals happen in the transport: the handler saw only the good requests */
 	hub_http_stop(h);
-	assert_int_equal(e->calls, 1);
+	assert_int_equal(e->calls, 2);
 	echo_free(e);
 }
 
@@ -438,8 +456,13 @@ test_body_cap(void **state)
 			.body_len = 10,
 			.headers = chunked_h},
 		&r);
-	assert_int_equal(r.rc, CURLE_OK);
-	assert_int_equal(r.status, 501);
+	/* the body cannot be skipped, so the connection closes; a reset may beat the 501 */
+	if (r.rc == CURLE_OK) {
+		assert_int_equal(r.status, 501);
+	} else {
+		assert_true(r.rc == CURLE_PARTIAL_FILE || r.rc == CURLE_RECV_ERROR ||
+			    r.rc == CURLE_SEND_ERROR || r.rc == CURLE_GOT_NOTHING);
+	}
 	resp_fini(&r);
 
 	free(big);
