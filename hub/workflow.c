@@ -65,6 +65,11 @@ struct hub_workflow {
 
 /* ---- small helpers ---- */
 
+/* A ZONEMD RR in the zone would be wrong after the next commit (its digest covers the
+ * serial): the hub computes the digest and keeps it beside the version instead. */
+static const char zonemd_owned[] = "an apex ZONEMD record is not kept in the zone: the hub "
+				   "computes the ZONEMD of every version itself";
+
 static void
 where_set(hub_where *where, const char *field, unsigned line)
 {
@@ -1037,6 +1042,10 @@ propose_edits(hub_workflow *w, hub_store *s, const hub_zone *zone, wzone *cur,
 				   "%s: RRSIG records come from signing and are not edited", f);
 			goto out;
 		}
+		if (type == FEDNS_T_ZONEMD && fedns_name_equal(owner, origin)) {
+			err = fail(d, where, FEDNS_EZONE, f, 0, "%s: %s", f, zonemd_owned);
+			goto out;
+		}
 		if (e->has_ttl && e->ttl > 0x7fffffffU) {
 			snprintf(f, sizeof(f), "edits[%zu].ttl", i);
 			err = fail(d, where, FEDNS_ESYNTAX, f, 0,
@@ -1240,6 +1249,10 @@ propose_file(hub_workflow *w, hub_store *s, const hub_zone *zone, wzone *cur,
 			d->code = err;
 		}
 		return err;
+	}
+	if (fedns_zone_find(fz, origin, FEDNS_T_ZONEMD) != NULL) {
+		err = fail(d, where, FEDNS_EZONE, "zone_file", 0, "zone_file: %s", zonemd_owned);
+		goto out;
 	}
 	if ((err = soa_pair_init(z, fedns_serial_next(zone->serial, 0), &sp)) != FEDNS_OK ||
 	    (err = soa_pair_init(fz, 0, &fsp)) != FEDNS_OK) {
@@ -1794,6 +1807,10 @@ hub_workflow_create_zone(hub_workflow *w, hub_store *s, int64_t tenant_id, const
 	}
 	char digest[97];
 	fedns_buf canon;
+	if (fedns_zone_find(z, origin, FEDNS_T_ZONEMD) != NULL) {
+		fedns_zone_free(z);
+		return fail(d, where, FEDNS_EZONE, field, 0, "%s: %s", field, zonemd_owned);
+	}
 	fedns_buf_init(&canon, FEDNS_BUF_DEFAULT_MAX);
 	zonemd_hex(z, digest);
 	uint32_t serial = fedns_zone_serial(z);

@@ -53,6 +53,10 @@ static const char base_body[] = "www IN A 192.0.2.10\n"
 				"b8 IN A 192.0.2.118\n"
 				"b9 IN A 192.0.2.119\n";
 
+#define DIGEST96                                                                                   \
+	"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"                         \
+	"202122232425262728292a2b2c2d2e2f"
+
 typedef struct fixture {
 	char dir[64];
 	char path[128];
@@ -582,6 +586,10 @@ test_invalid_edits(void **state)
 	e[1] = (hub_edit){
 		.op = HUB_EDIT_REPLACE, .name = "@", .type = "SOA", .rdata = ok, .nrdata = 1};
 	expect_edit_error(f, e, 2, FEDNS_EZONE, "edits[1].type", "serial");
+	const char *zmd[] = {"10 1 1 " DIGEST96};
+	e[1] = (hub_edit){
+		.op = HUB_EDIT_ADD, .name = "@", .type = "ZONEMD", .rdata = zmd, .nrdata = 1};
+	expect_edit_error(f, e, 2, FEDNS_EZONE, "edits[1].type", "hub computes the ZONEMD");
 	e[1] = (hub_edit){.op = HUB_EDIT_ADD,
 			  .name = "www.example.org.",
 			  .type = "A",
@@ -672,6 +680,11 @@ test_zone_file_proposal(void **state)
 	text = zone_text(99, base_body);
 	assert_int_equal(propose_file(f, text, false, &plan, &d, &where), FEDNS_EINVAL);
 	assert_non_null(strstr(d.msg, "nothing to change"));
+	free(text);
+	/* so does the ZONEMD */
+	text = zone_text(10, "www IN A 192.0.2.10\n@ IN ZONEMD 10 1 1 " DIGEST96 "\n");
+	assert_int_equal(propose_file(f, text, false, &plan, &d, &where), FEDNS_EZONE);
+	assert_non_null(strstr(d.msg, "ZONEMD"));
 	free(text);
 	/* the SOA belongs to the hub */
 	text = zone_text(10, base_body);
