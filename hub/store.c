@@ -671,6 +671,9 @@ hub_tenant_create(hub_store *s, const char *name, int64_t *id)
 	sqlite3_stmt *st;
 	if (!name || !*name)
 		return store_fail(s, FEDNS_EINVAL, "tenant name is empty");
+	if (strlen(name) >= sizeof((hub_tenant *)0)->name)
+		return store_fail(s, FEDNS_ETOOBIG, "tenant name is longer than %zu bytes",
+				  sizeof((hub_tenant *)0)->name - 1);
 	fedns_err e = stmt(s, ST_TENANT_INS, &st);
 	if (e)
 		return e;

@@ -187,6 +187,12 @@ test_tenants_principals(void **state)
 	assert_non_null(strstr(hub_store_errmsg(s), "UNIQUE"));
 	assert_int_equal(hub_tenant_create(s, "*", NULL), FEDNS_EEXIST);
 	assert_int_equal(hub_tenant_create(s, "", NULL), FEDNS_EINVAL);
+	char tlong[65];
+	memset(tlong, 't', 64);
+	tlong[64] = '\0';
+	assert_int_equal(hub_tenant_create(s, tlong, NULL), FEDNS_ETOOBIG);
+	tlong[63] = '\0';
+	assert_int_equal(hub_tenant_create(s, tlong, NULL), FEDNS_OK);
 
 	hub_tenant t;
 	assert_int_equal(hub_tenant_get(s, "acme", &t), FEDNS_OK);
@@ -200,9 +206,10 @@ test_tenants_principals(void **state)
 	hub_tenant *tl = NULL;
 	size_t n = 0;
 	assert_int_equal(hub_tenant_list(s, &tl, &n), FEDNS_OK);
-	assert_int_equal(n, 2); /* '*' is not listed */
+	assert_int_equal(n, 3); /* '*' is not listed */
 	assert_string_equal(tl[0].name, "acme");
 	assert_string_equal(tl[1].name, "bank");
+	assert_string_equal(tl[2].name, tlong);
 	free(tl);
 
 	int64_t p1, p2;
