@@ -1159,6 +1159,72 @@ test_retention_and_snapshots(void **state)
 	abort_tx(f);
 }
 
+/* Random edits never crash or leak; every refusal says what and where. */
+static void
+test_random_edits(void **state)
+{
+	fixture *f = *state;
+	static const char *const types[] = {"A",   "AAAA", "MX",      "TXT",   "CNAME", "SRV",
+					    "CAA", "NS",   "TYPE999", "HTTPS", "PTR",	"DNAME"};
+	static const char *const names[] = {"www",  "@",   "a1",  "x\\ y",   "*.w",
+					    "txt",  "new", "ns1", "sub.sub", "b9.example.com.",
+					    "UPPER"};
+	static const char alphabet[] = "0123456789abcdefxyz .:;()\"\\\n\t-_#=,";
+	uint64_t seed = 0x9e3779b97f4a7c15ULL;
+	char buf[3][48];
+	int accepted = 0, refused = 0;
+	for (int iter = 0; iter < 400; iter++) {
+		hub_edit e[3];
+		const char *rd[3][1];
+		size_t n = 1 + (size_t)(iter % 3);
+		for (size_t k = 0; k < n; k++) {
+			seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+			uint64_t r = seed >> 11;
+			size_t len = (size_t)(r % 24);
+			for (size_t i = 0; i < len; i++) {
+				r = r * 2862933555777941757ULL + 3037000493ULL;
+				buf[k][i] = alphabet[(r >> 33) % (sizeof(alphabet) - 1)];
+			}
+			buf[k][len] = '\0';
+			if (r % 4 == 0) /* sometimes something plausible */
+				snprintf(buf[k], sizeof(buf[k]), "10 mx%u.example.net.",
+					 (unsigned)(r % 7));
+			rd[k][0] = buf[k];
+			e[k] = (hub_edit){
+				.op = (hub_edit_op)(1 + (r >> 7) % 3),
+				.name = names[(r >> 13) % (sizeof(names) / sizeof(names[0]))],
+				.type = types[(r >> 19) % (sizeof(types) / sizeof(types[0]))],
+				.rdata = rd[k],
+				.nrdata = (r >> 29) % 5 == 0 ? 0 : 1};
+		}
+		hub_plan plan;
+		fedns_diag d;
+		hub_where where;
+		hub_proposal p = {.base_serial = 10,
+				  .reason = "fuzz",
+				  .edits = e,
+				  .nedits = n,
+				  .allow_apex_ns = true,
+				  .allow_mass_delete = true};
+		begin(f);
+		fedns_err err = hub_workflow_propose(f->w, f->s, &f->zone, &f->alice, &p, NULL,
+						     &plan, &d, &where);
+		if (err == FEDNS_OK) {
+			assert_true(plan.change.diff[0] == '-' || plan.change.diff[0] == '+');
+			hub_plan_fini(&plan);
+			accepted++;
+		} else {
+			refused++;
+			assert_true(d.msg[0] != '\0');
+			assert_true(where.field[0] != '\0');
+			assert_int_equal(count_changes(f), 0);
+		}
+		abort_tx(f);
+	}
+	print_message("%d accepted, %d refused\n", accepted, refused);
+	assert_true(accepted > 0 && refused > 0);
+}
+
 int
 main(void)
 {
@@ -1180,6 +1246,7 @@ main(void)
 		T(test_idempotency_key),
 		T(test_concurrent_workers),
 		T(test_retention_and_snapshots),
+		T(test_random_edits),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
