@@ -469,6 +469,12 @@ add_extra_headers(nng_http_res *res, const fedns_buf *h)
 		}
 		memcpy(line, p, n);
 		line[n] = '\0';
+		/* a bare LF or other control byte would let a value smuggle in a header */
+		for (size_t i = 0; i < n; i++) {
+			if (((unsigned char)line[i] < 0x20 && line[i] != '\t') || line[i] == 0x7f) {
+				return NNG_EINVAL;
+			}
+		}
 		if ((colon = strchr(line, ':')) == NULL || colon == line) {
 			return NNG_EINVAL;
 		}

@@ -75,6 +75,11 @@ echo_handler(void *arg, const hub_req *req, hub_res *res)
 	if (strcmp(req->path, "/nostatus") == 0) {
 		return; /* a handler bug: the transport must still answer */
 	}
+	if (strcmp(req->path, "/badheader") == 0) {
+		res->status = 200;
+		fedns_buf_puts(&res->headers, "X-Ok: 1\r\nX-Bad: a\nSet-Cookie: x=1\r\n");
+		return;
+	}
 	if (strcmp(req->path, "/text") == 0) {
 		res->status = 201;
 		res->content_type = "text/dns";
@@ -315,8 +320,15 @@ test_methods_reach_handler(void **state)
 	assert_true(strstr((const char *)r.body.data, "\"internal\"") != NULL);
 	resp_fini(&r);
 
+	/* a header value with a bare LF is refused, not sent as two headers */
+	request(port, &(call){.method = "GET", .target = "/badheader"}, &r);
+	assert_int_equal(r.rc, CURLE_OK);
+	assert_int_equal(r.status, 500);
+	assert_false(has_header(&r, "Set-Cookie"));
+	resp_fini(&r);
+
 	hub_http_stop(h);
-	assert_int_equal(e->calls, 5);
+	assert_int_equal(e->calls, 6);
 	echo_free(e);
 }
 
