@@ -1525,6 +1525,8 @@ hub_workflow_decide(hub_workflow *w, hub_store *s, int64_t change_id, const hub_
 	fedns_diag_clear(d);
 	if (committed != NULL)
 		*committed = false;
+	if (out != NULL)
+		memset(out, 0, sizeof(*out)); /* safe to fini whatever happens */
 	if (w == NULL || s == NULL || who == NULL)
 		return fedns_diag_set(d, FEDNS_EINVAL, "decide: missing argument");
 	if (comment != NULL && strlen(comment) >= sizeof(((hub_approval *)0)->comment))

@@ -400,6 +400,16 @@ test_self_approval_refused(void **state)
 	assert_false(committed);
 	assert_non_null(strstr(d.msg, "author"));
 	hub_change_fini(&c);
+	/* an early refusal still leaves 'out' safe to release */
+	char longc[600];
+	memset(longc, 'x', sizeof(longc) - 1);
+	longc[sizeof(longc) - 1] = '\0';
+	memset(&c, 0xa5, sizeof(c));
+	assert_int_equal(hub_workflow_decide(f->w, f->s, plan.change.id, &f->bob, true, longc,
+					     &committed, &c, &d),
+			 FEDNS_EINVAL);
+	assert_non_null(strstr(d.msg, "comment"));
+	hub_change_fini(&c);
 	/* rejecting one's own change is refused the same way */
 	assert_int_equal(decide(f, plan.change.id, &f->alice, false, &committed, &c, &d),
 			 FEDNS_EACCES);
