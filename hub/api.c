@@ -107,6 +107,10 @@ typedef struct rq {
 	char msg[640];
 	char field[96];
 	unsigned line;
+	/* tenants listed once per request */
+	hub_tenant *tenants;
+	size_t ntenants;
+	bool tenants_loaded;
 } rq;
 
 static int64_t
@@ -515,19 +519,19 @@ qlimit(rq *r, size_t *limit)
 static void
 tenant_name(rq *r, int64_t id, char *out, size_t outsz)
 {
-	hub_tenant *t = NULL;
-	size_t n = 0;
-
 	snprintf(out, outsz, "%s", id == HUB_TENANT_ALL ? "*" : "");
-	if (id == HUB_TENANT_ALL || hub_tenant_list(r->s, &t, &n) != FEDNS_OK) {
+	if (id == HUB_TENANT_ALL) {
 		return;
 	}
-	for (size_t i = 0; i < n; i++) {
-		if (t[i].id == id) {
-			snprintf(out, outsz, "%s", t[i].name);
+	/* one listing per request: a zone list names the tenant of every zone */
+	if (!r->tenants_loaded && hub_tenant_list(r->s, &r->tenants, &r->ntenants) == FEDNS_OK) {
+		r->tenants_loaded = true;
+	}
+	for (size_t i = 0; i < r->ntenants; i++) {
+		if (r->tenants[i].id == id) {
+			snprintf(out, outsz, "%s", r->tenants[i].name);
 		}
 	}
-	free(t);
 }
 
 /* A tenant named in a path or body ("*" is the estate). A tenant that does not exist is
@@ -2758,6 +2762,7 @@ hub_api_handle(void *ctx, const hub_req *req, hub_res *res)
 	free(r->text_owned);
 	cJSON_Delete(r->out);
 	cJSON_Delete(r->body);
+	free(r->tenants);
 	free(r);
 }
 
