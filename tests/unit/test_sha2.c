@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* SHA-2 and HMAC against FIPS 180-4 / NIST example vectors and RFC 4231. */
+/* SHA-2 and HMAC against FIPS 180-4 / NIST example vectors and RFC 4231, on the portable
+ * SHA-256 code and on the x86 SHA-extension code (when the CPU has it). */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -11,6 +13,7 @@
 #include <cmocka.h>
 
 #include "common/sha2.h"
+#include "common/sha2_internal.h"
 
 static size_t
 unhex(const char *hex, uint8_t *out)
@@ -347,6 +350,78 @@ test_secure_zero_and_ct_memcmp(void **state)
 	}
 }
 
+/* The accelerated and the portable SHA-256 give the same digest for every length from 0 to
+ * four blocks, at every alignment of the input, in one call and split into many: guards the
+ * schedule, the state layout and the multi-block loop of the fast path. */
+static void
+test_sha256_paths_agree(void **state)
+{
+	(void)state;
+	if (!fedns_sha256_accelerated())
+		skip();
+	static uint8_t buf[4 * 64 + 1 + 16];
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)(i * 167 + 13 + (i >> 3));
+	for (size_t align = 0; align < 16; align += 3) {
+		for (size_t len = 0; len <= 4 * 64 + 1; len++) {
+			uint8_t fast[FEDNS_SHA256_LEN], slow[FEDNS_SHA256_LEN];
+			uint8_t fast_split[FEDNS_SHA256_LEN];
+			fedns_sha256_use_portable(false);
+			fedns_hash_once(FEDNS_HASH_SHA256, buf + align, len, fast);
+			fedns_hash h;
+			fedns_hash_init(&h, FEDNS_HASH_SHA256);
+			for (size_t off = 0; off < len; off += 37)
+				fedns_hash_update(&h, buf + align + off,
+						  len - off < 37 ? len - off : 37);
+			fedns_hash_final(&h, fast_split);
+			fedns_sha256_use_portable(true);
+			fedns_hash_once(FEDNS_HASH_SHA256, buf + align, len, slow);
+			if (memcmp(fast, slow, sizeof(fast)) != 0 ||
+			    memcmp(fast_split, slow, sizeof(fast)) != 0)
+				fail_msg("SHA-256 paths differ at length %zu, alignment %zu", len,
+					 align);
+		}
+	}
+	fedns_sha256_use_portable(false);
+}
+
+/* When /proc/cpuinfo lists sha_ni, the fast path must be the one chosen: otherwise the
+ * second run of every vector below would silently test the portable code twice. */
+static void
+test_accelerated_when_cpu_has_it(void **state)
+{
+	(void)state;
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	if (f == NULL)
+		skip();
+	char line[4096];
+	bool sha_ni = false;
+	while (!sha_ni && fgets(line, sizeof(line), f) != NULL)
+		sha_ni = strncmp(line, "flags", 5) == 0 && strstr(line, " sha_ni") != NULL;
+	fclose(f);
+#if defined(__x86_64__) || defined(__i386__)
+	assert_int_equal(fedns_sha256_accelerated(), sha_ni);
+#else
+	assert_false(fedns_sha256_accelerated());
+#endif
+}
+
+static int
+use_portable(void **state)
+{
+	(void)state;
+	fedns_sha256_use_portable(true);
+	return 0;
+}
+
+static int
+use_best(void **state)
+{
+	(void)state;
+	fedns_sha256_use_portable(false);
+	return 0;
+}
+
 int
 main(void)
 {
@@ -361,5 +436,12 @@ main(void)
 		cmocka_unit_test(test_hmac_key_block_edges),
 		cmocka_unit_test(test_secure_zero_and_ct_memcmp),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	const struct CMUnitTest cross[] = {
+		cmocka_unit_test(test_accelerated_when_cpu_has_it),
+		cmocka_unit_test(test_sha256_paths_agree),
+	};
+	int failed = cmocka_run_group_tests_name("sha2 portable", tests, use_portable, use_best);
+	failed += cmocka_run_group_tests_name("sha2 best for this CPU", tests, use_best, NULL);
+	failed += cmocka_run_group_tests_name("sha2 paths", cross, NULL, NULL);
+	return failed;
 }
