@@ -221,6 +221,7 @@ fedns_msgw_init(fedns_msgw *mw, uint8_t *buf, size_t cap, bool compress)
 		cap = FEDNS_MSG_MAXLEN;
 	fedns_wbuf_init(&mw->b, buf, cap);
 	mw->comp.n = 0;
+	mw->comp.last_owner = NULL;
 	if (compress)
 		memset(mw->comp.index, 0, sizeof(mw->comp.index));
 	mw->compress = compress;
@@ -268,6 +269,8 @@ rollback(fedns_msgw *mw, mark m)
 	fedns_err err = mw->b.err != FEDNS_OK ? mw->b.err : FEDNS_ETOOBIG;
 	mw->b.len = m.len;
 	comp_truncate(&mw->comp, m.ncomp);
+	if (mw->comp.last_owner != NULL && mw->comp.last_start >= m.len)
+		mw->comp.last_owner = NULL;
 	mw->b.err = FEDNS_OK;
 	return err;
 }
@@ -372,9 +375,12 @@ comp_find(const fedns_compress *c, const uint8_t *msg, size_t msglen, uint32_t h
 	return -1;
 }
 
-/* Writes 'name' compressed; on running out of room b.err is set (caller rolls back). */
+#define NO_OFF 0xffffu
+
+/* Writes 'name' compressed; on running out of room b.err is set (caller rolls back).
+ * When 'how' is given it receives the encoding used (see fedns_compress.last_*). */
 static void
-put_name(fedns_msgw *mw, const uint8_t *name)
+put_name_how(fedns_msgw *mw, const uint8_t *name, fedns_compress *how)
 {
 	fedns_wbuf *b = &mw->b;
 
@@ -397,6 +403,7 @@ put_name(fedns_msgw *mw, const uint8_t *name)
 	/* Room check first, so the table never remembers labels that were not written. */
 	if (!fedns_wbuf_room(b, pre + (target >= 0 ? 2 : 1)))
 		return;
+	size_t start = b->len;
 	for (size_t i = 0; i < k; i++)
 		comp_add(&mw->comp, b->len + pos[i], h[i]);
 	fedns_wbuf_bytes(b, name, pre);
@@ -404,6 +411,54 @@ put_name(fedns_msgw *mw, const uint8_t *name)
 		fedns_wbuf_u16(b, (uint16_t)(0xc000 | (uint16_t)target));
 	else
 		fedns_wbuf_u8(b, 0);
+	if (how != NULL) {
+		how->last_start = (uint16_t)start;
+		how->last_pre = (uint16_t)pre;
+		how->last_tail = target >= 0 ? (uint16_t)target : NO_OFF;
+		/* A pointer to the whole name: where it was found, or where it now starts
+		 * when that is reachable by a pointer (even if the table had no slot left). */
+		if (pre == 0)
+			how->last_full = (uint16_t)target;
+		else
+			how->last_full = start < 0x4000 ? (uint16_t)start : NO_OFF;
+	}
+}
+
+static void
+put_name(fedns_msgw *mw, const uint8_t *name)
+{
+	put_name_how(mw, name, NULL);
+}
+
+/* An owner: the same name as the previous owner (checked against the bytes written, as a
+ * caller may reuse its buffer) gets the same encoding without any hashing. The result
+ * equals what put_name would write: once the message is past 0x4000 the table takes no
+ * entries, so the same lookups would find the same targets. */
+static void
+put_owner(fedns_msgw *mw, const uint8_t *name)
+{
+	fedns_compress *c = &mw->comp;
+	fedns_wbuf *b = &mw->b;
+
+	if (mw->compress && c->last_owner == name &&
+	    match_at(b->buf, b->len, c->last_start, name)) {
+		if (c->last_full != NO_OFF) {
+			fedns_wbuf_u16(b, (uint16_t)(0xc000 | c->last_full));
+			return;
+		}
+		if (!fedns_wbuf_room(b, (size_t)c->last_pre + (c->last_tail != NO_OFF ? 2 : 1)))
+			return;
+		fedns_wbuf_bytes(b, name, c->last_pre);
+		if (c->last_tail != NO_OFF)
+			fedns_wbuf_u16(b, (uint16_t)(0xc000 | c->last_tail));
+		else
+			fedns_wbuf_u8(b, 0);
+		return;
+	}
+	c->last_owner = NULL;
+	put_name_how(mw, name, mw->compress ? c : NULL);
+	if (mw->compress && b->err == FEDNS_OK)
+		c->last_owner = name;
 }
 
 fedns_err
@@ -471,7 +526,7 @@ fedns_msgw_rr(fedns_msgw *mw, fedns_section sec, const fedns_rr *rr)
 	mark m = save(mw);
 	fedns_wbuf *b = &mw->b;
 
-	put_name(mw, rr->owner);
+	put_owner(mw, rr->owner);
 	fedns_wbuf_u16(b, rr->type);
 	fedns_wbuf_u16(b, rr->rclass);
 	fedns_wbuf_u32(b, rr->ttl);

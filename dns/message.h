@@ -121,6 +121,13 @@ typedef struct fedns_compress {
 	uint32_t hash[FEDNS_COMPRESS_SLOTS];	  /* case-insensitive hash of the name at off[i] */
 	uint16_t slot[FEDNS_COMPRESS_SLOTS];	  /* where entry i sits in index[] */
 	uint16_t index[FEDNS_COMPRESS_SLOTS * 2]; /* entry + 1; 0 is empty */
+	/* The last owner fedns_msgw_rr wrote and how: in a zone transfer most owners repeat
+	 * the one before, and re-emitting its encoding skips hashing every suffix. */
+	const uint8_t *last_owner; /* NULL: none */
+	uint16_t last_start;	   /* where its encoding begins in the message */
+	uint16_t last_full;	   /* offset to point at for the whole name, or 0xffff */
+	uint16_t last_pre;	   /* else: bytes of literal labels, then... */
+	uint16_t last_tail;	   /* ...a pointer here, or 0xffff for the root label */
 } fedns_compress;
 
 /* Message writer: a fedns_wbuf plus a compression table and section counts. The caller

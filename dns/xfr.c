@@ -14,6 +14,20 @@ enum {
 	PH_DONE = 3
 };
 
+/* How many RRsets ahead of the writer their owner and rdata are prefetched. A zone's sets
+ * are in canonical order but its names and rdata sit in the order they were loaded, so
+ * without this nearly every set costs two cache misses (measured: a third of an AXFR). */
+#define PREFETCH_SETS 8
+
+static inline void
+prefetch_set(const fedns_rrset *s)
+{
+	if (s != NULL) {
+		__builtin_prefetch(s->owner);
+		__builtin_prefetch(s->rdata);
+	}
+}
+
 static void
 out_common(fedns_xfr_out *x, fedns_xfr_kind kind, const fedns_zone *zone, uint16_t id,
 	   const uint8_t *qname, uint16_t qtype, uint16_t qclass, size_t reserve)
@@ -28,6 +42,9 @@ out_common(fedns_xfr_out *x, fedns_xfr_kind kind, const fedns_zone *zone, uint16
 	x->reserve = reserve;
 	x->phase = PH_FIRST_SOA;
 	fedns_zone_iter_init(&x->it, zone);
+	fedns_zone_iter_init(&x->ahead, zone);
+	for (int i = 0; i < PREFETCH_SETS; i++)
+		prefetch_set(fedns_zone_iter_next(&x->ahead));
 }
 
 void
@@ -72,6 +89,7 @@ body_peek(fedns_xfr_out *x, fedns_rr *rr)
 		x->set = fedns_zone_iter_next(&x->it);
 		if (x->set == NULL)
 			return false;
+		prefetch_set(fedns_zone_iter_next(&x->ahead));
 		if (x->set->type == FEDNS_T_SOA &&
 		    fedns_name_equal(x->set->owner, fedns_zone_origin(x->zone))) {
 			x->rdleft = 0;

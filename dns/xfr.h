@@ -37,6 +37,7 @@ typedef struct fedns_xfr_out {
 	/* position */
 	int phase;
 	fedns_zone_iter it;
+	fedns_zone_iter ahead; /* a few sets past 'it': their data is prefetched */
 	const fedns_rrset *set;
 	const uint8_t *rdpos;
 	uint32_t rdleft;
