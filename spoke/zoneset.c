@@ -2,6 +2,7 @@
 /* Served zones: current versions, IXFR journal chains and the catalog zone. */
 #include "spoke/zoneset.h"
 
+#include <malloc.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,9 +108,25 @@ version_new_locked(fedns_zone *z, fedns_diff *diff, const spoke_version *prev, s
 	return v;
 }
 
+/* A zone is held in 1 MiB pool blocks and big arrays. glibc's dynamic mmap threshold
+ * rises to the size of the first such block freed, after which new versions are carved
+ * from the heap and the superseded ones stay in it: RSS grew from 84 to 222 MiB after a
+ * few loads of a 1M-record zone. A fixed threshold keeps them mmapped, so freeing a version
+ * gives its memory back to the system at once, and no malloc_trim (which would walk the
+ * whole heap, possibly under a caller's lock) is needed. */
+#define SPOKE_MMAP_THRESHOLD (128 * 1024)
+
+static void
+malloc_setup(void)
+{
+	mallopt(M_MMAP_THRESHOLD, SPOKE_MMAP_THRESHOLD);
+}
+
 fedns_err
 spoke_zoneset_new(const spoke_zoneset_opts *opts, spoke_zoneset **out)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, malloc_setup);
 	spoke_zoneset *zs = calloc(1, sizeof(*zs));
 	if (zs == NULL)
 		return FEDNS_ENOMEM;
