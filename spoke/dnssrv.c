@@ -573,7 +573,9 @@ idle_sweep(spoke_dnssrv *s, uint64_t now)
 	conn *c = s->conns;
 	while (c != NULL) {
 		conn *next = c->next;
-		if (now - c->last_ms > s->o.tcp_idle_ms)
+		/* last_ms may be later than 'now' (it moves while events are handled):
+		 * unsigned wrap-around here once closed live transfers */
+		if (now > c->last_ms && now - c->last_ms > s->o.tcp_idle_ms)
 			conn_close(s, c);
 		c = next;
 	}
@@ -622,6 +624,7 @@ server_main(void *arg)
 			}
 		}
 		if (now - last_sweep >= 250) {
+			now = now_ms();
 			idle_sweep(s, now);
 			last_sweep = now;
 		}
