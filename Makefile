@@ -26,7 +26,7 @@ FORMAT_DIRS := $(wildcard common dns cli tests bench spoke hub tls proto)
 FORMAT_FILES = $(shell find $(FORMAT_DIRS) -type f -name '*.[ch]' -not -path '*/corpus/*' | sort)
 
 .PHONY: help deps build test fuzz fuzz-run format format-check \
-	bench-zone-parse demo clean
+	bench-zone-parse bench-axfr-out bench-ixfr-propagation bench-hub-commit demo clean
 
 help:
 	@echo "make test              install missing Debian packages, build (-Werror), run all tests"
@@ -38,6 +38,9 @@ help:
 	@echo "make format            clang-format -i every .c/.h"
 	@echo "make format-check      fail if any .c/.h differs from .clang-format"
 	@echo "make bench-zone-parse  fedns vs named-checkzone vs kzonecheck on a 1,000,000-record zone"
+	@echo "make bench-axfr-out    fedns-spoke vs knotd vs named serving a 1,000,000-record AXFR"
+	@echo "make bench-ixfr-propagation  diff to BIND secondary latency vs a BIND9 pair"
+	@echo "make bench-hub-commit  durable hub commits/s and latency at 1 and 16 clients"
 	@echo "make demo              not yet: the demo comes with the federation issue"
 	@echo "make clean             remove build/, build-san/, build-fuzz/, build-bench/"
 
@@ -89,6 +92,15 @@ format-check:
 bench-zone-parse:
 	@test -x bench/zone_parse/run || { echo "bench-zone-parse: bench/zone_parse/run does not exist yet" >&2; exit 1; }
 	FEDNS_BUILD=$(abspath build-bench) bench/zone_parse/run
+
+bench-axfr-out:
+	FEDNS_BUILD=$(abspath build-bench) bench/axfr_out/run
+
+bench-ixfr-propagation:
+	FEDNS_BUILD=$(abspath build-bench) bench/ixfr_propagation/run
+
+bench-hub-commit:
+	FEDNS_BUILD=$(abspath build-bench) bench/hub_commit/run
 
 demo: build
 	@echo "make demo: the federation demo (hub, spokes, BIND9 secondaries) comes with the"
