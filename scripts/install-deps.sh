@@ -16,6 +16,7 @@ packages=(
 	libcjson-dev libcurl4-openssl-dev libsqlite3-dev
 	bind9 bind9-utils bind9-dnsutils knot knot-dnsutils knot-dnssecutils
 	python3-dnspython clang-format valgrind procps time openssl sqlite3 curl
+	python3-yaml
 )
 # For testing this script: FEDNS_DEPS_PACKAGES="a b c" replaces the list.
 if [[ -n "${FEDNS_DEPS_PACKAGES:-}" ]]; then

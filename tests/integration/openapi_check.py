@@ -83,6 +83,49 @@ def template_key(path):
     return re.sub(r"\{[^/}]+\}", "*", path)
 
 
+SCHEMA_KEYS = {
+    "title", "multipleOf", "maximum", "exclusiveMaximum", "minimum", "exclusiveMinimum",
+    "maxLength", "minLength", "pattern", "maxItems", "minItems", "uniqueItems",
+    "maxProperties", "minProperties", "required", "enum", "type", "allOf", "oneOf", "anyOf",
+    "not", "items", "properties", "additionalProperties", "description", "format", "default",
+    "nullable", "discriminator", "readOnly", "writeOnly", "xml", "externalDocs", "example",
+    "deprecated", "$ref"}
+
+
+def schema_key_errors(node, where):
+    """Keys of schema objects that OpenAPI 3.0 does not define (e.g. a YAML flow mapping
+    split by an unquoted comma)."""
+    if not isinstance(node, dict):
+        return ["%s: a schema must be an object" % where]
+    errs = ["%s: unknown schema keyword %r" % (where, k) for k in node
+            if k not in SCHEMA_KEYS and not str(k).startswith("x-")]
+    for k, v in (node.get("properties") or {}).items():
+        errs += schema_key_errors(v, where + "/properties/" + k)
+    for k in ("items", "not"):
+        if k in node:
+            errs += schema_key_errors(node[k], where + "/" + k)
+    if isinstance(node.get("additionalProperties"), dict):
+        errs += schema_key_errors(node["additionalProperties"], where + "/additionalProperties")
+    for k in ("allOf", "oneOf", "anyOf"):
+        for i, v in enumerate(node.get(k) or []):
+            errs += schema_key_errors(v, "%s/%s/%d" % (where, k, i))
+    return errs
+
+
+def all_schemas(node, where="#"):
+    """Every schema the spec holds: components/schemas and each 'schema' member."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            w = where + "/" + str(k)
+            if k == "schema" or where == "#/components/schemas":
+                yield w, v
+            elif k not in ("example", "examples"):
+                yield from all_schemas(v, w)
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from all_schemas(v, "%s/%d" % (where, i))
+
+
 def static_checks(spec, api_c):
     check(isinstance(spec, dict) and str(spec.get("openapi", "")) == "3.0.3",
           "the spec is OpenAPI 3.0.3")
@@ -93,6 +136,11 @@ def static_checks(spec, api_c):
 
     bad = [(w, r) for w, r in all_refs(spec) if resolve(spec, r) is None]
     check(not bad, "every $ref resolves (%s)" % (bad[:5] or "none broken"))
+
+    errs = []
+    for w, sch in all_schemas(spec):
+        errs += schema_key_errors(sch, w)
+    check(not errs, "every schema uses only OpenAPI 3.0 keywords (%s)" % (errs[:5] or "none"))
 
     schemes = (spec.get("components") or {}).get("securitySchemes") or {}
     check(any(s.get("type") == "http" and s.get("scheme") == "bearer"

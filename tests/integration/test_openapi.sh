@@ -29,6 +29,10 @@ spec = yaml.safe_load(open(sys.argv[1]))
 spec["paths"]["/api/v1/whoami"]["get"]["responses"]["200"]["content"]["application/json"][
     "schema"] = {"$ref": "#/components/schemas/NoSuchThing"}
 yaml.safe_dump(spec, open("badref.yaml", "w"))
+# what an unquoted comma in a flow mapping makes of a description
+spec = yaml.safe_load(open(sys.argv[1]))
+spec["components"]["schemas"]["Zone"]["properties"]["name"]["lowercase"] = None
+yaml.safe_dump(spec, open("badkey.yaml", "w"))
 PY
 /usr/bin/python3 "$check" static dropped.yaml "$t_src/hub/api.c" >dropped.out
 t_check "a spec without POST .../rollback is caught" \
@@ -36,6 +40,23 @@ t_check "a spec without POST .../rollback is caught" \
 	dropped.out
 /usr/bin/python3 "$check" static badref.yaml "$t_src/hub/api.c" >badref.out
 t_check "a broken \$ref is caught" grep -q '^FAIL - every \$ref resolves.*NoSuchThing' badref.out
+/usr/bin/python3 "$check" static badkey.yaml "$t_src/hub/api.c" >badkey.out
+t_check "an unknown schema keyword is caught" \
+	grep -q "^FAIL - every schema uses only OpenAPI 3.0 keywords.*'lowercase'" badkey.out
+
+# the full OpenAPI 3.0 meta-schema, where a python on PATH has openapi-spec-validator
+vpy=
+for py in python3 /usr/bin/python3; do
+	if "$py" -c 'import openapi_spec_validator, yaml' 2>/dev/null; then vpy=$py; break; fi
+done
+if [ -n "$vpy" ]; then
+	t_check "openapi-spec-validator accepts the spec" "$vpy" -c '
+import sys, yaml
+from openapi_spec_validator import validate
+validate(yaml.safe_load(open(sys.argv[1])))' "$spec"
+else
+	echo "# openapi-spec-validator not installed; the meta-schema check is skipped"
+fi
 
 # live: every operation against a running hub
 [ -x "$hub" ] || { echo "$hub is not built"; t_done; }
