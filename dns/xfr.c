@@ -64,22 +64,6 @@ fedns_xfr_out_ixfr(fedns_xfr_out *x, const fedns_zone *zone, const fedns_diff *c
 	x->ndiffs = n;
 }
 
-/* The zone's SOA as an RR. */
-static void
-soa_rr(const fedns_zone *z, fedns_rr *rr)
-{
-	const fedns_rrset *s = fedns_zone_find(z, fedns_zone_origin(z), FEDNS_T_SOA);
-	const uint8_t *pos = s->rdata;
-	uint16_t len;
-	const uint8_t *rd = fedns_rrset_next_rdata(&pos, &len);
-	rr->owner = s->owner;
-	rr->type = FEDNS_T_SOA;
-	rr->rclass = s->rclass;
-	rr->ttl = s->ttl;
-	rr->rdata = rd;
-	rr->rdlen = len;
-}
-
 /* Moves the AXFR body cursor to the next rdata, skipping the SOA set. Returns false at
  * the end of the zone. */
 static bool
@@ -158,8 +142,7 @@ fedns_xfr_out_next(fedns_xfr_out *x, uint8_t *buf, size_t cap, size_t *len, bool
 		switch (x->phase) {
 		case PH_FIRST_SOA:
 		case PH_LAST_SOA:
-			soa_rr(x->zone, &rr);
-			have = true;
+			have = fedns_zone_soa(x->zone, &rr);
 			break;
 		case PH_BODY:
 			have = x->kind == FEDNS_XFR_AXFR ? body_peek(x, &rr) : diff_peek(x, &rr);

@@ -1403,6 +1403,25 @@ fedns_zone_serial(const fedns_zone *z)
 	return z->state == ZONE_FINISHED ? z->serial : 0;
 }
 
+bool
+fedns_zone_soa(const fedns_zone *z, fedns_rr *out)
+{
+	if (z->state != ZONE_FINISHED)
+		return false;
+	const fedns_rrset *set = fedns_zone_find(z, z->origin, FEDNS_T_SOA);
+	if (set == NULL || set->count == 0)
+		return false;
+	const uint8_t *pos = set->rdata;
+	uint16_t len;
+	out->rdata = fedns_rrset_next_rdata(&pos, &len);
+	out->rdlen = len;
+	out->owner = set->owner;
+	out->type = FEDNS_T_SOA;
+	out->rclass = set->rclass;
+	out->ttl = set->ttl;
+	return true;
+}
+
 size_t
 fedns_zone_rrset_count(const fedns_zone *z)
 {

@@ -72,6 +72,9 @@ const uint8_t *fedns_zone_origin(const fedns_zone *z);
 uint16_t fedns_zone_class(const fedns_zone *z);
 /* SOA serial of a finished zone. */
 uint32_t fedns_zone_serial(const fedns_zone *z);
+/* The apex SOA of a finished zone as an RR (pointers borrowed from the zone). False for a
+ * zone that is not finished. */
+bool fedns_zone_soa(const fedns_zone *z, fedns_rr *out);
 size_t fedns_zone_rrset_count(const fedns_zone *z);
 size_t fedns_zone_rr_count(const fedns_zone *z);
 /* Bytes of memory the zone holds (for benchmarks and caps). */

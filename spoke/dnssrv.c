@@ -430,19 +430,9 @@ notify_send(spoke_dnssrv *s, notify_ent *e, uint64_t now)
 	fedns_msgw_question(&mw, e->zone, FEDNS_T_SOA, FEDNS_C_IN);
 	spoke_version *v = spoke_zoneset_get(s->zs, e->zone);
 	if (v != NULL) {
-		const fedns_rrset *soa =
-			fedns_zone_find(v->zone, fedns_zone_origin(v->zone), FEDNS_T_SOA);
-		if (soa != NULL) {
-			const uint8_t *pos = soa->rdata;
-			uint16_t len;
-			fedns_rr rr = {.owner = soa->owner,
-				       .type = FEDNS_T_SOA,
-				       .rclass = soa->rclass,
-				       .ttl = soa->ttl};
-			rr.rdata = fedns_rrset_next_rdata(&pos, &len);
-			rr.rdlen = len;
+		fedns_rr rr;
+		if (fedns_zone_soa(v->zone, &rr))
 			fedns_msgw_rr(&mw, FEDNS_SEC_ANSWER, &rr);
-		}
 		e->serial = v->serial;
 		spoke_version_rele(v);
 	} else {

@@ -31,20 +31,6 @@ answer_rcode(const fedns_msg_header *h, const fedns_question *q, uint8_t rcode, 
 	return fedns_msgw_finish(&mw);
 }
 
-static void
-soa_of(const fedns_zone *z, fedns_rr *rr)
-{
-	const fedns_rrset *s = fedns_zone_find(z, fedns_zone_origin(z), FEDNS_T_SOA);
-	const uint8_t *pos = s->rdata;
-	uint16_t len;
-	rr->rdata = fedns_rrset_next_rdata(&pos, &len);
-	rr->rdlen = len;
-	rr->owner = s->owner;
-	rr->type = FEDNS_T_SOA;
-	rr->rclass = s->rclass;
-	rr->ttl = s->ttl;
-}
-
 /* Single answer carrying the zone's SOA (SOA query, or IXFR for a current client). */
 static size_t
 answer_soa(const fedns_msg_header *h, const fedns_question *q, const fedns_zone *z, uint8_t *ans,
@@ -56,8 +42,8 @@ answer_soa(const fedns_msg_header *h, const fedns_question *q, const fedns_zone 
 			  (uint16_t)(FEDNS_F_QR | FEDNS_F_AA | (h->flags & FEDNS_F_RD)));
 	fedns_msgw_question(&mw, q->name, q->qtype, q->qclass);
 	fedns_rr rr;
-	soa_of(z, &rr);
-	fedns_msgw_rr(&mw, FEDNS_SEC_ANSWER, &rr);
+	if (fedns_zone_soa(z, &rr))
+		fedns_msgw_rr(&mw, FEDNS_SEC_ANSWER, &rr);
 	if (edns)
 		fedns_msgw_opt(&mw, EDNS_UDP_SIZE, 0, 0, NULL, 0);
 	return fedns_msgw_finish(&mw);
