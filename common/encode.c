@@ -26,43 +26,66 @@ is_space(unsigned char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-fedns_err
-fedns_base64_decode(const char *s, size_t len, uint8_t *out, size_t cap, size_t *outlen)
+void
+fedns_b64dec_init(fedns_b64dec *b)
 {
-	uint32_t acc = 0;
-	unsigned nbits = 0, nchars = 0, pad = 0;
-	size_t n = 0;
+	b->acc = 0;
+	b->nbits = b->nchars = b->pad = 0;
+}
+
+fedns_err
+fedns_b64dec_feed(fedns_b64dec *b, const char *s, size_t len, uint8_t *out, size_t cap, size_t *n)
+{
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (is_space(c))
 			continue;
 		if (c == '=') {
-			pad++;
-			nchars++;
+			if (++b->pad > 2)
+				return FEDNS_ESYNTAX;
+			b->nchars++;
 			continue;
 		}
 		int v = b64val(c);
-		if (v < 0 || pad != 0)
+		if (v < 0 || b->pad != 0)
 			return FEDNS_ESYNTAX;
-		nchars++;
-		acc = (acc << 6) | (uint32_t)v;
-		nbits += 6;
-		if (nbits >= 8) {
-			nbits -= 8;
-			if (n == cap)
+		b->nchars++;
+		b->acc = (b->acc << 6) | (uint32_t)v;
+		b->nbits += 6;
+		if (b->nbits >= 8) {
+			b->nbits -= 8;
+			if (*n == cap)
 				return FEDNS_ETOOBIG;
-			out[n++] = (uint8_t)(acc >> nbits);
+			out[(*n)++] = (uint8_t)(b->acc >> b->nbits);
 		}
 	}
-	if (nchars % 4 != 0 || pad > 2)
+	return FEDNS_OK;
+}
+
+fedns_err
+fedns_b64dec_done(const fedns_b64dec *b)
+{
+	if (b->nchars % 4 != 0)
 		return FEDNS_ESYNTAX;
 	/* leftover bits must be zero padding bits for canonical input */
-	if (nbits > 0 && (acc & ((1u << nbits) - 1)) != 0)
+	if (b->nbits > 0 && (b->acc & ((1u << b->nbits) - 1)) != 0)
 		return FEDNS_ESYNTAX;
-	if ((pad == 1 && nbits != 2) || (pad == 2 && nbits != 4) || (pad == 0 && nbits != 0))
-		return FEDNS_ESYNTAX;
-	*outlen = n;
-	return FEDNS_OK;
+	unsigned want = b->pad == 0 ? 0 : b->pad == 1 ? 2 : 4;
+	return b->nbits == want ? FEDNS_OK : FEDNS_ESYNTAX;
+}
+
+fedns_err
+fedns_base64_decode(const char *s, size_t len, uint8_t *out, size_t cap, size_t *outlen)
+{
+	fedns_b64dec b;
+	size_t n = 0;
+	fedns_b64dec_init(&b);
+	fedns_err err = fedns_b64dec_feed(&b, s, len, out, cap, &n);
+	if (err == FEDNS_OK)
+		err = fedns_b64dec_done(&b);
+	if (err == FEDNS_OK)
+		*outlen = n;
+	return err;
 }
 
 size_t
@@ -105,11 +128,15 @@ hexval(unsigned char c)
 	return -1;
 }
 
-fedns_err
-fedns_hex_decode(const char *s, size_t len, uint8_t *out, size_t cap, size_t *outlen)
+void
+fedns_hexdec_init(fedns_hexdec *h)
 {
-	size_t n = 0;
-	int hi = -1;
+	h->hi = -1;
+}
+
+fedns_err
+fedns_hexdec_feed(fedns_hexdec *h, const char *s, size_t len, uint8_t *out, size_t cap, size_t *n)
+{
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (is_space(c))
@@ -117,19 +144,36 @@ fedns_hex_decode(const char *s, size_t len, uint8_t *out, size_t cap, size_t *ou
 		int v = hexval(c);
 		if (v < 0)
 			return FEDNS_ESYNTAX;
-		if (hi < 0) {
-			hi = v;
+		if (h->hi < 0) {
+			h->hi = v;
 			continue;
 		}
-		if (n == cap)
+		if (*n == cap)
 			return FEDNS_ETOOBIG;
-		out[n++] = (uint8_t)((hi << 4) | v);
-		hi = -1;
+		out[(*n)++] = (uint8_t)((h->hi << 4) | v);
+		h->hi = -1;
 	}
-	if (hi >= 0)
-		return FEDNS_ESYNTAX;
-	*outlen = n;
 	return FEDNS_OK;
+}
+
+fedns_err
+fedns_hexdec_done(const fedns_hexdec *h)
+{
+	return h->hi < 0 ? FEDNS_OK : FEDNS_ESYNTAX;
+}
+
+fedns_err
+fedns_hex_decode(const char *s, size_t len, uint8_t *out, size_t cap, size_t *outlen)
+{
+	fedns_hexdec h;
+	size_t n = 0;
+	fedns_hexdec_init(&h);
+	fedns_err err = fedns_hexdec_feed(&h, s, len, out, cap, &n);
+	if (err == FEDNS_OK)
+		err = fedns_hexdec_done(&h);
+	if (err == FEDNS_OK)
+		*outlen = n;
+	return err;
 }
 
 size_t

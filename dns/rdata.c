@@ -406,12 +406,6 @@ static const uint8_t hex1[256] = {
 	['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
 };
 
-static inline int
-hexval(unsigned char c)
-{
-	return (int)hex1[c] - 1;
-}
-
 /* Dotted quad as inet_pton accepts it: exactly four decimal octets, no leading zeros,
  * nothing else. */
 static bool
@@ -548,88 +542,45 @@ decode_cs(const char *s, size_t len, uint8_t *out, size_t cap, size_t *outlen)
 	return 0;
 }
 
-/* Hex and base64 spread over several tokens decode as if joined. */
-typedef struct hexdec {
-	int hi;
-} hexdec;
+/* Hex and base64 spread over several tokens decode as if joined (common/encode.h's
+ * streaming decoders). Running out of room is left in the cursor's sticky error. */
+typedef fedns_hexdec hexdec;
+typedef fedns_b64dec b64dec;
+
+static bool
+feed_result(fedns_err err, size_t n, fedns_wbuf *w)
+{
+	if (w->err == FEDNS_OK)
+		w->len = n;
+	if (err == FEDNS_ETOOBIG) {
+		if (w->err == FEDNS_OK)
+			w->err = FEDNS_ETOOBIG;
+		return true;
+	}
+	return err == FEDNS_OK;
+}
 
 static bool
 hex_feed(hexdec *h, const char *s, size_t len, fedns_wbuf *w)
 {
-	for (size_t i = 0; i < len; i++) {
-		int v = hexval((unsigned char)s[i]);
-		if (v < 0)
-			return false;
-		if (h->hi < 0) {
-			h->hi = v;
-		} else {
-			fedns_wbuf_u8(w, (uint8_t)((h->hi << 4) | v));
-			h->hi = -1;
-		}
-	}
-	return true;
-}
-
-typedef struct b64dec {
-	uint32_t acc;
-	unsigned nbits, nchars, pad;
-} b64dec;
-
-static int
-b64val(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
+	size_t n = w->len;
+	size_t cap = w->err == FEDNS_OK ? w->cap : w->len;
+	return feed_result(fedns_hexdec_feed(h, s, len, w->buf, cap, &n), n, w);
 }
 
 static bool
 b64_feed(b64dec *b, const char *s, size_t len, fedns_wbuf *w)
 {
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '=') {
-			b->pad++;
-			b->nchars++;
-			if (b->pad > 2)
-				return false;
-			continue;
-		}
-		int v = b64val(c);
-		if (v < 0 || b->pad != 0)
-			return false;
-		b->nchars++;
-		b->acc = (b->acc << 6) | (uint32_t)v;
-		b->nbits += 6;
-		if (b->nbits >= 8) {
-			b->nbits -= 8;
-			fedns_wbuf_u8(w, (uint8_t)(b->acc >> b->nbits));
-		}
-	}
-	return true;
+	size_t n = w->len;
+	size_t cap = w->err == FEDNS_OK ? w->cap : w->len;
+	return feed_result(fedns_b64dec_feed(b, s, len, w->buf, cap, &n), n, w);
 }
 
 /* Whole quanta, padding matching the bit count, and zero pad bits (as BIND insists). */
 static bool
 b64_done(const b64dec *b)
 {
-	if (b->nchars % 4 != 0)
-		return false;
-	if (b->nbits > 0 && (b->acc & ((1u << b->nbits) - 1)) != 0)
-		return false;
-	if (b->pad == 0)
-		return b->nbits == 0;
-	if (b->pad == 1)
-		return b->nbits == 2;
-	return b->nbits == 4;
+	return fedns_b64dec_done(b) == FEDNS_OK;
 }
 
 static int
