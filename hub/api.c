@@ -31,6 +31,7 @@
 #define MAX_APPROVALS 16
 #define MAX_EDITS 100000
 #define AUDIT_BATCH 1000
+#define ZONE_LOCKS 64
 
 /* A store handle opened by one worker thread, closed when the thread ends or the API is
  * freed (hub_store is single-threaded). */
@@ -48,6 +49,16 @@ struct hub_api {
 	pthread_mutex_t mu;
 	tstore *stores;
 	atomic_bool ready;
+	/* Writers queue here in arrival order (a ticket lock) around their short write
+	 * transaction instead of napping in SQLite's busy handler; busy_timeout stays the
+	 * backstop against other processes (fedns-hub backup). */
+	pthread_mutex_t wmu;
+	pthread_cond_t wcv;
+	uint64_t wnext, wserving;
+	/* Approvals that may commit on one zone take turns (by zone id, striped) from their
+	 * preparation to their commit: of several racing for the same base only one can
+	 * commit, so the others should find out cheaply rather than each build a version. */
+	pthread_mutex_t zmu[ZONE_LOCKS];
 };
 
 enum body_mode {
@@ -83,6 +94,10 @@ typedef struct rq {
 	hub_principal who;
 	bool authed;
 	bool in_txn;
+	bool wlocked;	 /* holds a->wmu */
+	bool prep_phase; /* the read-transaction run of a prep route */
+	int zlock;	 /* index of the held a->zmu, or -1 */
+	hub_prepared *prep;
 	/* what the audit record says */
 	char target[300];
 	char payload_digest[65];
@@ -1722,8 +1737,13 @@ h_change_propose(rq *r)
 		p.zone_file_len = strlen(p.zone_file);
 	}
 	r->zone_id = z.id;
-	e = hub_workflow_propose(r->a->wf, r->s, &z, &r->who, &p, r->req->idempotency_key, &plan,
-				 &d, &where);
+	if (r->prep_phase) {
+		e = hub_workflow_prepare_propose(r->a->wf, r->s, &z, &r->who, &p, &r->prep, &d,
+						 &where);
+	} else {
+		e = hub_workflow_propose_prepared(r->a->wf, r->s, &z, &r->who, &p, r->prep,
+						  r->req->idempotency_key, &plan, &d, &where);
+	}
 	if (e != FEDNS_OK) {
 		if (e == FEDNS_ESTALE && where.field[0] == '\0') {
 			snprintf(where.field, sizeof(where.field), "base_serial");
@@ -1737,6 +1757,10 @@ h_change_propose(rq *r)
 			snprintf(where.field, sizeof(where.field), "zone_file");
 		}
 		fail_valid(r, e, &d, &where, "proposal");
+		goto out;
+	}
+	if (r->prep_phase) {
+		rv = 0;
 		goto out;
 	}
 	snprintf(r->target, sizeof(r->target), "zone:%s change:%" PRId64, z.name, plan.change.id);
@@ -2002,8 +2026,26 @@ decide(rq *r, bool approve)
 		goto out;
 	}
 	r->zone_id = c.zone_id;
-	e = hub_workflow_decide(r->a->wf, r->s, c.id, &r->who, approve,
-				comment != NULL ? comment : "", &committed, &out, &d);
+	if (r->prep_phase) {
+		if (approve && r->zlock < 0) {
+			r->zlock = (int)((uint64_t)c.zone_id % ZONE_LOCKS);
+			pthread_mutex_lock(&r->a->zmu[r->zlock]);
+			/* a new snapshot: it must see what committed while this one waited */
+			hub_store_rollback(r->s);
+			if ((e = hub_store_begin(r->s, false)) != FEDNS_OK) {
+				r->in_txn = false;
+				fail(r, 503, "unavailable", NULL, "the store is busy; retry");
+				goto out;
+			}
+			/* best effort: whatever it cannot prepare, the decision does itself */
+			hub_workflow_prepare_commit(r->a->wf, r->s, c.id, &r->who, &r->prep);
+		}
+		rv = 0;
+		goto out;
+	}
+	e = hub_workflow_decide_prepared(r->a->wf, r->s, c.id, &r->who, approve,
+					 comment != NULL ? comment : "", r->prep, &committed, &out,
+					 &d);
 	if (e != FEDNS_OK) {
 		const char *m = d.msg[0] != '\0' ? d.msg : fedns_strerror(e);
 		switch (e) {
@@ -2439,6 +2481,9 @@ outcome_of(int status)
 	}
 }
 
+static void run(rq *r, bool write);
+static void wunlock(rq *r);
+
 /* Runs the request up to the handler; failures are left in r. */
 static void
 dispatch(rq *r)
@@ -2448,7 +2493,6 @@ dispatch(rq *r)
 	size_t nseg = 0;
 	char allow[64] = "";
 	fedns_diag d;
-	fedns_err e;
 
 	fedns_diag_clear(&d);
 	if (strncmp(q->path, "/api/v1/", 8) != 0) {
@@ -2508,13 +2552,72 @@ dispatch(rq *r)
 		fail(r, 503, "unavailable", NULL, "the store is not available");
 		return;
 	}
-	if ((e = hub_store_begin(r->s, r->rt->write)) != FEDNS_OK) {
+	/* Proposals and approvals run once in a read transaction first, doing the O(zone)
+	 * work outside the write lock, then in the write transaction with what that run
+	 * prepared (which is only used if the zone has not moved meanwhile). */
+	if (r->rt->fn == h_change_propose || r->rt->fn == h_change_approve) {
+		r->prep_phase = true;
+		run(r, false);
+		if (r->status != 0 || r->replayed) {
+			return; /* finish ends the read transaction and audits a refusal */
+		}
+		hub_store_rollback(r->s); /* it only read */
+		r->in_txn = false;
+		r->prep_phase = false;
+	}
+	run(r, r->rt->write);
+}
+
+static fedns_err
+begin_txn(rq *r, bool write)
+{
+	fedns_err e;
+
+	if (write && !r->wlocked) {
+		hub_api *a = r->a;
+		pthread_mutex_lock(&a->wmu);
+		uint64_t ticket = a->wnext++;
+		while (a->wserving != ticket) {
+			pthread_cond_wait(&a->wcv, &a->wmu);
+		}
+		pthread_mutex_unlock(&a->wmu);
+		r->wlocked = true;
+	}
+	e = hub_store_begin(r->s, write);
+	if (e != FEDNS_OK) {
+		wunlock(r);
+	}
+	return e;
+}
+
+static void
+wunlock(rq *r)
+{
+	if (r->wlocked) {
+		hub_api *a = r->a;
+		pthread_mutex_lock(&a->wmu);
+		a->wserving++;
+		pthread_cond_broadcast(&a->wcv);
+		pthread_mutex_unlock(&a->wmu);
+		r->wlocked = false;
+	}
+}
+
+/* One run of the request in a transaction: authentication, idempotency, the handler. */
+static void
+run(rq *r, bool write)
+{
+	const hub_req *q = r->req;
+	fedns_err e;
+
+	if ((e = begin_txn(r, write)) != FEDNS_OK) {
 		fedns_log(FEDNS_LOG_ERROR, "api.store.begin",
 			  FEDNS_LF_STR("error", fedns_strerror(e)));
 		fail(r, 503, "unavailable", NULL, "the store is busy; retry");
 		return;
 	}
 	r->in_txn = true;
+	r->authed = false; /* the write run authenticates again: a token may just have gone */
 	if ((e = hub_auth_bearer(r->s, q->authorization, &r->who)) != FEDNS_OK) {
 		if (e == FEDNS_EAUTH) {
 			fedns_buf_puts(&r->res->headers,
@@ -2567,7 +2670,7 @@ dispatch(rq *r)
  * commit; on failure the rollback and, for a privileged or refused call, an audit record
  * of the refusal in a transaction of its own. */
 static void
-finish(rq *r, char **json)
+finish_txn(rq *r, char **json)
 {
 	const hub_req *q = r->req;
 	fedns_err e;
@@ -2625,7 +2728,8 @@ finish(rq *r, char **json)
 		return;
 	}
 	hub_store_rollback(r->s);
-	if (r->rt->write && r->zone_id != 0) {
+	if (r->rt->write && r->zone_id != 0 && !r->prep_phase) {
+		/* a read-only run built nothing pending to drop */
 		hub_workflow_forget(r->a->wf, r->zone_id);
 	}
 	const char *outcome = r->outcome;
@@ -2635,7 +2739,7 @@ finish(rq *r, char **json)
 	if (outcome == NULL) {
 		return;
 	}
-	if ((e = hub_store_begin(r->s, true)) == FEDNS_OK &&
+	if ((e = begin_txn(r, true)) == FEDNS_OK &&
 	    (e = append_audit(r, r->rt->action, r->target, outcome, r->payload_digest)) ==
 		    FEDNS_OK) {
 		e = hub_store_commit(r->s);
@@ -2645,6 +2749,19 @@ finish(rq *r, char **json)
 	if (e != FEDNS_OK) {
 		fedns_log(FEDNS_LOG_ERROR, "api.audit.failed", FEDNS_LF_STR("path", q->path),
 			  FEDNS_LF_STR("error", fedns_strerror(e)));
+	}
+}
+
+/* The writer lock is held to the end: the cache publishes (or forgets) what the
+ * transaction built before the next writer on the zone reads it. */
+static void
+finish(rq *r, char **json)
+{
+	finish_txn(r, json);
+	wunlock(r);
+	if (r->zlock >= 0) {
+		pthread_mutex_unlock(&r->a->zmu[r->zlock]);
+		r->zlock = -1;
 	}
 }
 
@@ -2730,6 +2847,7 @@ hub_api_handle(void *ctx, const hub_req *req, hub_res *res)
 	r->a = a;
 	r->req = req;
 	r->res = res;
+	r->zlock = -1;
 	if (strcmp(req->path, "/healthz") == 0 || strcmp(req->path, "/readyz") == 0) {
 		health(r, strcmp(req->path, "/readyz") == 0);
 		free(r);
@@ -2763,6 +2881,7 @@ hub_api_handle(void *ctx, const hub_req *req, hub_res *res)
 	cJSON_Delete(r->out);
 	cJSON_Delete(r->body);
 	free(r->tenants);
+	hub_prepared_free(r->prep);
 	free(r);
 }
 
@@ -2802,6 +2921,11 @@ hub_api_new(const hub_api_opts *o, hub_api **out, fedns_diag *d)
 		return fedns_diag_set(d, FEDNS_ENOMEM, "no thread key");
 	}
 	pthread_mutex_init(&a->mu, NULL);
+	pthread_mutex_init(&a->wmu, NULL);
+	pthread_cond_init(&a->wcv, NULL);
+	for (size_t i = 0; i < ZONE_LOCKS; i++) {
+		pthread_mutex_init(&a->zmu[i], NULL);
+	}
 	*out = a;
 	return FEDNS_OK;
 }
@@ -2821,6 +2945,11 @@ hub_api_free(hub_api *a)
 		free(t);
 	}
 	pthread_mutex_destroy(&a->mu);
+	pthread_mutex_destroy(&a->wmu);
+	pthread_cond_destroy(&a->wcv);
+	for (size_t i = 0; i < ZONE_LOCKS; i++) {
+		pthread_mutex_destroy(&a->zmu[i]);
+	}
 	hub_workflow_free(a->wf);
 	free(a->store_path);
 	free(a);

@@ -57,6 +57,30 @@ typedef struct zentry {
 	struct zentry *next;
 } zentry;
 
+enum prep_kind {
+	PREP_PROPOSE = 1,
+	PREP_COMMIT = 2,
+};
+
+/* Work done outside the write transaction, pinned to the version it was computed from
+ * (serial and ZONEMD digest) so the transaction can tell whether it still holds. */
+struct hub_prepared {
+	enum prep_kind kind;
+	int64_t zone_id;
+	uint32_t base_serial;
+	char base_digest[97];
+	fedns_zone *nz; /* the result */
+	/* PREP_PROPOSE: the plan as it would be stored */
+	hub_plan plan;
+	/* PREP_COMMIT */
+	int64_t change_id;
+	uint8_t diff_sha[FEDNS_SHA256_LEN];
+	uint32_t serial;
+	char digest[97];
+	char *commit_diff; /* the SOA lines, then the change's diff */
+	char *snapshot;	   /* the new version printed, when a snapshot is due */
+};
+
 struct hub_workflow {
 	hub_workflow_opts o;
 	pthread_mutex_t mu;
@@ -666,11 +690,60 @@ store_err(fedns_diag *d, fedns_err err, const char *what)
 /* Shared tail of every proposal: 'diff' holds the current SOA, the new SOA, then the
  * record changes. Validates the result, applies the flag rules, stores the change and
  * fills the plan. 'names' (may be NULL) maps rule errors to an edit. */
+/* Stores a planned change (out->change filled but for id and time) and keeps its result
+ * *nz (taken) for the approval that commits it. */
+static fedns_err
+store_planned(hub_workflow *w, hub_store *s, const hub_zone *zone, const char *base_digest,
+	      const char *idem, hub_plan *out, fedns_zone **nz, fedns_diag *d)
+{
+	hub_change *c = &out->change;
+	c->created_at = now_s();
+	fedns_err err = hub_change_create(s, c, idem);
+	if (err != FEDNS_OK) {
+		int64_t existing = c->id;
+		if (err == FEDNS_EEXIST && idem != NULL)
+			fedns_diag_set(d, err, "idempotency key already used for change %lld",
+				       (long long)existing);
+		else
+			store_err(d, err, "recording the change");
+		hub_plan_fini(out);
+		memset(out, 0, sizeof(*out));
+		/* a retry learns which change its key made */
+		out->change.id = err == FEDNS_EEXIST ? existing : 0;
+		return err;
+	}
+
+	/* keep the result for the approval that commits it (not for huge zones: memory) */
+	wzone *wz = fedns_zone_memory(*nz) <= PLAN_CACHE_MAX_BYTES
+			    ? wz_new(*nz, out->next_serial, NULL)
+			    : NULL;
+	if (wz != NULL) {
+		*nz = NULL;
+		deadlist dl = {0};
+		pthread_mutex_lock(&w->mu);
+		zentry *e = entry_locked(w, zone->id, true);
+		if (e != NULL) {
+			planned *pl = &e->plans[e->plan_next++ % PLANS_PER_ZONE];
+			dead_add(&dl, pl->result);
+			pl->change_id = c->id;
+			pl->base_serial = zone->serial;
+			snprintf(pl->base_digest, sizeof(pl->base_digest), "%s", base_digest);
+			fedns_hash_once(FEDNS_HASH_SHA256, c->diff, strlen(c->diff), pl->diff_sha);
+			pl->result = wz;
+		} else {
+			dead_add(&dl, wz);
+		}
+		pthread_mutex_unlock(&w->mu);
+		dead_free(&dl);
+	}
+	return FEDNS_OK;
+}
+
 static fedns_err
 finish_proposal(hub_workflow *w, hub_store *s, const hub_zone *zone, wzone *cur,
 		const hub_principal *author, const hub_proposal *p, fedns_diff *diff,
 		const char *field, const edit_names *names, const char *idem, hub_plan *out,
-		fedns_diag *d, hub_where *where)
+		hub_prepared **prep_out, fedns_diag *d, hub_where *where)
 {
 	const uint8_t *origin = fedns_zone_origin(cur->z);
 	fedns_zone *nz = NULL;
@@ -758,7 +831,6 @@ finish_proposal(hub_workflow *w, hub_store *s, const hub_zone *zone, wzone *cur,
 	snprintf(c->reason, sizeof(c->reason), "%s", p->reason);
 	snprintf(c->ticket, sizeof(c->ticket), "%s", p->ticket != NULL ? p->ticket : "");
 	c->base_serial = zone->serial;
-	c->created_at = now_s();
 	size_t tlen;
 	c->diff = (char *)fedns_buf_steal(&text, &tlen);
 	if (c->diff == NULL) {
@@ -768,46 +840,31 @@ finish_proposal(hub_workflow *w, hub_store *s, const hub_zone *zone, wzone *cur,
 			goto out;
 		}
 	}
-	err = hub_change_create(s, c, idem);
-	if (err != FEDNS_OK) {
-		int64_t existing = c->id;
-		if (err == FEDNS_EEXIST && idem != NULL)
-			fedns_diag_set(d, err, "idempotency key already used for change %lld",
-				       (long long)existing);
-		else
-			store_err(d, err, "recording the change");
-		hub_plan_fini(out);
-		memset(out, 0, sizeof(*out));
-		/* a retry learns which change its key made */
-		out->change.id = err == FEDNS_EEXIST ? existing : 0;
-		goto out;
-	}
 	out->next_serial = next_serial;
 	out->ndel = diff->ndel - 1;
 	out->nadd = diff->nadd - 1;
-
-	/* keep the result for the approval that commits it (not for huge zones: memory) */
-	wzone *wz = fedns_zone_memory(nz) <= PLAN_CACHE_MAX_BYTES ? wz_new(nz, next_serial, NULL)
-								  : NULL;
-	if (wz != NULL) {
-		nz = NULL;
-		deadlist dl = {0};
-		pthread_mutex_lock(&w->mu);
-		zentry *e = entry_locked(w, zone->id, true);
-		if (e != NULL) {
-			planned *pl = &e->plans[e->plan_next++ % PLANS_PER_ZONE];
-			dead_add(&dl, pl->result);
-			pl->change_id = c->id;
-			pl->base_serial = zone->serial;
-			snprintf(pl->base_digest, sizeof(pl->base_digest), "%s", cur->digest);
-			fedns_hash_once(FEDNS_HASH_SHA256, c->diff, strlen(c->diff), pl->diff_sha);
-			pl->result = wz;
-		} else {
-			dead_add(&dl, wz);
+	if (prep_out != NULL) {
+		hub_prepared *pp = calloc(1, sizeof(*pp));
+		if (pp == NULL) {
+			hub_plan_fini(out);
+			memset(out, 0, sizeof(*out));
+			err = fedns_diag_set(d, FEDNS_ENOMEM, "out of memory");
+			goto out;
 		}
-		pthread_mutex_unlock(&w->mu);
-		dead_free(&dl);
+		pp->kind = PREP_PROPOSE;
+		pp->zone_id = zone->id;
+		pp->base_serial = zone->serial;
+		snprintf(pp->base_digest, sizeof(pp->base_digest), "%s", cur->digest);
+		pp->plan = *out;
+		memset(out, 0, sizeof(*out));
+		pp->nz = nz;
+		nz = NULL;
+		*prep_out = pp;
+		err = FEDNS_OK;
+		goto out;
 	}
+	if ((err = store_planned(w, s, zone, cur->digest, idem, out, &nz, d)) != FEDNS_OK)
+		goto out;
 	err = FEDNS_OK;
 out:
 	fedns_zone_free(nz);
@@ -951,7 +1008,7 @@ rr_order(const void *va, const void *vb)
 static fedns_err
 propose_edits(hub_workflow *w, hub_store *s, const hub_zone *zone, wzone *cur,
 	      const hub_principal *author, const hub_proposal *p, const char *idem, hub_plan *out,
-	      fedns_diag *d, hub_where *where)
+	      hub_prepared **prep_out, fedns_diag *d, hub_where *where)
 {
 	const fedns_zone *z = cur->z;
 	const uint8_t *origin = fedns_zone_origin(z);
@@ -1205,8 +1262,8 @@ propose_edits(hub_workflow *w, hub_store *s, const hub_zone *zone, wzone *cur,
 		if (fedns_diff_add(&diff, &x.adds[i]) != FEDNS_OK)
 			goto oom;
 
-	err = finish_proposal(w, s, zone, cur, author, p, &diff, "edits", &names, idem, out, d,
-			      where);
+	err = finish_proposal(w, s, zone, cur, author, p, &diff, "edits", &names, idem, out,
+			      prep_out, d, where);
 	goto out;
 oom:
 	err = fedns_diag_set(d, FEDNS_ENOMEM, "out of memory");
@@ -1225,7 +1282,7 @@ out:
 static fedns_err
 propose_file(hub_workflow *w, hub_store *s, const hub_zone *zone, wzone *cur,
 	     const hub_principal *author, const hub_proposal *p, const char *idem, hub_plan *out,
-	     fedns_diag *d, hub_where *where)
+	     hub_prepared **prep_out, fedns_diag *d, hub_where *where)
 {
 	const fedns_zone *z = cur->z;
 	const uint8_t *origin = fedns_zone_origin(z);
@@ -1288,8 +1345,8 @@ propose_file(hub_workflow *w, hub_store *s, const hub_zone *zone, wzone *cur,
 	fedns_diff_init(&dc);
 	fedns_zone_free(fz);
 	fz = NULL;
-	err = finish_proposal(w, s, zone, cur, author, p, &diff, "zone_file", NULL, idem, out, d,
-			      where);
+	err = finish_proposal(w, s, zone, cur, author, p, &diff, "zone_file", NULL, idem, out,
+			      prep_out, d, where);
 	goto out;
 oom:
 	err = fedns_diag_set(d, FEDNS_ENOMEM, "out of memory");
@@ -1300,10 +1357,22 @@ out:
 	return err;
 }
 
-fedns_err
-hub_workflow_propose(hub_workflow *w, hub_store *s, const hub_zone *zone,
-		     const hub_principal *author, const hub_proposal *p,
-		     const char *idempotency_key, hub_plan *out, fedns_diag *d, hub_where *where)
+/* A prepared result still holds when the zone is at the serial and digest it was built
+ * from: the digest pins the content (a serial alone could belong to a rolled-back build). */
+static bool
+prep_matches(const hub_prepared *pp, enum prep_kind kind, const hub_zone *zone)
+{
+	return pp != NULL && pp->kind == kind && pp->nz != NULL && pp->zone_id == zone->id &&
+	       pp->base_serial == zone->serial && zone->digest[0] != '\0' &&
+	       strcmp(pp->base_digest, zone->digest) == 0;
+}
+
+/* Validates and then either stores (prep_in matching the zone: its plan; else computed
+ * here) or, with prep_out, only prepares. */
+static fedns_err
+propose_common(hub_workflow *w, hub_store *s, const hub_zone *zone, const hub_principal *author,
+	       const hub_proposal *p, const char *idempotency_key, hub_plan *out,
+	       hub_prepared *prep_in, hub_prepared **prep_out, fedns_diag *d, hub_where *where)
 {
 	hub_where local_where;
 	if (where == NULL)
@@ -1337,15 +1406,58 @@ hub_workflow_propose(hub_workflow *w, hub_store *s, const hub_zone *zone,
 			    "fetch the zone and propose again",
 			    (unsigned)p->base_serial, zone->name, (unsigned)zone->serial);
 
+	if (prep_out == NULL && prep_matches(prep_in, PREP_PROPOSE, zone) &&
+	    prep_in->plan.change.author_id == author->id) {
+		/* the plan moves to the caller; the result to the plan cache */
+		*out = prep_in->plan;
+		memset(&prep_in->plan, 0, sizeof(prep_in->plan));
+		return store_planned(w, s, zone, prep_in->base_digest, idempotency_key, out,
+				     &prep_in->nz, d);
+	}
+
 	wzone *cur = NULL;
 	fedns_err err = get_current(w, s, zone, &cur, d);
 	if (err != FEDNS_OK)
 		return err;
 	if (has_file)
-		err = propose_file(w, s, zone, cur, author, p, idempotency_key, out, d, where);
+		err = propose_file(w, s, zone, cur, author, p, idempotency_key, out, prep_out, d,
+				   where);
 	else
-		err = propose_edits(w, s, zone, cur, author, p, idempotency_key, out, d, where);
+		err = propose_edits(w, s, zone, cur, author, p, idempotency_key, out, prep_out, d,
+				    where);
 	wz_release(w, cur);
+	return err;
+}
+
+fedns_err
+hub_workflow_propose(hub_workflow *w, hub_store *s, const hub_zone *zone,
+		     const hub_principal *author, const hub_proposal *p,
+		     const char *idempotency_key, hub_plan *out, fedns_diag *d, hub_where *where)
+{
+	return propose_common(w, s, zone, author, p, idempotency_key, out, NULL, NULL, d, where);
+}
+
+fedns_err
+hub_workflow_propose_prepared(hub_workflow *w, hub_store *s, const hub_zone *zone,
+			      const hub_principal *author, const hub_proposal *p,
+			      hub_prepared *prep, const char *idempotency_key, hub_plan *out,
+			      fedns_diag *d, hub_where *where)
+{
+	return propose_common(w, s, zone, author, p, idempotency_key, out, prep, NULL, d, where);
+}
+
+fedns_err
+hub_workflow_prepare_propose(hub_workflow *w, hub_store *s, const hub_zone *zone,
+			     const hub_principal *author, const hub_proposal *p, hub_prepared **out,
+			     fedns_diag *d, hub_where *where)
+{
+	hub_plan scratch;
+	memset(&scratch, 0, sizeof(scratch));
+	if (out == NULL)
+		return fedns_diag_set(d, FEDNS_EINVAL, "prepare: missing argument");
+	*out = NULL;
+	fedns_err err = propose_common(w, s, zone, author, p, NULL, &scratch, NULL, out, d, where);
+	hub_plan_fini(&scratch);
 	return err;
 }
 
@@ -1415,16 +1527,21 @@ out:
 	return err;
 }
 
+/* Everything O(zone) a commit needs, computed from the zone's current version: the new
+ * version, its ZONEMD, the committed diff text (SOA lines first) and, when one is due, the
+ * snapshot text. Reads the store (a version when the cache misses); writes nothing. */
 static fedns_err
-commit_change(hub_workflow *w, hub_store *s, const hub_zone *z, hub_change *c, fedns_diag *d)
+build_commit(hub_workflow *w, hub_store *s, const hub_zone *z, const hub_change *c, uint32_t serial,
+	     fedns_zone **nz_out, char digest[97], char **diff_out, char **snap_out, fedns_diag *d)
 {
 	wzone *cur = NULL;
 	fedns_zone *nz = NULL;
 	fedns_buf text, snap;
 	fedns_err err;
-	uint32_t serial = fedns_serial_next(z->serial, 0);
-	char digest[97];
 
+	*nz_out = NULL;
+	*diff_out = NULL;
+	*snap_out = NULL;
 	fedns_buf_init(&text, FEDNS_BUF_DEFAULT_MAX);
 	fedns_buf_init(&snap, FEDNS_BUF_DEFAULT_MAX);
 	if ((err = get_current(w, s, z, &cur, d)) != FEDNS_OK)
@@ -1436,7 +1553,6 @@ commit_change(hub_workflow *w, hub_store *s, const hub_zone *z, hub_change *c, f
 		err = fedns_diag_set(d, FEDNS_EIO, "cannot compute ZONEMD of the new version");
 		goto out;
 	}
-
 	soa_pair sp;
 	if (soa_pair_init(cur->z, serial, &sp) != FEDNS_OK) {
 		err = fedns_diag_set(d, FEDNS_EIO, "zone %s has no usable SOA", z->name);
@@ -1449,9 +1565,59 @@ commit_change(hub_workflow *w, hub_store *s, const hub_zone *z, hub_change *c, f
 		err = fedns_diag_set(d, text.err, "cannot print the committed diff");
 		goto out;
 	}
-	size_t tlen;
+	size_t every = w->o.snapshot_every;
+	bool snapshot = every <= 1 || serial % every == 0;
+	if (snapshot && ((err = fedns_zone_print(nz, &snap)) != FEDNS_OK || snap.err != FEDNS_OK)) {
+		err = fedns_diag_set(d, err ? err : snap.err, "cannot print the new version");
+		goto out;
+	}
+	size_t len;
+	if ((*diff_out = (char *)fedns_buf_steal(&text, &len)) == NULL ||
+	    (snapshot && (*snap_out = (char *)fedns_buf_steal(&snap, &len)) == NULL)) {
+		free(*diff_out);
+		*diff_out = NULL;
+		err = fedns_diag_set(d, FEDNS_ENOMEM, "out of memory");
+		goto out;
+	}
+	*nz_out = nz;
+	nz = NULL;
+	err = FEDNS_OK;
+out:
+	wz_release(w, cur);
+	fedns_zone_free(nz);
+	fedns_buf_fini(&text);
+	fedns_buf_fini(&snap);
+	return err;
+}
+
+static fedns_err
+commit_change(hub_workflow *w, hub_store *s, const hub_zone *z, hub_change *c, hub_prepared *prep,
+	      fedns_diag *d)
+{
+	fedns_zone *nz = NULL;
+	char *ctext = NULL, *snap = NULL;
+	fedns_err err;
+	uint32_t serial = fedns_serial_next(z->serial, 0);
+	char digest[97];
+	uint8_t sha[FEDNS_SHA256_LEN];
+
+	fedns_hash_once(FEDNS_HASH_SHA256, c->diff, strlen(c->diff), sha);
+	if (prep_matches(prep, PREP_COMMIT, z) && prep->change_id == c->id &&
+	    prep->serial == serial && memcmp(prep->diff_sha, sha, sizeof(sha)) == 0) {
+		nz = prep->nz;
+		prep->nz = NULL;
+		ctext = prep->commit_diff;
+		prep->commit_diff = NULL;
+		snap = prep->snapshot;
+		prep->snapshot = NULL;
+		snprintf(digest, sizeof(digest), "%s", prep->digest);
+	} else if ((err = build_commit(w, s, z, c, serial, &nz, digest, &ctext, &snap, d)) !=
+		   FEDNS_OK) {
+		goto out;
+	}
 	free(c->diff);
-	c->diff = (char *)fedns_buf_steal(&text, &tlen);
+	c->diff = ctext;
+	ctext = NULL;
 	c->serial = serial;
 	snprintf(c->digest, sizeof(c->digest), "%s", digest);
 	c->state = HUB_CHANGE_COMMITTED;
@@ -1460,15 +1626,8 @@ commit_change(hub_workflow *w, hub_store *s, const hub_zone *z, hub_change *c, f
 		err = store_err(d, err, "updating the change");
 		goto out;
 	}
-	size_t every = w->o.snapshot_every;
-	bool snapshot = every <= 1 || serial % every == 0;
-	if (snapshot && ((err = fedns_zone_print(nz, &snap)) != FEDNS_OK || snap.err != FEDNS_OK)) {
-		err = fedns_diag_set(d, err ? err : snap.err, "cannot print the new version");
-		goto out;
-	}
 	/* the store moves the zone's serial and digest with the version */
-	err = hub_version_add(s, z->id, serial, c->id, digest,
-			      snapshot ? (const char *)snap.data : NULL);
+	err = hub_version_add(s, z->id, serial, c->id, digest, snap);
 	if (err != FEDNS_OK) {
 		err = store_err(d, err, "adding the version");
 		goto out;
@@ -1504,10 +1663,9 @@ commit_change(hub_workflow *w, hub_store *s, const hub_zone *z, hub_change *c, f
 	dead_free(&dl);
 	err = FEDNS_OK;
 out:
-	wz_release(w, cur);
 	fedns_zone_free(nz);
-	fedns_buf_fini(&text);
-	fedns_buf_fini(&snap);
+	free(ctext);
+	free(snap);
 	return err;
 }
 
@@ -1515,6 +1673,80 @@ fedns_err
 hub_workflow_decide(hub_workflow *w, hub_store *s, int64_t change_id, const hub_principal *who,
 		    bool approve, const char *comment, bool *committed, hub_change *out,
 		    fedns_diag *d)
+{
+	return hub_workflow_decide_prepared(w, s, change_id, who, approve, comment, NULL, committed,
+					    out, d);
+}
+
+void
+hub_workflow_prepare_commit(hub_workflow *w, hub_store *s, int64_t change_id,
+			    const hub_principal *who, hub_prepared **out)
+{
+	hub_change c;
+	hub_zone z;
+	hub_approval *list = NULL;
+	size_t nlist = 0;
+	hub_prepared *pp = NULL;
+
+	if (out == NULL)
+		return;
+	*out = NULL;
+	memset(&c, 0, sizeof(c));
+	memset(&z, 0, sizeof(z));
+	if (w == NULL || s == NULL || who == NULL || hub_change_get(s, change_id, &c) != FEDNS_OK)
+		goto out;
+	/* only when this approval would commit: the decision re-checks all of it */
+	if (c.state != HUB_CHANGE_PROPOSED || c.author_id == who->id || c.diff == NULL ||
+	    hub_approval_list(s, c.id, &list, &nlist) != FEDNS_OK)
+		goto out;
+	uint32_t approvals = 1;
+	for (size_t i = 0; i < nlist; i++) {
+		if (list[i].principal_id == who->id)
+			goto out;
+		approvals += list[i].approve;
+	}
+	if (hub_zone_get_id(s, c.zone_id, &z) != FEDNS_OK || z.deleted ||
+	    approvals < (z.approvals_required > 0 ? z.approvals_required : 1) ||
+	    c.base_serial != z.serial || z.digest[0] == '\0')
+		goto out;
+	if ((pp = calloc(1, sizeof(*pp))) == NULL)
+		goto out;
+	pp->kind = PREP_COMMIT;
+	pp->zone_id = z.id;
+	pp->base_serial = z.serial;
+	snprintf(pp->base_digest, sizeof(pp->base_digest), "%s", z.digest);
+	pp->change_id = c.id;
+	pp->serial = fedns_serial_next(z.serial, 0);
+	fedns_hash_once(FEDNS_HASH_SHA256, c.diff, strlen(c.diff), pp->diff_sha);
+	if (build_commit(w, s, &z, &c, pp->serial, &pp->nz, pp->digest, &pp->commit_diff,
+			 &pp->snapshot, NULL) != FEDNS_OK) {
+		hub_prepared_free(pp);
+		pp = NULL;
+	}
+out:
+	for (size_t i = 0; i < nlist; i++)
+		free(list[i].signature);
+	free(list);
+	hub_change_fini(&c);
+	*out = pp;
+}
+
+void
+hub_prepared_free(hub_prepared *p)
+{
+	if (p == NULL)
+		return;
+	hub_plan_fini(&p->plan);
+	fedns_zone_free(p->nz);
+	free(p->commit_diff);
+	free(p->snapshot);
+	free(p);
+}
+
+fedns_err
+hub_workflow_decide_prepared(hub_workflow *w, hub_store *s, int64_t change_id,
+			     const hub_principal *who, bool approve, const char *comment,
+			     hub_prepared *prep, bool *committed, hub_change *out, fedns_diag *d)
 {
 	hub_change c;
 	hub_approval *list = NULL;
@@ -1627,7 +1859,7 @@ hub_workflow_decide(hub_workflow *w, hub_store *s, int64_t change_id, const hub_
 				     (unsigned)z.serial);
 		goto out;
 	}
-	if ((err = commit_change(w, s, &z, &c, d)) != FEDNS_OK)
+	if ((err = commit_change(w, s, &z, &c, prep, d)) != FEDNS_OK)
 		goto out;
 	if (committed != NULL)
 		*committed = true;
@@ -1933,28 +2165,19 @@ hub_workflow_forget(hub_workflow *w, int64_t zone_id)
 {
 	if (w == NULL)
 		return;
-	pthread_mutex_lock(&w->mu);
-	size_t b = bucket_of(zone_id);
-	zentry **pp = &w->buckets[b];
-	zentry *e = NULL;
-	while (*pp != NULL) {
-		if ((*pp)->zone_id == zone_id) {
-			e = *pp;
-			*pp = e->next;
-			break;
-		}
-		pp = &(*pp)->next;
-	}
+	/* Only what the rolled-back transaction may have built goes: the versions known
+	 * committed stay, since every use checks them against the store's serial and digest
+	 * (dropping them made every refused request cost the next one a reload of the zone). */
 	deadlist dl = {0};
+	pthread_mutex_lock(&w->mu);
+	zentry *e = entry_locked(w, zone_id, false);
 	if (e != NULL) {
-		dead_add(&dl, e->cur);
-		dead_add(&dl, e->prev);
 		dead_add(&dl, e->pending);
+		e->pending = NULL;
 		plans_drop_locked(e, &dl);
 	}
 	pthread_mutex_unlock(&w->mu);
 	dead_free(&dl);
-	free(e);
 }
 
 fedns_err

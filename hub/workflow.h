@@ -115,6 +115,44 @@ void hub_workflow_publish(hub_workflow *w, int64_t zone_id);
  * need while holding no other lock), loading it if needed. */
 fedns_err hub_workflow_zone(hub_workflow *w, hub_store *s, const hub_zone *zone,
 			    const fedns_zone **out);
-/* After a rolled-back transaction: drops what it built (and the cached zone) so the store
- * stays the truth. */
+/* After a rolled-back transaction: drops what it built (a pending version, plans) so the
+ * store stays the truth; cached committed versions stay (checked on every use). */
 void hub_workflow_forget(hub_workflow *w, int64_t zone_id);
+
+/* ---- work done before the write transaction ----
+ * The O(zone) part of a proposal (parse, validate, diff, apply) and of a commit (the new
+ * version, its ZONEMD, its snapshot text) needs no write lock: it is computed against the
+ * current version read in a read transaction, then handed to the calls below, which in the
+ * short write transaction only re-check that the zone still has the serial and digest it
+ * was computed from (else they do the work again, or refuse a stale base as usual) and
+ * store. */
+typedef struct hub_prepared hub_prepared;
+
+/* Validates a proposal and builds its plan and result without storing anything. Fails
+ * exactly as hub_workflow_propose would (same codes, messages and where). */
+fedns_err hub_workflow_prepare_propose(hub_workflow *w, hub_store *s, const hub_zone *zone,
+				       const hub_principal *author, const hub_proposal *p,
+				       hub_prepared **out, fedns_diag *d, hub_where *where);
+
+/* hub_workflow_propose using 'prep' from hub_workflow_prepare_propose of the same proposal
+ * by the same author (may be NULL); its result is used only while the zone is still at the
+ * serial and digest it was built on, and is taken from it. */
+fedns_err hub_workflow_propose_prepared(hub_workflow *w, hub_store *s, const hub_zone *zone,
+					const hub_principal *author, const hub_proposal *p,
+					hub_prepared *prep, const char *idempotency_key,
+					hub_plan *out, fedns_diag *d, hub_where *where);
+
+/* When an approval by 'who' would commit change_id, builds the version it would commit
+ * (zone, ZONEMD, diff text, snapshot); *out is NULL otherwise or on any failure (the
+ * decision then does the work itself and reports what is wrong). Stores nothing. */
+void hub_workflow_prepare_commit(hub_workflow *w, hub_store *s, int64_t change_id,
+				 const hub_principal *who, hub_prepared **out);
+
+/* hub_workflow_decide using 'prep' (may be NULL): used only for the change it was built
+ * for, with the same diff, while the zone is at the serial and digest it was built on. */
+fedns_err hub_workflow_decide_prepared(hub_workflow *w, hub_store *s, int64_t change_id,
+				       const hub_principal *who, bool approve, const char *comment,
+				       hub_prepared *prep, bool *committed, hub_change *out,
+				       fedns_diag *d);
+
+void hub_prepared_free(hub_prepared *p);

@@ -2,6 +2,7 @@
 /* hub/api without a network: requests handed straight to hub_api_handle against a real
  * store, for bad input of every kind (each a 4xx with a clear message, nothing changes)
  * and for mutated bodies that must never crash or answer 5xx. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -400,6 +401,167 @@ test_health(void **unused)
 	answer_fini(&a);
 }
 
+/* ---- concurrent writers ---- */
+
+enum {
+	CW_THREADS = 6,
+	CW_ZONES = 3,
+	CW_COMMITS = 6,
+};
+
+static const char *const cw_zones[CW_ZONES] = {"example.com", "c1.test", "c2.test"};
+static char cw_editor[128], cw_approver[128];
+
+typedef struct cw_worker {
+	int k;
+	int commits, stale;
+	uint32_t last_serial;
+	char error[300];
+} cw_worker;
+
+static uint32_t
+json_uint(const char *body, const char *key)
+{
+	char pat[64];
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	const char *p = strstr(body, pat);
+	return p != NULL ? (uint32_t)strtoul(p + strlen(pat), NULL, 10) : 0;
+}
+
+static uint32_t
+cw_serial(const char *zone)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "/api/v1/zones/%s", zone);
+	answer a = call("GET", path, NULL, NULL, cw_editor, NULL, 0);
+	uint32_t serial = a.status == 200 ? json_uint(a.body, "serial") : 0;
+	answer_fini(&a);
+	return serial;
+}
+
+/* Two workers per zone: proposals and approvals race on each zone and across zones. */
+static void *
+cw_run(void *arg)
+{
+	cw_worker *wk = arg;
+	const char *zone = cw_zones[wk->k % CW_ZONES];
+	char path[128], body[256];
+
+	for (int i = 0; i < 200 && wk->commits < CW_COMMITS; i++) {
+		uint32_t base = cw_serial(zone);
+		snprintf(path, sizeof(path), "/api/v1/zones/%s/changes", zone);
+		snprintf(body, sizeof(body),
+			 "{\"base_serial\":%u,\"reason\":\"load\",\"edits\":[{\"op\":\"add\","
+			 "\"name\":\"w%d-%d\",\"type\":\"A\",\"rdata\":[\"192.0.2.%d\"]}]}",
+			 (unsigned)base, wk->k, i, i % 250 + 1);
+		answer a = jcall("POST", path, cw_editor, body);
+		if (a.status == 409) {
+			wk->stale++;
+			answer_fini(&a);
+			continue;
+		}
+		if (a.status != 201) {
+			snprintf(wk->error, sizeof(wk->error), "propose: %d %.200s", a.status,
+				 a.body);
+			answer_fini(&a);
+			return NULL;
+		}
+		uint32_t id = json_uint(a.body, "id");
+		answer_fini(&a);
+		snprintf(path, sizeof(path), "/api/v1/changes/%u/approve", (unsigned)id);
+		a = jcall("POST", path, cw_approver, NULL);
+		if (a.status == 409 && strstr(a.body, "\"stale\"") != NULL) {
+			wk->stale++;
+			answer_fini(&a);
+			continue;
+		}
+		if (a.status != 200 || strstr(a.body, "\"committed\":true") == NULL) {
+			snprintf(wk->error, sizeof(wk->error), "approve: %d %.200s", a.status,
+				 a.body);
+			answer_fini(&a);
+			return NULL;
+		}
+		uint32_t serial = json_uint(a.body, "serial");
+		if (serial != base + 1) {
+			snprintf(wk->error, sizeof(wk->error), "committed serial %u on base %u",
+				 (unsigned)serial, (unsigned)base);
+			answer_fini(&a);
+			return NULL;
+		}
+		wk->commits++;
+		answer_fini(&a);
+	}
+	return NULL;
+}
+
+static void
+test_concurrent_writers(void **unused)
+{
+	(void)unused;
+	hub_store_opts so = {.path = dbpath};
+	hub_store *s = NULL;
+	char tok[HUB_TOKEN_LEN + 1], hash[65];
+	int64_t id;
+	uint32_t start[CW_ZONES];
+	int64_t audit0, audit1;
+	uint32_t serial;
+
+	assert_int_equal(hub_store_open(&so, &s, NULL), FEDNS_OK);
+	assert_int_equal(hub_store_begin(s, true), FEDNS_OK);
+	assert_int_equal(hub_principal_create(s, "cw-editor", "person", &id), FEDNS_OK);
+	assert_int_equal(hub_token_new(tok, hash), FEDNS_OK);
+	assert_int_equal(hub_token_add(s, id, hash, "t", 0), FEDNS_OK);
+	assert_int_equal(hub_role_grant(s, id, HUB_TENANT_ALL, HUB_ROLE_EDITOR), FEDNS_OK);
+	snprintf(cw_editor, sizeof(cw_editor), "Bearer %s", tok);
+	assert_int_equal(hub_principal_create(s, "cw-approver", "person", &id), FEDNS_OK);
+	assert_int_equal(hub_token_new(tok, hash), FEDNS_OK);
+	assert_int_equal(hub_token_add(s, id, hash, "t", 0), FEDNS_OK);
+	assert_int_equal(hub_role_grant(s, id, HUB_TENANT_ALL, HUB_ROLE_APPROVER), FEDNS_OK);
+	snprintf(cw_approver, sizeof(cw_approver), "Bearer %s", tok);
+	assert_int_equal(hub_store_commit(s), FEDNS_OK);
+	hub_store_close(s);
+	for (int z = 1; z < CW_ZONES; z++) {
+		char body[200];
+		snprintf(body, sizeof(body),
+			 "{\"name\":\"%s\",\"tenant\":\"bank\",\"primary_ns\":\"ns1.example.net\","
+			 "\"hostmaster\":\"hm@example.net\"}",
+			 cw_zones[z]);
+		answer a = jcall("POST", "/api/v1/zones", admin_auth, body);
+		assert_int_equal(a.status, 201);
+		answer_fini(&a);
+	}
+	for (int z = 0; z < CW_ZONES; z++)
+		start[z] = cw_serial(cw_zones[z]);
+	state(&serial, &audit0);
+
+	pthread_t th[CW_THREADS];
+	cw_worker wk[CW_THREADS];
+	memset(wk, 0, sizeof(wk));
+	for (int k = 0; k < CW_THREADS; k++) {
+		wk[k].k = k;
+		assert_int_equal(pthread_create(&th[k], NULL, cw_run, &wk[k]), 0);
+	}
+	int per_zone[CW_ZONES] = {0};
+	int commits = 0, stale = 0;
+	for (int k = 0; k < CW_THREADS; k++) {
+		pthread_join(th[k], NULL);
+		if (wk[k].error[0] != '\0')
+			fail_msg("worker %d: %s", k, wk[k].error);
+		assert_int_equal(wk[k].commits, CW_COMMITS);
+		per_zone[k % CW_ZONES] += wk[k].commits;
+		commits += wk[k].commits;
+		stale += wk[k].stale;
+	}
+	/* every acknowledged commit is there, one serial each, no gaps */
+	for (int z = 0; z < CW_ZONES; z++)
+		assert_int_equal(cw_serial(cw_zones[z]), start[z] + (uint32_t)per_zone[z]);
+	/* one audit record per successful or refused write and one per commit: at least
+	 * propose + approve + commit for each commit and one per refusal */
+	state(&serial, &audit1);
+	assert_true(audit1 - audit0 >= (int64_t)commits * 3 + stale);
+	print_message("%d commits, %d stale refusals\n", commits, stale);
+}
+
 int
 main(void)
 {
@@ -408,6 +570,7 @@ main(void)
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_oversized),
 		cmocka_unit_test(test_mutations),
+		cmocka_unit_test(test_concurrent_writers),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -962,6 +962,225 @@ test_idempotency_key(void **state)
 	hub_plan_fini(&p2);
 }
 
+/* The O(zone) work done before the write transaction (hub_workflow_prepare_*) stores
+ * nothing, fails like the direct call, and is used only while the zone is at the version
+ * it was computed from: a commit in between makes the proposal and the approval stale. */
+static void
+test_prepared(void **state)
+{
+	fixture *f = *state;
+	const char *r1[] = {"192.0.2.61"}, *r2[] = {"192.0.2.62"}, *bad[] = {"192.0.2"};
+	hub_edit e1 = {.op = HUB_EDIT_ADD, .name = "p1", .type = "A", .rdata = r1, .nrdata = 1};
+	hub_edit e2 = {.op = HUB_EDIT_ADD, .name = "p2", .type = "A", .rdata = r2, .nrdata = 1};
+	hub_edit eb = {.op = HUB_EDIT_ADD, .name = "pb", .type = "A", .rdata = bad, .nrdata = 1};
+	hub_proposal p = {.base_serial = 10, .reason = "prep", .edits = &e1, .nedits = 1};
+	hub_prepared *pp = NULL, *pp2 = NULL, *pc = NULL;
+	hub_plan plan, plan2;
+	hub_change c;
+	hub_where where;
+	fedns_diag d;
+	bool committed = true;
+
+	/* invalid: the same code, field and message as a direct proposal, nothing prepared */
+	hub_proposal pb = {.base_serial = 10, .reason = "prep", .edits = &eb, .nedits = 1};
+	assert_int_equal(hub_store_begin(f->s, false), FEDNS_OK);
+	assert_int_equal(
+		hub_workflow_prepare_propose(f->w, f->s, &f->zone, &f->alice, &pb, &pp, &d, &where),
+		FEDNS_ESYNTAX);
+	assert_null(pp);
+	assert_string_equal(where.field, "edits[0].rdata[0]");
+	char msg[sizeof(d.msg)];
+	snprintf(msg, sizeof(msg), "%s", d.msg);
+	hub_store_rollback(f->s);
+	begin(f);
+	assert_int_equal(
+		hub_workflow_propose(f->w, f->s, &f->zone, &f->alice, &pb, NULL, &plan, &d, &where),
+		FEDNS_ESYNTAX);
+	assert_string_equal(d.msg, msg);
+	abort_tx(f);
+
+	/* prepared in a read transaction: nothing stored */
+	assert_int_equal(hub_store_begin(f->s, false), FEDNS_OK);
+	assert_int_equal(
+		hub_workflow_prepare_propose(f->w, f->s, &f->zone, &f->alice, &p, &pp, &d, &where),
+		FEDNS_OK);
+	assert_non_null(pp);
+	p.edits = &e2;
+	assert_int_equal(
+		hub_workflow_prepare_propose(f->w, f->s, &f->zone, &f->alice, &p, &pp2, &d, &where),
+		FEDNS_OK);
+	assert_int_equal(count_changes(f), 0);
+	hub_store_rollback(f->s);
+
+	/* stored in the write transaction: the plan a direct proposal answers */
+	begin(f);
+	p.edits = &e1;
+	assert_int_equal(hub_workflow_propose_prepared(f->w, f->s, &f->zone, &f->alice, &p, pp,
+						       "prep-key", &plan, &d, &where),
+			 FEDNS_OK);
+	p.edits = &e2;
+	assert_int_equal(hub_workflow_propose_prepared(f->w, f->s, &f->zone, &f->alice, &p, pp2,
+						       NULL, &plan2, &d, &where),
+			 FEDNS_OK);
+	commit(f);
+	hub_prepared_free(pp);
+	hub_prepared_free(pp2);
+	pp = pp2 = NULL;
+	assert_true(plan.change.id > 0);
+	assert_int_equal(plan.change.state, HUB_CHANGE_PROPOSED);
+	assert_int_equal(plan.change.author_id, f->alice.id);
+	assert_int_equal(plan.next_serial, 11);
+	assert_int_equal(plan.nadd, 1);
+	assert_int_equal(plan.ndel, 0);
+	assert_string_equal(plan.change.diff, "+p1.example.com.\t300\tIN\tA\t192.0.2.61\n");
+	assert_int_equal(hub_change_get(f->s, plan.change.id, &c), FEDNS_OK);
+	assert_string_equal(c.diff, plan.change.diff);
+	assert_string_equal(c.reason, "prep");
+	assert_true(c.created_at > 0);
+	hub_change_fini(&c);
+	assert_int_equal(count_changes(f), 2);
+
+	/* the author gets nothing prepared, and the decision still refuses */
+	assert_int_equal(hub_store_begin(f->s, false), FEDNS_OK);
+	hub_workflow_prepare_commit(f->w, f->s, plan.change.id, &f->alice, &pc);
+	assert_null(pc);
+	hub_workflow_prepare_commit(f->w, f->s, plan.change.id, &f->bob, &pc);
+	assert_non_null(pc);
+	hub_store_rollback(f->s);
+	begin(f);
+	assert_int_equal(hub_workflow_decide_prepared(f->w, f->s, plan.change.id, &f->alice, true,
+						      NULL, pc, &committed, &c, &d),
+			 FEDNS_EACCES);
+	assert_false(committed);
+	hub_change_fini(&c);
+	abort_tx(f);
+
+	/* the prepared commit: the version, digest and text of an independent build */
+	begin(f);
+	assert_int_equal(hub_workflow_decide_prepared(f->w, f->s, plan.change.id, &f->bob, true,
+						      "ok", pc, &committed, &c, &d),
+			 FEDNS_OK);
+	commit(f);
+	hub_prepared_free(pc);
+	pc = NULL;
+	assert_true(committed);
+	assert_int_equal(c.serial, 11);
+	assert_int_equal(c.diff[0], '-');
+	assert_non_null(strstr(c.diff, " 1209600 300\n+p1.example.com.\t300\tIN\tA\t192.0.2.61\n"));
+	char *text = zone_text(11, base_body);
+	text = realloc(text, strlen(text) + 64);
+	strcat(text, "p1 IN A 192.0.2.61\n");
+	char want[97];
+	digest_of(text, want, NULL);
+	free(text);
+	assert_string_equal(c.digest, want);
+	hub_change_fini(&c);
+	begin(f);
+	reload_zone(f);
+	assert_int_equal(f->zone.serial, 11);
+	assert_string_equal(f->zone.digest, want);
+	abort_tx(f);
+
+	/* prepared against serial 10, the zone is at 11 now: stale, nothing stored */
+	assert_int_equal(hub_store_begin(f->s, false), FEDNS_OK);
+	hub_workflow_prepare_commit(f->w, f->s, plan2.change.id, &f->bob, &pc);
+	assert_null(pc); /* its base is gone: nothing to prepare */
+	hub_store_rollback(f->s);
+	begin(f);
+	assert_int_equal(hub_workflow_decide_prepared(f->w, f->s, plan2.change.id, &f->bob, true,
+						      NULL, NULL, &committed, &c, &d),
+			 FEDNS_ESTALE);
+	assert_false(committed);
+	hub_change_fini(&c);
+	abort_tx(f);
+	hub_plan_fini(&plan);
+	hub_plan_fini(&plan2);
+}
+
+/* A preparation is used only for its own change on its own base: another change's is
+ * ignored, one overtaken by a commit makes the approval stale, and a proposal prepared
+ * before the commit is refused as stale or, on the new base, built again. */
+static void
+test_prepared_overtaken(void **state)
+{
+	fixture *f = *state;
+	const char *r1[] = {"192.0.2.71"}, *r2[] = {"192.0.2.72"}, *r3[] = {"192.0.2.73"};
+	hub_edit e1 = {.op = HUB_EDIT_ADD, .name = "o1", .type = "A", .rdata = r1, .nrdata = 1};
+	hub_edit e2 = {.op = HUB_EDIT_ADD, .name = "o2", .type = "A", .rdata = r2, .nrdata = 1};
+	hub_edit e3 = {.op = HUB_EDIT_ADD, .name = "o3", .type = "A", .rdata = r3, .nrdata = 1};
+	hub_plan p1, p2, p3;
+	hub_prepared *c1 = NULL, *c2 = NULL, *pp3 = NULL;
+	hub_change c;
+	hub_where where;
+	fedns_diag d;
+	bool committed;
+
+	begin(f);
+	assert_int_equal(propose(f, &f->alice, &e1, 1, &p1, &d, NULL), FEDNS_OK);
+	assert_int_equal(propose(f, &f->alice, &e2, 1, &p2, &d, NULL), FEDNS_OK);
+	commit(f);
+	/* both approvals prepared on serial 10, and a proposal */
+	hub_proposal p = {.base_serial = 10, .reason = "late", .edits = &e3, .nedits = 1};
+	assert_int_equal(hub_store_begin(f->s, false), FEDNS_OK);
+	hub_workflow_prepare_commit(f->w, f->s, p1.change.id, &f->bob, &c1);
+	hub_workflow_prepare_commit(f->w, f->s, p2.change.id, &f->bob, &c2);
+	assert_int_equal(
+		hub_workflow_prepare_propose(f->w, f->s, &f->zone, &f->alice, &p, &pp3, &d, &where),
+		FEDNS_OK);
+	hub_store_rollback(f->s);
+	assert_non_null(c1);
+	assert_non_null(c2);
+	assert_non_null(pp3);
+	/* approving change 2 with change 1's preparation: not used, change 2 is what commits */
+	begin(f);
+	assert_int_equal(hub_workflow_decide_prepared(f->w, f->s, p2.change.id, &f->bob, true, NULL,
+						      c1, &committed, &c, &d),
+			 FEDNS_OK);
+	assert_true(committed);
+	char *text = zone_text(11, base_body);
+	text = realloc(text, strlen(text) + 64);
+	strcat(text, "o2 IN A 192.0.2.72\n");
+	char want[97];
+	digest_of(text, want, NULL);
+	free(text);
+	assert_string_equal(c.digest, want);
+	hub_change_fini(&c);
+	commit(f);
+	begin(f);
+	reload_zone(f);
+	assert_int_equal(f->zone.serial, 11);
+	assert_string_equal(f->zone.digest, want);
+	/* c1 was built on 10: the approval must not commit it */
+	assert_int_equal(hub_workflow_decide_prepared(f->w, f->s, p1.change.id, &f->bob, true, NULL,
+						      c1, &committed, &c, &d),
+			 FEDNS_ESTALE);
+	assert_false(committed);
+	hub_change_fini(&c);
+	/* the proposal prepared on 10 (its base_serial 10) is stale too */
+	assert_int_equal(hub_workflow_propose_prepared(f->w, f->s, &f->zone, &f->alice, &p, pp3,
+						       NULL, &p3, &d, &where),
+			 FEDNS_ESTALE);
+	assert_string_equal(where.field, "base_serial");
+	/* a prepared proposal is not used for another zone version even with a fresh base:
+	 * the result is built again on serial 11 */
+	p.base_serial = 11;
+	assert_int_equal(hub_workflow_propose_prepared(f->w, f->s, &f->zone, &f->alice, &p, pp3,
+						       NULL, &p3, &d, &where),
+			 FEDNS_OK);
+	assert_int_equal(p3.next_serial, 12);
+	assert_string_equal(p3.change.diff, "+o3.example.com.\t300\tIN\tA\t192.0.2.73\n");
+	commit(f);
+	assert_int_equal(hub_change_get(f->s, p3.change.id, &c), FEDNS_OK);
+	assert_int_equal(c.base_serial, 11);
+	hub_change_fini(&c);
+	hub_prepared_free(c1);
+	hub_prepared_free(c2);
+	hub_prepared_free(pp3);
+	hub_plan_fini(&p1);
+	hub_plan_fini(&p2);
+	hub_plan_fini(&p3);
+}
+
 enum {
 	ROUNDS = 10
 };
@@ -1254,6 +1473,8 @@ main(void)
 		T(test_mass_delete_flag),
 		T(test_create_zone),
 		T(test_idempotency_key),
+		T(test_prepared),
+		T(test_prepared_overtaken),
 		T(test_concurrent_workers),
 		T(test_retention_and_snapshots),
 		T(test_random_edits),
