@@ -123,6 +123,31 @@ hub_auth_bearer(hub_store *s, const char *authorization, hub_principal *who)
 	return FEDNS_OK;
 }
 
+fedns_err
+hub_auth_request(hub_store *s, hub_httpsig *sigs, const hub_req *req, hub_principal *who,
+		 fedns_diag *d)
+{
+	if (s == NULL || req == NULL || who == NULL)
+		return FEDNS_EINVAL;
+	/* a request carrying a token is judged by the token alone: one credential, one
+	 * answer, whatever else the request holds */
+	if (req->authorization != NULL) {
+		fedns_err err = hub_auth_bearer(s, req->authorization, who);
+		if (err == FEDNS_EAUTH)
+			return fedns_diag_set(d, FEDNS_EAUTH,
+					      "missing, unknown, expired or disabled bearer token");
+		return err;
+	}
+	if (req->signature_input != NULL || req->signature != NULL) {
+		if (sigs == NULL)
+			return fedns_diag_set(d, FEDNS_EAUTH,
+					      "request signatures are not enabled on this hub");
+		return hub_httpsig_verify(sigs, s, req, who, d);
+	}
+	return fedns_diag_set(d, FEDNS_EAUTH,
+			      "no credentials: send a bearer token or an RFC 9421 signature");
+}
+
 bool
 hub_auth_allowed(hub_store *s, const hub_principal *who, int64_t tenant_id, hub_action action,
 		 int64_t author_id)

@@ -7,7 +7,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/diag.h"
 #include "common/err.h"
+#include "hub/http.h"
+#include "hub/httpsig.h"
 #include "hub/store.h"
 
 #define HUB_TOKEN_PREFIX "fedns_"
@@ -23,6 +26,13 @@ void hub_token_hash(const char *token, char hash_hex[65]);
  * missing, malformed, unknown, expired or disabled credential. Runs inside a store
  * transaction the caller opened. */
 fedns_err hub_auth_bearer(hub_store *s, const char *authorization, hub_principal *who);
+
+/* Who sent this request: its Authorization bearer token when it has one, else its RFC 9421
+ * signature (hub_httpsig_verify; 'sigs' NULL refuses signatures). FEDNS_EAUTH with d saying
+ * which check failed (never the credential itself); a store failure is returned as is.
+ * Runs inside a store transaction the caller opened. */
+fedns_err hub_auth_request(hub_store *s, hub_httpsig *sigs, const hub_req *req, hub_principal *who,
+			   fedns_diag *d);
 
 typedef enum hub_action {
 	HUB_ACT_READ = 1,	  /* viewer */
