@@ -2,6 +2,8 @@
 /* Base64 and hex codecs. */
 #include "common/encode.h"
 
+#include <stdbool.h>
+
 static const char b64chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 static int
@@ -36,6 +38,8 @@ fedns_b64dec_init(fedns_b64dec *b)
 fedns_err
 fedns_b64dec_feed(fedns_b64dec *b, const char *s, size_t len, uint8_t *out, size_t cap, size_t *n)
 {
+	/* a full output still decodes the rest, so a syntax error anywhere is reported */
+	bool full = false;
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (is_space(c))
@@ -55,11 +59,12 @@ fedns_b64dec_feed(fedns_b64dec *b, const char *s, size_t len, uint8_t *out, size
 		if (b->nbits >= 8) {
 			b->nbits -= 8;
 			if (*n == cap)
-				return FEDNS_ETOOBIG;
-			out[(*n)++] = (uint8_t)(b->acc >> b->nbits);
+				full = true;
+			else
+				out[(*n)++] = (uint8_t)(b->acc >> b->nbits);
 		}
 	}
-	return FEDNS_OK;
+	return full ? FEDNS_ETOOBIG : FEDNS_OK;
 }
 
 fedns_err
@@ -137,6 +142,7 @@ fedns_hexdec_init(fedns_hexdec *h)
 fedns_err
 fedns_hexdec_feed(fedns_hexdec *h, const char *s, size_t len, uint8_t *out, size_t cap, size_t *n)
 {
+	bool full = false;
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (is_space(c))
@@ -149,11 +155,12 @@ fedns_hexdec_feed(fedns_hexdec *h, const char *s, size_t len, uint8_t *out, size
 			continue;
 		}
 		if (*n == cap)
-			return FEDNS_ETOOBIG;
-		out[(*n)++] = (uint8_t)((h->hi << 4) | v);
+			full = true;
+		else
+			out[(*n)++] = (uint8_t)((h->hi << 4) | v);
 		h->hi = -1;
 	}
-	return FEDNS_OK;
+	return full ? FEDNS_ETOOBIG : FEDNS_OK;
 }
 
 fedns_err

@@ -565,7 +565,8 @@ hex_feed(hexdec *h, const char *s, size_t len, fedns_wbuf *w)
 {
 	size_t n = w->len;
 	size_t cap = w->err == FEDNS_OK ? w->cap : w->len;
-	return feed_result(fedns_hexdec_feed(h, s, len, w->buf, cap, &n), n, w);
+	fedns_err err = fedns_hexdec_feed(h, s, len, w->buf, cap, &n);
+	return feed_result(err, n, w);
 }
 
 static bool
@@ -573,7 +574,8 @@ b64_feed(b64dec *b, const char *s, size_t len, fedns_wbuf *w)
 {
 	size_t n = w->len;
 	size_t cap = w->err == FEDNS_OK ? w->cap : w->len;
-	return feed_result(fedns_b64dec_feed(b, s, len, w->buf, cap, &n), n, w);
+	fedns_err err = fedns_b64dec_feed(b, s, len, w->buf, cap, &n);
+	return feed_result(err, n, w);
 }
 
 /* Whole quanta, padding matching the bit count, and zero pad bits (as BIND insists). */
