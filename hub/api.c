@@ -59,6 +59,8 @@ struct hub_api {
 	 * preparation to their commit: of several racing for the same base only one can
 	 * commit, so the others should find out cheaply rather than each build a version. */
 	pthread_mutex_t zmu[ZONE_LOCKS];
+	/* RFC 9421 request signatures of certificate-holding principals (nonce memory) */
+	hub_httpsig *sigs;
 };
 
 enum body_mode {
@@ -93,6 +95,7 @@ typedef struct rq {
 	cJSON *body;
 	hub_principal who;
 	bool authed;
+	bool signed_in; /* authenticated by signature in an earlier run of this request */
 	bool in_txn;
 	bool wlocked;	 /* holds a->wmu */
 	bool prep_phase; /* the read-transaction run of a prep route */
@@ -2618,18 +2621,34 @@ run(rq *r, bool write)
 	}
 	r->in_txn = true;
 	r->authed = false; /* the write run authenticates again: a token may just have gone */
-	if ((e = hub_auth_bearer(r->s, q->authorization, &r->who)) != FEDNS_OK) {
+	fedns_diag ad;
+	fedns_diag_clear(&ad);
+	if (r->signed_in) {
+		/* a signature is verified once per request (its nonce is spent); the write
+		 * run only checks that its signer still exists and is enabled */
+		e = hub_principal_get_id(r->s, r->who.id, &r->who);
+		if (e == FEDNS_OK && r->who.disabled)
+			e = FEDNS_EAUTH;
+		if (e == FEDNS_ENOENT)
+			e = FEDNS_EAUTH;
+	} else {
+		e = hub_auth_request(r->s, r->a->sigs, q, &r->who, &ad);
+	}
+	if (e != FEDNS_OK) {
 		if (e == FEDNS_EAUTH) {
 			fedns_buf_puts(&r->res->headers,
 				       "WWW-Authenticate: Bearer realm=\"fedns\"\r\n");
-			fail(r, 401, "unauthorized", NULL,
-			     "missing, unknown, expired or disabled bearer token");
+			fail(r, 401, "unauthorized", NULL, "%s",
+			     ad.msg[0] != '\0'
+				     ? ad.msg
+				     : "missing, unknown, expired or disabled credential");
 			r->outcome = "denied";
 		} else {
 			fail_err(r, e, "authentication");
 		}
 		return;
 	}
+	r->signed_in = q->authorization == NULL;
 	r->authed = true;
 	if (r->rt->write && strcmp(q->method, "POST") == 0 && q->idempotency_key != NULL) {
 		char have[65] = "", want[65];
@@ -2914,7 +2933,14 @@ hub_api_new(const hub_api_opts *o, hub_api **out, fedns_diag *d)
 		free(a);
 		return fedns_diag_set(d, e, "workflow: %s", fedns_strerror(e));
 	}
+	if ((e = hub_httpsig_new(NULL, NULL, &a->sigs)) != FEDNS_OK) {
+		hub_workflow_free(a->wf);
+		free(a->store_path);
+		free(a);
+		return fedns_diag_set(d, e, "request signatures: %s", fedns_strerror(e));
+	}
 	if (pthread_key_create(&a->key, tstore_destroy) != 0) {
+		hub_httpsig_free(a->sigs);
 		hub_workflow_free(a->wf);
 		free(a->store_path);
 		free(a);
@@ -2950,6 +2976,7 @@ hub_api_free(hub_api *a)
 	for (size_t i = 0; i < ZONE_LOCKS; i++) {
 		pthread_mutex_destroy(&a->zmu[i]);
 	}
+	hub_httpsig_free(a->sigs);
 	hub_workflow_free(a->wf);
 	free(a->store_path);
 	free(a);
