@@ -22,6 +22,7 @@
 #include "dns/zone.h"
 #include "dns/zonefile.h"
 #include "spoke/dnssrv.h"
+#include "spoke/journal.h"
 #include "spoke/xfrclient.h"
 #include "spoke/zoneset.h"
 
@@ -29,6 +30,9 @@
 #define CTL_LINE_MAX 8192
 
 static volatile sig_atomic_t stop_requested;
+/* set once zones were restored from --state-dir: a --zone file that is not newer than
+ * the restored version is then expected, not an error */
+static bool state_restored;
 
 static void
 on_signal(int sig)
@@ -64,6 +68,9 @@ usage(FILE *f)
 		"one\n"
 		"                            zone (default 500; BIND queues faster ones)\n"
 		"  --journal N               diffs kept per zone for IXFR (default 1000)\n"
+		"  --state-dir DIR           durable journal (created 0700): zones, serials and\n"
+		"                            IXFR history survive a restart; every change is\n"
+		"                            written there before it is served\n"
 		"  --max-tcp N               concurrent TCP connections (default 256)\n"
 		"  --tcp-idle-ms N           idle TCP connections close after N ms (default "
 		"10000)\n"
@@ -472,6 +479,11 @@ add_zone_file(spoke_zoneset *zs, const char *file)
 		if (err != FEDNS_OK)
 			fedns_zone_free(z);
 	}
+	if (err == FEDNS_ESTALE && state_restored) {
+		fedns_log(FEDNS_LOG_INFO, "zone.file.not_newer", FEDNS_LF_STR("file", file),
+			  FEDNS_LF_STR("detail", d.msg));
+		return 0;
+	}
 	if (err != FEDNS_OK) {
 		fedns_diag_locate(&d, file, 0);
 		log_diag("zone.load.failed", &d);
@@ -522,6 +534,8 @@ main(int argc, char **argv)
 	const char **zone_files = calloc((size_t)argc, sizeof(char *));
 	const char **zone_dirs = calloc((size_t)argc, sizeof(char *));
 	size_t nfiles = 0, ndirs = 0;
+	const char *state_dir = NULL;
+	spoke_journal *journal = NULL;
 	fedns_diag d;
 	fedns_diag_clear(&d);
 	int rc = 1;
@@ -607,6 +621,8 @@ main(int argc, char **argv)
 			so.max_tcp_conns = n;
 		} else if (strcmp(a, "--tcp-idle-ms") == 0 && parse_uint(v, 3600000, &n) && n > 0) {
 			so.tcp_idle_ms = (unsigned)n;
+		} else if (strcmp(a, "--state-dir") == 0) {
+			state_dir = v;
 		} else if (strcmp(a, "--control") == 0) {
 			control = v;
 		} else if (strcmp(a, "--port-file") == 0) {
@@ -649,6 +665,19 @@ main(int argc, char **argv)
 
 	if (spoke_zoneset_new(&zo, &m.zs) != FEDNS_OK)
 		goto out;
+	if (state_dir != NULL) {
+		spoke_journal_opts jo = {.dir = state_dir, .journal_max = zo.journal_max};
+		size_t nok = 0, nbad = 0;
+		if (spoke_journal_open(&jo, &journal, &d) != FEDNS_OK ||
+		    spoke_journal_load(journal, m.zs, &nok, &nbad, &d) != FEDNS_OK) {
+			log_diag("spoke.journal.failed", &d);
+			goto out;
+		}
+		fedns_log(FEDNS_LOG_INFO, "spoke.journal.loaded", FEDNS_LF_STR("dir", state_dir),
+			  FEDNS_LF_UINT("zones", nok), FEDNS_LF_UINT("failed", nbad));
+		spoke_journal_attach(journal, m.zs);
+		state_restored = true;
+	}
 	for (size_t i = 0; i < nfiles; i++)
 		if (add_zone_file(m.zs, zone_files[i]) != 0)
 			goto out;
@@ -722,6 +751,7 @@ out:
 	}
 	spoke_dnssrv_stop(m.srv);
 	spoke_zoneset_free(m.zs);
+	spoke_journal_close(journal);
 	fedns_tsig_keyring_wipe(&keys);
 	free(zone_files);
 	free(zone_dirs);

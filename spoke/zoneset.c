@@ -4,6 +4,7 @@
 
 #include <malloc.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,9 +22,14 @@ typedef struct zentry {
 
 /* The lock guards the zone table, each entry's current version and the journal links
  * (entries are cut from a chain only under it). Versions and journal entries are
- * immutable otherwise and live as long as someone holds them. */
+ * immutable otherwise and live as long as someone holds them. 'wmu' serialises the
+ * changes (taken before 'mu'), so a store hook can write and fsync without holding up
+ * lookups while nothing else changes the set. */
 struct spoke_zoneset {
 	pthread_mutex_t mu;
+	pthread_mutex_t wmu;
+	spoke_zoneset_store store;
+	bool has_store;
 	zentry *z;
 	size_t n, cap;
 	size_t journal_max;
@@ -70,6 +76,20 @@ spoke_version_rele(spoke_version *v)
 	free(v);
 }
 
+/* Cuts v's journal after 'jmax' entries. Called with the lock held. */
+static void
+trim_locked(spoke_version *v, size_t jmax)
+{
+	spoke_jentry *w = v->journal;
+	if (w == NULL)
+		return;
+	for (size_t i = 1; i < jmax && w->prev != NULL; i++)
+		w = w->prev;
+	spoke_jentry *cut = w->prev;
+	w->prev = NULL;
+	spoke_jentry_rele(cut);
+}
+
 /* A new version of 'z' (taken on success). 'diff' (its storage moved in on success, may
  * be NULL) leads from 'prev' (may be NULL) to z. The journal is cut after 'jmax'
  * entries. Called with the lock held. */
@@ -98,13 +118,8 @@ version_new_locked(fedns_zone *z, fedns_diff *diff, const spoke_version *prev, s
 		__atomic_add_fetch(&prev->journal->refs, 1, __ATOMIC_RELAXED);
 		j->prev = prev->journal;
 	}
-	spoke_jentry *w = j;
-	for (size_t i = 1; i < jmax && w->prev != NULL; i++)
-		w = w->prev;
-	spoke_jentry *cut = w->prev;
-	w->prev = NULL;
-	spoke_jentry_rele(cut);
 	v->journal = j;
+	trim_locked(v, jmax);
 	return v;
 }
 
@@ -131,6 +146,7 @@ spoke_zoneset_new(const spoke_zoneset_opts *opts, spoke_zoneset **out)
 	if (zs == NULL)
 		return FEDNS_ENOMEM;
 	pthread_mutex_init(&zs->mu, NULL);
+	pthread_mutex_init(&zs->wmu, NULL);
 	zs->journal_max = opts != NULL && opts->journal_max ? opts->journal_max : 1000;
 	if (opts != NULL && opts->catalog_origin != NULL) {
 		fedns_name_copy(zs->catalog_origin, opts->catalog_origin);
@@ -150,6 +166,7 @@ spoke_zoneset_free(spoke_zoneset *zs)
 		spoke_version_rele(zs->z[i].cur);
 	free(zs->z);
 	spoke_version_rele(zs->catalog);
+	pthread_mutex_destroy(&zs->wmu);
 	pthread_mutex_destroy(&zs->mu);
 	free(zs);
 }
@@ -161,6 +178,45 @@ spoke_zoneset_on_change(spoke_zoneset *zs, spoke_zoneset_changed_fn fn, void *ct
 	zs->changed = fn;
 	zs->changed_ctx = ctx;
 	pthread_mutex_unlock(&zs->mu);
+}
+
+void
+spoke_zoneset_set_store(spoke_zoneset *zs, const spoke_zoneset_store *st)
+{
+	pthread_mutex_lock(&zs->wmu);
+	zs->has_store = st != NULL;
+	if (st != NULL)
+		zs->store = *st;
+	pthread_mutex_unlock(&zs->wmu);
+}
+
+void
+spoke_zoneset_catalog_resume(spoke_zoneset *zs, uint32_t serial)
+{
+	pthread_mutex_lock(&zs->mu);
+	if (zs->catalog == NULL)
+		zs->catalog_serial = serial;
+	pthread_mutex_unlock(&zs->mu);
+}
+
+/* The serial the catalog gets at its next rebuild. Called with the lock held. */
+static uint32_t
+next_catalog_serial_locked(const spoke_zoneset *zs)
+{
+	return zs->catalog != NULL ? fedns_serial_add(zs->catalog_serial, 1) : zs->catalog_serial;
+}
+
+/* Reserves the next catalog serial in the store before a membership change. Called with
+ * 'wmu' held and 'mu' not held. */
+static fedns_err
+store_catalog(spoke_zoneset *zs, fedns_diag *d)
+{
+	if (!zs->has_store || !zs->has_catalog || zs->store.catalog == NULL)
+		return FEDNS_OK;
+	pthread_mutex_lock(&zs->mu);
+	uint32_t serial = next_catalog_serial_locked(zs);
+	pthread_mutex_unlock(&zs->mu);
+	return zs->store.catalog(zs->store.ctx, serial, d);
 }
 
 static zentry *
@@ -194,8 +250,7 @@ rebuild_catalog_locked(spoke_zoneset *zs, change *ch, size_t *nch)
 		return FEDNS_ENOMEM;
 	for (size_t i = 0; i < zs->n; i++)
 		members[i] = zs->z[i].origin;
-	uint32_t serial =
-		zs->catalog != NULL ? fedns_serial_add(zs->catalog_serial, 1) : zs->catalog_serial;
+	uint32_t serial = next_catalog_serial_locked(zs);
 	fedns_zone *cz = NULL;
 	fedns_err err = fedns_catalog_build(zs->catalog_origin, serial,
 					    (const uint8_t *const *)members, zs->n, &cz);
@@ -256,6 +311,7 @@ spoke_zoneset_put(spoke_zoneset *zs, fedns_zone *z, fedns_diag *d)
 	change ch[2];
 	size_t nch = 0;
 	fedns_err err = FEDNS_OK;
+	pthread_mutex_lock(&zs->wmu);
 	pthread_mutex_lock(&zs->mu);
 	if (zs->has_catalog && fedns_name_equal(origin, zs->catalog_origin)) {
 		err = fedns_diag_set(d, FEDNS_EEXIST, "zone has the catalog zone's name");
@@ -273,11 +329,24 @@ spoke_zoneset_put(spoke_zoneset *zs, fedns_zone *z, fedns_diag *d)
 		err = diff_between(e->cur->zone, z, &diff);
 		if (err != FEDNS_OK)
 			goto out;
-		spoke_version *v = version_new_locked(z, &diff, e->cur, zs->journal_max);
+		/* with a store the journal is cut only once the change is durable */
+		spoke_version *v = version_new_locked(z, &diff, e->cur,
+						      zs->has_store ? SIZE_MAX : zs->journal_max);
 		fedns_diff_fini(&diff);
 		if (v == NULL) {
 			err = FEDNS_ENOMEM;
 			goto out;
+		}
+		if (zs->has_store && zs->store.changed != NULL) {
+			pthread_mutex_unlock(&zs->mu);
+			err = zs->store.changed(zs->store.ctx, v, d);
+			pthread_mutex_lock(&zs->mu);
+			if (err != FEDNS_OK) {
+				v->zone = NULL; /* stays the caller's */
+				spoke_version_rele(v);
+				goto out;
+			}
+			trim_locked(v, zs->journal_max);
 		}
 		install_locked(e, v, ch, &nch);
 		goto out;
@@ -297,6 +366,18 @@ spoke_zoneset_put(spoke_zoneset *zs, fedns_zone *z, fedns_diag *d)
 		err = FEDNS_ENOMEM;
 		goto out;
 	}
+	if (zs->has_store) {
+		pthread_mutex_unlock(&zs->mu);
+		err = store_catalog(zs, d);
+		if (err == FEDNS_OK && zs->store.added != NULL)
+			err = zs->store.added(zs->store.ctx, v, d);
+		pthread_mutex_lock(&zs->mu);
+		if (err != FEDNS_OK) {
+			v->zone = NULL;
+			spoke_version_rele(v);
+			goto out;
+		}
+	}
 	e = &zs->z[zs->n++];
 	fedns_name_copy(e->origin, origin);
 	e->cur = NULL;
@@ -307,9 +388,15 @@ spoke_zoneset_put(spoke_zoneset *zs, fedns_zone *z, fedns_diag *d)
 		zs->n--;
 		v->zone = NULL;
 		spoke_version_rele(v);
+		if (zs->has_store && zs->store.removed != NULL) {
+			pthread_mutex_unlock(&zs->mu);
+			zs->store.removed(zs->store.ctx, origin, NULL);
+			pthread_mutex_lock(&zs->mu);
+		}
 	}
 out:
 	pthread_mutex_unlock(&zs->mu);
+	pthread_mutex_unlock(&zs->wmu);
 	if (err == FEDNS_OK)
 		report(zs, ch, nch);
 	return err;
@@ -323,11 +410,15 @@ spoke_zoneset_apply(spoke_zoneset *zs, const uint8_t *origin, fedns_diff *diff,
 	    diff->del[0].type != FEDNS_T_SOA)
 		return fedns_diag_set(d, FEDNS_EMALFORMED,
 				      "a diff must delete the old SOA and add the new one");
+	pthread_mutex_lock(&zs->wmu);
 	spoke_version *cur = spoke_zoneset_get(zs, origin);
-	if (cur == NULL)
+	if (cur == NULL) {
+		pthread_mutex_unlock(&zs->wmu);
 		return fedns_diag_set(d, FEDNS_ENOENT, "zone is not served here");
+	}
 	uint32_t to = fedns_soa_serial(diff->add[0].rdata, diff->add[0].rdlen);
 	if (!fedns_serial_gt(to, cur->serial)) {
+		pthread_mutex_unlock(&zs->wmu);
 		spoke_version_rele(cur);
 		return fedns_diag_set(d, FEDNS_ESTALE,
 				      "new serial %u is not greater than the current %u", to,
@@ -337,6 +428,7 @@ spoke_zoneset_apply(spoke_zoneset *zs, const uint8_t *origin, fedns_diff *diff,
 	fedns_zone *nz = NULL;
 	fedns_err err = fedns_diff_apply(cur->zone, diff, &nz, d);
 	if (err != FEDNS_OK) {
+		pthread_mutex_unlock(&zs->wmu);
 		spoke_version_rele(cur);
 		return err;
 	}
@@ -347,15 +439,31 @@ spoke_zoneset_apply(spoke_zoneset *zs, const uint8_t *origin, fedns_diff *diff,
 	if (e == NULL || e->cur != cur) {
 		err = fedns_diag_set(d, FEDNS_ESTALE, "zone changed while the diff was applied");
 	} else {
-		spoke_version *v = version_new_locked(nz, diff, cur, zs->journal_max);
+		spoke_version *v = version_new_locked(nz, diff, cur,
+						      zs->has_store ? SIZE_MAX : zs->journal_max);
 		if (v == NULL) {
 			err = FEDNS_ENOMEM;
-		} else {
+		} else if (zs->has_store && zs->store.changed != NULL) {
+			pthread_mutex_unlock(&zs->mu);
+			err = zs->store.changed(zs->store.ctx, v, d);
+			pthread_mutex_lock(&zs->mu);
+			if (err != FEDNS_OK) {
+				/* the diff goes back to the caller untouched */
+				*diff = v->journal->diff;
+				fedns_diff_init(&v->journal->diff);
+				v->zone = NULL; /* nz is freed below */
+				spoke_version_rele(v);
+			} else {
+				trim_locked(v, zs->journal_max);
+			}
+		}
+		if (v != NULL && err == FEDNS_OK) {
 			install_locked(e, v, &ch, &nch);
 			nz = NULL;
 		}
 	}
 	pthread_mutex_unlock(&zs->mu);
+	pthread_mutex_unlock(&zs->wmu);
 	spoke_version_rele(cur);
 	fedns_zone_free(nz);
 	if (err != FEDNS_OK)
@@ -370,11 +478,26 @@ spoke_zoneset_remove(spoke_zoneset *zs, const uint8_t *origin)
 {
 	change ch[1];
 	size_t nch = 0;
+	pthread_mutex_lock(&zs->wmu);
 	pthread_mutex_lock(&zs->mu);
 	zentry *e = find_locked(zs, origin);
 	if (e == NULL) {
 		pthread_mutex_unlock(&zs->mu);
+		pthread_mutex_unlock(&zs->wmu);
 		return FEDNS_ENOENT;
+	}
+	if (zs->has_store) {
+		pthread_mutex_unlock(&zs->mu);
+		fedns_err serr = store_catalog(zs, NULL);
+		if (serr == FEDNS_OK && zs->store.removed != NULL)
+			serr = zs->store.removed(zs->store.ctx, origin, NULL);
+		pthread_mutex_lock(&zs->mu);
+		if (serr != FEDNS_OK) {
+			pthread_mutex_unlock(&zs->mu);
+			pthread_mutex_unlock(&zs->wmu);
+			return serr;
+		}
+		e = find_locked(zs, origin); /* the table cannot move under wmu */
 	}
 	spoke_version *old = e->cur;
 	size_t i = (size_t)(e - zs->z);
@@ -382,8 +505,86 @@ spoke_zoneset_remove(spoke_zoneset *zs, const uint8_t *origin)
 	zs->n--;
 	fedns_err err = rebuild_catalog_locked(zs, ch, &nch);
 	pthread_mutex_unlock(&zs->mu);
+	pthread_mutex_unlock(&zs->wmu);
 	spoke_version_rele(old);
 	report(zs, ch, nch);
+	return err;
+}
+
+fedns_err
+spoke_zoneset_restore(spoke_zoneset *zs, fedns_zone *z, spoke_zoneset_jdiff *j, size_t n,
+		      fedns_diag *d)
+{
+	const uint8_t *origin = fedns_zone_origin(z);
+	change ch[2];
+	size_t nch = 0;
+	fedns_err err = FEDNS_OK;
+	spoke_version *v = calloc(1, sizeof(*v));
+	spoke_jentry **je = calloc(n ? n : 1, sizeof(*je));
+	if (v == NULL || je == NULL) {
+		free(v);
+		free(je);
+		return FEDNS_ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		je[i] = calloc(1, sizeof(**je));
+		if (je[i] == NULL) {
+			while (i > 0)
+				free(je[--i]);
+			free(je);
+			free(v);
+			return FEDNS_ENOMEM;
+		}
+	}
+	v->refs = 1;
+	v->zone = z;
+	v->serial = fedns_zone_serial(z);
+	pthread_mutex_lock(&zs->wmu);
+	pthread_mutex_lock(&zs->mu);
+	if ((zs->has_catalog && fedns_name_equal(origin, zs->catalog_origin)) ||
+	    find_locked(zs, origin) != NULL) {
+		err = fedns_diag_set(d, FEDNS_EEXIST, "zone is already served");
+		goto out;
+	}
+	if (zs->n == zs->cap) {
+		size_t ncap = zs->cap ? zs->cap * 2 : 16;
+		zentry *p = realloc(zs->z, ncap * sizeof(*p));
+		if (p == NULL) {
+			err = FEDNS_ENOMEM;
+			goto out;
+		}
+		zs->z = p;
+		zs->cap = ncap;
+	}
+	/* link oldest first; each entry holds the one before it */
+	for (size_t i = 0; i < n; i++) {
+		je[i]->refs = 1;
+		je[i]->from = j[i].from;
+		je[i]->to = j[i].to;
+		je[i]->diff = j[i].diff;
+		fedns_diff_init(&j[i].diff);
+		je[i]->prev = i > 0 ? je[i - 1] : NULL;
+	}
+	v->journal = n > 0 ? je[n - 1] : NULL;
+	trim_locked(v, zs->journal_max);
+	zentry *e = &zs->z[zs->n++];
+	fedns_name_copy(e->origin, origin);
+	e->cur = v;
+	v = NULL;
+	/* the zone is served from here on; a catalog that could not be rebuilt (out of
+	 * memory) catches up at the next membership change */
+	(void)rebuild_catalog_locked(zs, ch, &nch);
+	n = 0; /* the entries are linked now */
+out:
+	pthread_mutex_unlock(&zs->mu);
+	pthread_mutex_unlock(&zs->wmu);
+	for (size_t i = 0; i < n; i++)
+		free(je[i]);
+	free(je);
+	if (v != NULL) {
+		v->zone = NULL;
+		spoke_version_rele(v);
+	}
 	return err;
 }
 

@@ -67,6 +67,41 @@ fedns_err spoke_zoneset_apply(spoke_zoneset *zs, const uint8_t *origin, fedns_di
 /* Removes a member zone (and from the catalog). FEDNS_ENOENT if absent. */
 fedns_err spoke_zoneset_remove(spoke_zoneset *zs, const uint8_t *origin);
 
+/* Durable storage behind the set (spoke/journal.c). Each hook runs before the change it
+ * describes becomes visible, outside the lookup lock but serialised with every other
+ * change of the set; a failure refuses the change and leaves the set as it was. A version
+ * passed in is complete but not yet served; a hook may take a reference. */
+typedef struct spoke_zoneset_store {
+	void *ctx;
+	/* a new member zone (no earlier version) */
+	fedns_err (*added)(void *ctx, const spoke_version *v, fedns_diag *d);
+	/* v follows the current version of its zone by v->journal (from, to, diff) */
+	fedns_err (*changed)(void *ctx, const spoke_version *v, fedns_diag *d);
+	/* the member zone 'origin' is about to go */
+	fedns_err (*removed)(void *ctx, const uint8_t *origin, fedns_diag *d);
+	/* the catalog zone is about to be built at 'serial' */
+	fedns_err (*catalog)(void *ctx, uint32_t serial, fedns_diag *d);
+} spoke_zoneset_store;
+
+/* Installs (copies) the hooks; NULL removes them. Call before the set is shared. */
+void spoke_zoneset_set_store(spoke_zoneset *zs, const spoke_zoneset_store *st);
+
+/* One restored IXFR journal entry for spoke_zoneset_restore. */
+typedef struct spoke_zoneset_jdiff {
+	uint32_t from, to;
+	fedns_diff diff;
+} spoke_zoneset_jdiff;
+
+/* Adds a member zone rebuilt from durable storage: z (taken on success) with its IXFR
+ * journal 'j' (oldest first, the last leading to z's serial; each diff's storage is
+ * moved out on success, only the newest journal_max are kept). Calls no store hook and
+ * reports no change (the caller NOTIFYs once serving). FEDNS_EEXIST if already served. */
+fedns_err spoke_zoneset_restore(spoke_zoneset *zs, fedns_zone *z, spoke_zoneset_jdiff *j, size_t n,
+				fedns_diag *d);
+/* The catalog zone, when first built, gets 'serial' (a restarted spoke continues above
+ * what it served before). No effect once the catalog exists. */
+void spoke_zoneset_catalog_resume(spoke_zoneset *zs, uint32_t serial);
+
 /* Finds the zone whose origin equals 'name' exactly (member or catalog); returns a held
  * version or NULL. Release with spoke_version_rele. */
 spoke_version *spoke_zoneset_get(spoke_zoneset *zs, const uint8_t *name);
