@@ -661,22 +661,35 @@ spoke_dnssrv_start(const spoke_dnssrv_opts *opts, spoke_zoneset *zs, spoke_dnssr
 	}
 	const struct sockaddr *la = (const struct sockaddr *)&s->o.listen;
 	int fam = s->o.listen.ss_family;
-	s->udp_fd = bound_socket(fam, SOCK_DGRAM, la, s->o.listen_len);
-	if (s->udp_fd < 0) {
-		err = fedns_diag_set(d, -errno, "cannot bind UDP listener: %s", strerror(errno));
-		goto fail;
-	}
-	/* with port 0, the TCP listener takes the port the kernel gave UDP */
-	struct sockaddr_storage bound;
-	socklen_t blen = sizeof(bound);
-	getsockname(s->udp_fd, (struct sockaddr *)&bound, &blen);
-	s->port = ntohs(fam == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
-					: ((struct sockaddr_in *)&bound)->sin_port);
-	s->listen_fd = bound_socket(fam, SOCK_STREAM, (struct sockaddr *)&bound, blen);
-	if (s->listen_fd < 0 || listen(s->listen_fd, 128) != 0) {
-		err = fedns_diag_set(d, -errno, "cannot bind TCP listener on port %u: %s", s->port,
-				     strerror(errno));
-		goto fail;
+	/* With port 0 the TCP listener takes the port the kernel gave UDP; that port may be
+	 * taken for TCP, so an ephemeral pick is retried with another. */
+	uint16_t want = ntohs(fam == AF_INET6 ? ((const struct sockaddr_in6 *)la)->sin6_port
+					      : ((const struct sockaddr_in *)la)->sin_port);
+	for (int attempt = 0;; attempt++) {
+		s->udp_fd = bound_socket(fam, SOCK_DGRAM, la, s->o.listen_len);
+		if (s->udp_fd < 0) {
+			err = fedns_diag_set(d, -errno, "cannot bind UDP listener: %s",
+					     strerror(errno));
+			goto fail;
+		}
+		struct sockaddr_storage bound;
+		socklen_t blen = sizeof(bound);
+		getsockname(s->udp_fd, (struct sockaddr *)&bound, &blen);
+		s->port = ntohs(fam == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
+						: ((struct sockaddr_in *)&bound)->sin_port);
+		s->listen_fd = bound_socket(fam, SOCK_STREAM, (struct sockaddr *)&bound, blen);
+		if (s->listen_fd >= 0 && listen(s->listen_fd, 128) == 0)
+			break;
+		int e = errno;
+		if (s->listen_fd >= 0)
+			close(s->listen_fd);
+		close(s->udp_fd);
+		s->listen_fd = s->udp_fd = -1;
+		if (want != 0 || e != EADDRINUSE || attempt == 20) {
+			err = fedns_diag_set(d, -e, "cannot bind TCP listener on port %u: %s",
+					     s->port, strerror(e));
+			goto fail;
+		}
 	}
 	s->notify_fd4 = bound_socket(AF_INET, SOCK_DGRAM, NULL, 0);
 	s->notify_fd6 = bound_socket(AF_INET6, SOCK_DGRAM, NULL, 0);
