@@ -23,6 +23,7 @@
 #include "dns/zonefile.h"
 #include "spoke/dnssrv.h"
 #include "spoke/journal.h"
+#include "spoke/verifier.h"
 #include "spoke/xfrclient.h"
 #include "spoke/zoneset.h"
 
@@ -78,12 +79,32 @@ usage(FILE *f)
 		"  --port-file PATH          write the bound DNS port there once serving\n"
 		"  --log-level LEVEL         debug, info, warn, error (default info)\n"
 		"\n"
+		"verification of the secondaries (off without --secondary):\n"
+		"  --secondary NAME=ADDR[:PORT]  a BIND9 secondary to verify: SOA until our\n"
+		"                            serial, then AXFR back and ZONEMD compare; "
+		"repeatable\n"
+		"  --verify-key NAME         TSIG key (from --tsig-*) for the AXFRs back (default\n"
+		"                            the first key; none with --allow-unsigned-transfers)\n"
+		"  --verify-interval S       full verification period (default 300)\n"
+		"  --verify-deadline S       SOA polling before a secondary is lagging (default "
+		"30)\n"
+		"  --verify-coalesce-ms N    new serials of a zone within N ms make one pass\n"
+		"                            (default 50; lag_ms is measured from there on)\n"
+		"  --rndc NAME=HOST[:PORT]   repair a diverged secondary NAME with rndc\n"
+		"                            -s HOST -p PORT retransfer ZONE; repeatable\n"
+		"  --rndc-key FILE           rndc -k FILE (its key)\n"
+		"  --rndc-conf FILE          rndc -c FILE (keys per server in rndc.conf)\n"
+		"  --rndc-bin PATH           the rndc program (default rndc from PATH)\n"
+		"\n"
 		"ctl commands:\n"
 		"  load FILE                 add a zone, or replace it with a newer version\n"
 		"                            (secondaries get the difference by IXFR)\n"
 		"  remove ORIGIN             stop serving a zone (it leaves the catalog)\n"
 		"  serial ORIGIN             print the served serial\n"
-		"  list                      print the served zones\n");
+		"  list                      print the served zones\n"
+		"  status                    one line per zone and secondary: state, serials,\n"
+		"                            lag, last proof of the bytes, repairs, digest\n"
+		"  verify                    verify every zone on every secondary now\n");
 }
 
 /* Reads FILE into a finished zone; the origin is the owner of its leading SOA. */
@@ -169,6 +190,7 @@ load_tsig_dir(fedns_tsig_keyring *ring, const char *dir, fedns_diag *d)
 typedef struct spoke_main {
 	spoke_zoneset *zs;
 	spoke_dnssrv *srv;
+	spoke_verifier *verifier; /* NULL without --secondary */
 	int ctl_fd;
 	pthread_t ctl_thread;
 	bool ctl_running;
@@ -183,6 +205,7 @@ on_zone_change(void *ctx, const uint8_t *origin, uint32_t serial)
 	fedns_log(FEDNS_LOG_INFO, "zone.serial.changed", FEDNS_LF_STR("zone", name),
 		  FEDNS_LF_UINT("serial", serial));
 	spoke_dnssrv_notify(m->srv, origin, serial);
+	spoke_verifier_zone_changed(m->verifier, origin, serial);
 }
 
 /* Executes one control line; writes one answer line ("ok ..." or "error ..."). */
@@ -251,9 +274,51 @@ ctl_exec(spoke_main *m, char *line, char *ans, size_t anssz)
 		spoke_zoneset_list_free(list, n);
 		return;
 	}
+	if (strcmp(cmd, "verify") == 0) {
+		if (m->verifier == NULL) {
+			snprintf(ans, anssz, "error no secondaries to verify (--secondary)\n");
+			return;
+		}
+		spoke_verifier_verify_all(m->verifier);
+		snprintf(ans, anssz, "ok verification scheduled\n");
+		return;
+	}
 	snprintf(ans, anssz,
 		 "error unknown command (load FILE, remove ORIGIN, serial ORIGIN, "
-		 "list)\n");
+		 "list, status, verify)\n");
+}
+
+/* The status table: "ok N rows" and one line per (zone, secondary); it can be far longer
+ * than one answer buffer, so it is built whole and written out. */
+static void
+ctl_status(spoke_main *m, int fd)
+{
+	fedns_buf b;
+	fedns_buf_init(&b, (size_t)256 << 20);
+	if (m->verifier == NULL) {
+		fedns_buf_puts(&b, "error no secondaries to verify (--secondary)\n");
+	} else {
+		spoke_verify_row *rows = NULL;
+		size_t n = spoke_verifier_status(m->verifier, &rows);
+		fedns_buf_printf(&b, "ok %zu rows\n", n);
+		for (size_t i = 0; i < n; i++)
+			spoke_verify_row_format(&rows[i], &b);
+		free(rows);
+	}
+	if (b.err != FEDNS_OK) {
+		fedns_buf_clear(&b);
+		fedns_buf_puts(&b, "error out of memory\n");
+	}
+	size_t off = 0;
+	while (off < b.len) {
+		ssize_t w = send(fd, b.data + off, b.len - off, MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+	}
+	fedns_buf_fini(&b);
 }
 
 static void *
@@ -280,6 +345,11 @@ ctl_main(void *arg)
 				break;
 		}
 		line[n] = '\0';
+		if (strncmp(line, "status", 6) == 0 && strchr(" \t\r\n", line[6]) != NULL) {
+			ctl_status(m, fd);
+			close(fd);
+			continue;
+		}
 		ctl_exec(m, line, ans, CTL_LINE_MAX * 2);
 		ssize_t w = send(fd, ans, strlen(ans), MSG_NOSIGNAL);
 		(void)w;
@@ -352,18 +422,27 @@ ctl_client(int argc, char **argv)
 		close(fd);
 		return 1;
 	}
+	/* streamed: a status table can be longer than any fixed buffer */
 	char ans[CTL_LINE_MAX * 2];
 	size_t n = 0;
+	FILE *out = NULL;
 	for (;;) {
-		ssize_t r = recv(fd, ans + n, sizeof(ans) - 1 - n, 0);
+		ssize_t r = recv(fd, ans + n, sizeof(ans) - n, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r > 0)
+			n += (size_t)r;
+		if (out == NULL && (n >= 2 || r <= 0))
+			out = n >= 2 && strncmp(ans, "ok", 2) == 0 ? stdout : stderr;
+		if (out != NULL && n > 0) {
+			fwrite(ans, 1, n, out);
+			n = 0;
+		}
 		if (r <= 0)
 			break;
-		n += (size_t)r;
 	}
 	close(fd);
-	ans[n] = '\0';
-	fputs(ans, strncmp(ans, "ok", 2) == 0 ? stdout : stderr);
-	return strncmp(ans, "ok", 2) == 0 ? 0 : 1;
+	return out == stdout ? 0 : 1;
 }
 
 static int
@@ -536,11 +615,16 @@ main(int argc, char **argv)
 	size_t nfiles = 0, ndirs = 0;
 	const char *state_dir = NULL;
 	spoke_journal *journal = NULL;
+	spoke_verifier_opts vo;
+	spoke_verifier_opts_default(&vo);
+	const char **rndc_args = calloc((size_t)argc, sizeof(char *));
+	size_t nrndc = 0;
+	const char *verify_key = NULL;
 	fedns_diag d;
 	fedns_diag_clear(&d);
 	int rc = 1;
 	spoke_main m = {.ctl_fd = -1};
-	if (zone_files == NULL || zone_dirs == NULL)
+	if (zone_files == NULL || zone_dirs == NULL || rndc_args == NULL)
 		goto out;
 
 	for (int i = 1; i < argc; i++) {
@@ -621,6 +705,46 @@ main(int argc, char **argv)
 			so.max_tcp_conns = n;
 		} else if (strcmp(a, "--tcp-idle-ms") == 0 && parse_uint(v, 3600000, &n) && n > 0) {
 			so.tcp_idle_ms = (unsigned)n;
+		} else if (strcmp(a, "--secondary") == 0) {
+			spoke_secondary *sec = &vo.secondaries[vo.nsecondaries];
+			if (vo.nsecondaries == SPOKE_VERIFY_SECONDARIES_MAX) {
+				fprintf(stderr, "fedns-spoke: more than %d --secondary\n",
+					SPOKE_VERIFY_SECONDARIES_MAX);
+				rc = 2;
+				goto out;
+			}
+			if (spoke_secondary_parse(v, sec, &d) != FEDNS_OK) {
+				fprintf(stderr, "fedns-spoke: --secondary: %s\n", d.msg);
+				rc = 2;
+				goto out;
+			}
+			for (size_t k = 0; k < vo.nsecondaries; k++) {
+				if (strcmp(vo.secondaries[k].name, sec->name) == 0) {
+					fprintf(stderr, "fedns-spoke: --secondary %s given twice\n",
+						sec->name);
+					rc = 2;
+					goto out;
+				}
+			}
+			vo.nsecondaries++;
+		} else if (strcmp(a, "--rndc") == 0) {
+			rndc_args[nrndc++] = v; /* applied once every --secondary is known */
+		} else if (strcmp(a, "--rndc-key") == 0) {
+			vo.rndc_key = v;
+		} else if (strcmp(a, "--rndc-conf") == 0) {
+			vo.rndc_conf = v;
+		} else if (strcmp(a, "--rndc-bin") == 0) {
+			vo.rndc_bin = v;
+		} else if (strcmp(a, "--verify-key") == 0) {
+			verify_key = v;
+		} else if (strcmp(a, "--verify-interval") == 0 && parse_uint(v, 604800, &n) &&
+			   n > 0) {
+			vo.interval_s = (unsigned)n;
+		} else if (strcmp(a, "--verify-deadline") == 0 && parse_uint(v, 3600, &n) &&
+			   n > 0) {
+			vo.deadline_ms = (unsigned)n * 1000u;
+		} else if (strcmp(a, "--verify-coalesce-ms") == 0 && parse_uint(v, 60000, &n)) {
+			vo.coalesce_ms = (unsigned)n;
 		} else if (strcmp(a, "--state-dir") == 0) {
 			state_dir = v;
 		} else if (strcmp(a, "--control") == 0) {
@@ -657,6 +781,34 @@ main(int argc, char **argv)
 		goto out;
 	}
 	so.keys = &keys;
+	for (size_t i = 0; i < nrndc; i++) {
+		if (spoke_secondary_parse_rndc(rndc_args[i], vo.secondaries, vo.nsecondaries, &d) !=
+		    FEDNS_OK) {
+			fprintf(stderr, "fedns-spoke: --rndc: %s\n", d.msg);
+			rc = 2;
+			goto out;
+		}
+	}
+	if (vo.nsecondaries > 0) {
+		/* the secondaries' AXFRs back are signed with one of the spoke's own keys */
+		const fedns_tsig_key *vk = keys.n > 0 ? &keys.keys[0] : NULL;
+		if (verify_key != NULL) {
+			static const uint8_t root[1] = {0};
+			uint8_t kn[FEDNS_NAME_MAXLEN];
+			size_t kl;
+			if (fedns_name_from_text(verify_key, strlen(verify_key), root, kn, &kl,
+						 &d) != FEDNS_OK ||
+			    (vk = fedns_tsig_keyring_find(&keys, kn)) == NULL) {
+				fprintf(stderr, "fedns-spoke: --verify-key %s: no such TSIG key\n",
+					verify_key);
+				rc = 2;
+				goto out;
+			}
+		}
+		for (size_t i = 0; i < vo.nsecondaries; i++)
+			vo.secondaries[i].key = vk;
+		vo.skip_origin = zo.catalog_origin;
+	}
 
 	signal(SIGPIPE, SIG_IGN);
 	struct sigaction sa = {.sa_handler = on_signal};
@@ -687,6 +839,14 @@ main(int argc, char **argv)
 	if (spoke_dnssrv_start(&so, m.zs, &m.srv, &d) != FEDNS_OK) {
 		log_diag("dns.listen.failed", &d);
 		goto out;
+	}
+	if (vo.nsecondaries > 0) {
+		if (spoke_verifier_new(&vo, m.zs, NULL, NULL, &m.verifier) != FEDNS_OK ||
+		    spoke_verifier_start(m.verifier) != FEDNS_OK) {
+			fedns_log(FEDNS_LOG_ERROR, "verify.start.failed",
+				  FEDNS_LF_UINT("secondaries", vo.nsecondaries));
+			goto out;
+		}
 	}
 	spoke_zoneset_on_change(m.zs, on_zone_change, &m);
 	/* secondaries learn about what was loaded before the server ran */
@@ -734,7 +894,8 @@ main(int argc, char **argv)
 	}
 	fedns_log(FEDNS_LOG_INFO, "spoke.ready", FEDNS_LF_UINT("port", port),
 		  FEDNS_LF_UINT("zones", nz), FEDNS_LF_UINT("tsig_keys", keys.n),
-		  FEDNS_LF_BOOL("require_tsig", so.require_tsig));
+		  FEDNS_LF_BOOL("require_tsig", so.require_tsig),
+		  FEDNS_LF_UINT("secondaries", vo.nsecondaries));
 	while (!stop_requested)
 		pause();
 	fedns_log(FEDNS_LOG_INFO, "spoke.stopping", FEDNS_LF_STR("reason", "signal"));
@@ -749,11 +910,14 @@ out:
 		close(m.ctl_fd);
 		unlink(control);
 	}
+	/* after the control thread: nothing reports changes to the verifier any more */
+	spoke_verifier_free(m.verifier);
 	spoke_dnssrv_stop(m.srv);
 	spoke_zoneset_free(m.zs);
 	spoke_journal_close(journal);
 	fedns_tsig_keyring_wipe(&keys);
 	free(zone_files);
 	free(zone_dirs);
+	free(rndc_args);
 	return rc;
 }
