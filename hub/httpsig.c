@@ -11,6 +11,7 @@
 
 #include "common/encode.h"
 #include "common/sha2.h"
+#include "tls/httpsig.h"
 #include "tls/sign.h"
 
 #define NONCE_BUCKETS 4096
@@ -136,18 +137,6 @@ parse_bytes(const char **p, uint8_t *out, size_t cap, size_t *outlen)
 	return true;
 }
 
-static void
-put_sf_string(fedns_buf *b, const char *s)
-{
-	fedns_buf_putc(b, '"');
-	for (; *s != '\0'; s++) {
-		if (*s == '"' || *s == '\\')
-			fedns_buf_putc(b, '\\');
-		fedns_buf_putc(b, *s);
-	}
-	fedns_buf_putc(b, '"');
-}
-
 /* A component name: a lowercase field name or a derived "@" name (RFC 9421 §2). */
 static bool
 component_name_ok(const char *c)
@@ -222,7 +211,7 @@ parse_params(const char **pp, hub_httpsig_sig *out, fedns_buf *b, fedns_diag *d)
 				key, HUB_HTTPSIG_VALUE_MAX - 1);
 		*seen = true;
 		fedns_buf_printf(b, ";%s=", key);
-		put_sf_string(b, str);
+		fedns_httpsig_put_string(b, str);
 	}
 	*pp = p;
 	return FEDNS_OK;
@@ -306,7 +295,7 @@ hub_httpsig_parse(const char *signature_input, const char *signature, hub_httpsi
 			}
 		if (out->ncomp > 0)
 			fedns_buf_putc(&b, ' ');
-		put_sf_string(&b, c);
+		fedns_httpsig_put_string(&b, c);
 		out->ncomp++;
 	}
 	p++;
@@ -365,26 +354,10 @@ hub_httpsig_base(const hub_httpsig_sig *sig, hub_httpsig_component_fn fn, void *
 {
 	if (sig == NULL || fn == NULL || out == NULL)
 		return FEDNS_EINVAL;
-	for (size_t i = 0; i < sig->ncomp; i++) {
-		const char *v = fn(ctx, sig->comp[i]);
-		if (v == NULL)
-			return fedns_diag_set(
-				d, FEDNS_EAUTH,
-				"covered component \"%s\" is missing from the request",
-				sig->comp[i]);
-		for (const char *q = v; *q != '\0'; q++)
-			if ((unsigned char)*q < 0x20 && *q != '\t')
-				return fedns_diag_set(d, FEDNS_EAUTH,
-						      "component \"%s\" holds a control character",
-						      sig->comp[i]);
-		put_sf_string(out, sig->comp[i]);
-		fedns_buf_puts(out, ": ");
-		fedns_buf_puts(out, v);
-		fedns_buf_putc(out, '\n');
-	}
-	fedns_buf_puts(out, "\"@signature-params\": ");
-	fedns_buf_puts(out, sig->params);
-	return out->err;
+	const char *comps[HUB_HTTPSIG_MAX_COMPONENTS];
+	for (size_t i = 0; i < sig->ncomp; i++)
+		comps[i] = sig->comp[i];
+	return fedns_httpsig_base(comps, sig->ncomp, sig->params, fn, ctx, out, d);
 }
 
 typedef struct req_ctx {
@@ -393,14 +366,6 @@ typedef struct req_ctx {
 	fedns_buf query;
 	fedns_buf field;
 } req_ctx;
-
-/* RFC 3986 pchar plus "/": everything else is percent-encoded, uppercase hex. */
-static bool
-path_char_ok(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-	       (c != '\0' && strchr("-._~!$&'()*+,;=:@/", c) != NULL);
-}
 
 /* A field value with surrounding whitespace removed (RFC 9421 §2.1). */
 static const char *
@@ -430,15 +395,7 @@ req_component(void *ctx, const char *name)
 		if (r->path == NULL)
 			return NULL;
 		fedns_buf_clear(&c->path);
-		if (r->path[0] == '\0')
-			fedns_buf_putc(&c->path, '/');
-		for (const unsigned char *q = (const unsigned char *)r->path; *q != '\0'; q++) {
-			if (path_char_ok(*q))
-				fedns_buf_putc(&c->path, (char)*q);
-			else
-				fedns_buf_printf(&c->path, "%%%02X", *q);
-		}
-		fedns_buf_putc(&c->path, '\0');
+		fedns_httpsig_path_encode(r->path, &c->path);
 		return c->path.err == FEDNS_OK ? (const char *)c->path.data : NULL;
 	}
 	if (strcmp(name, "@query") == 0) {
