@@ -5,7 +5,9 @@
 
 #include "cli/cmd_hub.h"
 #include "cli/hubclient.h"
+#include "common/file.h"
 #include "common/sha2.h"
+#include "tls/sign.h"
 
 static int
 oom(void)
@@ -280,4 +282,74 @@ cmd_principal_revoke(int argc, char **argv)
 	return cli_run(&common, "DELETE",
 		       cli_path("/api/v1/principals/%s/roles/%s", pos[0], tenant), NULL, print_done,
 		       msg);
+}
+
+static void
+print_key(const cJSON *j, void *ctx)
+{
+	(void)ctx;
+	printf("registered key %s for principal %s\n", cli_json_str(j, "key_id", "-"),
+	       cli_json_str(j, "principal", "-"));
+}
+
+/* The public half of the key in 'path' as PEM: a public key file as it is, and from a
+ * private key file only its public key (the private key never leaves this process). */
+static int
+public_pem_of(const char *path, char *out, size_t cap)
+{
+	char *text = NULL;
+	size_t len = 0;
+	fedns_diag d;
+	fedns_diag_clear(&d);
+	fedns_err err = fedns_file_read(path, 64 * 1024, &text, &len, &d);
+	if (err != FEDNS_OK) {
+		fprintf(stderr, "fednsctl: %s\n", d.msg[0] != '\0' ? d.msg : fedns_strerror(err));
+		return CLI_EXIT_FAIL;
+	}
+	fedns_sign_key *k = NULL;
+	err = fedns_sign_load_public_pem(text, len, &k);
+	if (err != FEDNS_OK)
+		err = fedns_sign_load_private_pem(text, len, &k);
+	fedns_secure_zero(text, len);
+	free(text);
+	if (err == FEDNS_OK)
+		err = fedns_sign_public_pem(k, out, cap);
+	fedns_sign_key_free(k);
+	if (err != FEDNS_OK) {
+		fprintf(stderr,
+			"fednsctl: %s: not an ECDSA P-256 key in PEM (public, or an unencrypted "
+			"private key): %s\n",
+			path, fedns_strerror(err));
+		return CLI_EXIT_FAIL;
+	}
+	return 0;
+}
+
+int
+cmd_principal_key_add(int argc, char **argv)
+{
+	static const char syn[] = "principal key-add NAME --pem FILE";
+	cli_common common = {0};
+	const char *file = NULL;
+	const cli_opt opts[] = {{"--pem", NULL, CLI_OPT_STR, &file, NULL, NULL}};
+	const char *pos[1];
+	size_t npos;
+	int rc = cli_args_parse(argc, argv, opts, 1, &common, pos, 1, 1, &npos, syn);
+	if (rc != 0)
+		return rc;
+	if (file == NULL)
+		return cli_usage(syn, "--pem FILE is required (the P-256 public key, or the "
+				      "private key whose public half is sent)");
+	char pem[FEDNS_SIGN_PEM_MAX];
+	if ((rc = public_pem_of(file, pem, sizeof(pem))) != 0)
+		return rc;
+	cJSON *body = cJSON_CreateObject();
+	if (body == NULL || cJSON_AddStringToObject(body, "public_key_pem", pem) == NULL) {
+		cJSON_Delete(body);
+		return oom();
+	}
+	rc = cli_run(&common, "POST", cli_path("/api/v1/principals/%s/keys", pos[0]), body,
+		     print_key, NULL);
+	cJSON_Delete(body);
+	return rc;
 }

@@ -110,15 +110,17 @@ parse_config(const char *path, const char *text, cli_config *c, fedns_diag *d)
 	const cJSON *it;
 	cJSON_ArrayForEach(it, root)
 	{
-		static const char *const keys[] = {"server", "token_file", "cacert", "cert", "key"};
-		char **dst[] = {&c->server, &c->token_file, &c->cacert, &c->cert, &c->key};
+		static const char *const keys[] = {"server", "token_file", "cacert",
+						   "cert",   "key",	   "sign_key"};
+		char **dst[] = {&c->server, &c->token_file, &c->cacert,
+				&c->cert,   &c->key,	    &c->sign_key};
 		size_t k = 0;
 		while (k < sizeof(keys) / sizeof(keys[0]) && strcmp(keys[k], it->string) != 0)
 			k++;
 		if (k == sizeof(keys) / sizeof(keys[0])) {
 			err = fedns_diag_set(d, FEDNS_EMALFORMED,
 					     "%s: unknown key \"%s\" (known: server, token_file, "
-					     "cacert, cert, key)",
+					     "cacert, cert, key, sign_key)",
 					     path, it->string);
 			goto out;
 		}
@@ -250,6 +252,8 @@ cli_config_load(const cli_config_flags *flags, FILE *warn, cli_config *out, fedn
 		goto oom;
 	if ((e = env("FEDNSCTL_CACERT")) != NULL && (err = set_str(&c.cacert, e)) != FEDNS_OK)
 		goto oom;
+	if ((e = env("FEDNSCTL_SIGN_KEY")) != NULL && (err = set_str(&c.sign_key, e)) != FEDNS_OK)
+		goto oom;
 	const char *env_token = env("FEDNSCTL_TOKEN");
 	if (flags->server != NULL && (err = set_str(&c.server, flags->server)) != FEDNS_OK)
 		goto oom;
@@ -258,6 +262,8 @@ cli_config_load(const cli_config_flags *flags, FILE *warn, cli_config *out, fedn
 	if (flags->cert != NULL && (err = set_str(&c.cert, flags->cert)) != FEDNS_OK)
 		goto oom;
 	if (flags->key != NULL && (err = set_str(&c.key, flags->key)) != FEDNS_OK)
+		goto oom;
+	if (flags->sign_key != NULL && (err = set_str(&c.sign_key, flags->sign_key)) != FEDNS_OK)
 		goto oom;
 	if (c.server != NULL) {
 		size_t n = strlen(c.server);
@@ -271,8 +277,13 @@ cli_config_load(const cli_config_flags *flags, FILE *warn, cli_config *out, fedn
 		goto out;
 	}
 
-	/* The token: --token-file, then $FEDNSCTL_TOKEN, then the config's token_file. */
-	if (flags->token_file != NULL) {
+	/* The token: --token-file, then $FEDNSCTL_TOKEN, then the config's token_file; none
+	 * when requests are signed (one credential per request, and a key holder may have
+	 * no token at all). */
+	if (c.sign_key != NULL) {
+		free(c.token_file);
+		c.token_file = NULL;
+	} else if (flags->token_file != NULL) {
 		if ((err = set_str(&c.token_file, flags->token_file)) != FEDNS_OK)
 			goto oom;
 	} else if (env_token != NULL) {
@@ -341,5 +352,6 @@ cli_config_fini(cli_config *c)
 	free(c->cacert);
 	free(c->cert);
 	free(c->key);
+	free(c->sign_key);
 	memset(c, 0, sizeof(*c));
 }

@@ -20,6 +20,7 @@ typedef struct cli_config_flags {
 	const char *cacert;
 	const char *cert;
 	const char *key;
+	const char *sign_key; /* --sign-key FILE: a P-256 private key PEM (RFC 9421 signing) */
 } cli_config_flags;
 
 /* The settings in force. Every string is malloc'd or NULL; 'token' is wiped by
@@ -32,17 +33,21 @@ typedef struct cli_config {
 	char *cacert;	  /* CA bundle to verify the hub with; NULL: the system's */
 	char *cert;	  /* client certificate (PEM) for mTLS, optional */
 	char *key;	  /* its private key (PEM) */
+	char *sign_key;	  /* P-256 private key PEM that signs every request (RFC 9421)
+			   * instead of a bearer token; NULL: use the token */
 } cli_config;
 
 /* Builds the settings from, in order of increasing precedence:
  * - the config file: flags->config, else $FEDNSCTL_CONFIG, else
  *   $XDG_CONFIG_HOME/fednsctl/config.json or ~/.config/fednsctl/config.json (the default
  *   file may be absent; a named one must exist). Keys: "server", "token_file", "cacert",
- *   "cert", "key" (strings); any other key is refused. Relative paths in the file are
- *   relative to the file's directory;
- * - $FEDNSCTL_SERVER, $FEDNSCTL_TOKEN (the token itself), $FEDNSCTL_CACERT;
+ *   "cert", "key", "sign_key" (strings); any other key is refused. Relative paths in the
+ *   file are relative to the file's directory;
+ * - $FEDNSCTL_SERVER, $FEDNSCTL_TOKEN (the token itself), $FEDNSCTL_CACERT,
+ *   $FEDNSCTL_SIGN_KEY;
  * - the flags.
- * The token is read from the token file in force unless $FEDNSCTL_TOKEN gives it; a token
+ * With a signing key in force no token is read (requests are signed instead). Otherwise
+ * the token is read from the token file in force unless $FEDNSCTL_TOKEN gives it; a token
  * file that others can read draws a warning on 'warn' (may be NULL). A missing server is
  * not an error here (offline commands need none); cli_config_need_server says so.
  * On failure 'out' holds nothing and d says what and where (the file's name first).

@@ -100,6 +100,8 @@ static const command commands[] = {
 	 "grant a role on a tenant (\"*\": every tenant)", cmd_principal_grant},
 	{"principal", "revoke", "NAME --tenant T", "revoke the role on a tenant",
 	 cmd_principal_revoke},
+	{"principal", "key-add", "NAME --pem FILE",
+	 "register a P-256 public key for signed requests (--sign-key)", cmd_principal_key_add},
 	{"tenant", "create", "NAME", "create a tenant", cmd_tenant_create},
 	{"tenant", "list", "", "tenants", cmd_tenant_list},
 	{"whoami", "", "", "who the hub thinks you are, and your roles", cmd_whoami},
@@ -121,11 +123,14 @@ usage(FILE *f)
 		"FILE:LINE: message, warnings too, on stderr.\n"
 		"\nThe other commands talk to the hub over HTTPS. Settings: the config file\n"
 		"(--config, $FEDNSCTL_CONFIG or ~/.config/fednsctl/config.json: server,\n"
-		"token_file, cacert, cert, key), then $FEDNSCTL_SERVER, $FEDNSCTL_TOKEN,\n"
-		"$FEDNSCTL_CACERT, then the flags --server, --token-file, --cacert, --cert,\n"
-		"--key. -o json prints the hub's JSON answer; -v shows each request (never\n"
-		"the token). Each POST carries an idempotency key (--idempotency-key K to\n"
-		"choose it, so a re-run command does not act twice).\n"
+		"token_file, cacert, cert, key, sign_key), then $FEDNSCTL_SERVER,\n"
+		"$FEDNSCTL_TOKEN, $FEDNSCTL_CACERT, $FEDNSCTL_SIGN_KEY, then the flags\n"
+		"--server, --token-file, --cacert, --cert, --key, --sign-key. With a signing\n"
+		"key (a P-256 private key PEM registered by principal key-add) every request\n"
+		"is signed (RFC 9421) and no token is sent. -o json prints the hub's JSON\n"
+		"answer; -v shows each request (never the token). Each POST carries an\n"
+		"idempotency key (--idempotency-key K to choose it, so a re-run command does\n"
+		"not act twice).\n"
 		"\nexit status: 0 success, 1 zone rejected or command failed (the hub refused),\n"
 		"2 usage error, 3 cannot reach the hub or TLS failed\n");
 }

@@ -15,10 +15,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/encode.h"
 #include "common/sha2.h"
+#include "tls/httpsig.h"
+#include "tls/sign.h"
 
 struct cli_hub {
 	cli_config cfg;
+	fedns_sign_key *sign; /* signs every request (RFC 9421) when set; no token is sent */
 	bool verbose;
 	const char *idempotency_key; /* borrowed from the command line, or NULL */
 	CURL *curl;
@@ -95,11 +99,12 @@ int
 cli_args_parse(int argc, char **argv, const cli_opt *opts, size_t nopts, cli_common *common,
 	       const char **pos, size_t minpos, size_t maxpos, size_t *npos, const char *synopsis)
 {
-	static const char *const common_str[] = {"--server", "--config", "--token-file",
-						 "--cacert", "--cert",	 "--key"};
+	static const char *const common_str[] = {"--server", "--config", "--token-file", "--cacert",
+						 "--cert",   "--key",	 "--sign-key"};
 	const char **common_dst[] = {&common->flags.server,	&common->flags.config,
 				     &common->flags.token_file, &common->flags.cacert,
-				     &common->flags.cert,	&common->flags.key};
+				     &common->flags.cert,	&common->flags.key,
+				     &common->flags.sign_key};
 	bool o_claimed = false;
 	for (size_t k = 0; k < nopts; k++)
 		if (opt_is("-o", 2, opts[k].name) || opt_is("-o", 2, opts[k].alias))
@@ -208,10 +213,19 @@ cli_hub_open(const cli_common *common, cli_hub **out)
 	fedns_err err = cli_config_load(&common->flags, stderr, &h->cfg, &d);
 	if (err == FEDNS_OK)
 		err = cli_config_need_server(&h->cfg, &d);
-	if (err == FEDNS_OK && h->cfg.token == NULL)
+	if (err == FEDNS_OK && h->cfg.sign_key != NULL) {
+		err = fedns_sign_load_private_file(h->cfg.sign_key, &h->sign);
+		if (err != FEDNS_OK)
+			fedns_diag_set(&d, err,
+				       "signing key %s: %s (want an unencrypted ECDSA P-256 "
+				       "private key in PEM)",
+				       h->cfg.sign_key, fedns_strerror(err));
+	} else if (err == FEDNS_OK && h->cfg.token == NULL) {
 		err = fedns_diag_set(&d, FEDNS_EINVAL,
 				     "no token: give --token-file FILE, $FEDNSCTL_TOKEN or "
-				     "\"token_file\" in the config file");
+				     "\"token_file\" in the config file (or sign requests with "
+				     "--sign-key FILE)");
+	}
 	if (err != FEDNS_OK) {
 		fprintf(stderr, "fednsctl: %s\n", d.msg);
 		cli_hub_close(h);
@@ -224,10 +238,13 @@ cli_hub_open(const cli_common *common, cli_hub **out)
 		return CLI_EXIT_FAIL;
 	}
 	if (h->verbose)
-		fprintf(stderr, "fednsctl: hub %s%s%s, token from %s\n", h->cfg.server,
+		fprintf(stderr, "fednsctl: hub %s%s%s, %s %s\n", h->cfg.server,
 			h->cfg.cacert != NULL ? ", CA " : "",
 			h->cfg.cacert != NULL ? h->cfg.cacert : "",
-			h->cfg.token_file != NULL ? h->cfg.token_file : "$FEDNSCTL_TOKEN");
+			h->sign != NULL ? "requests signed with" : "token from",
+			h->sign != NULL		    ? h->cfg.sign_key
+			: h->cfg.token_file != NULL ? h->cfg.token_file
+						    : "$FEDNSCTL_TOKEN");
 	*out = h;
 	return 0;
 }
@@ -239,6 +256,7 @@ cli_hub_close(cli_hub *h)
 		return;
 	if (h->curl != NULL)
 		curl_easy_cleanup(h->curl);
+	fedns_sign_key_free(h->sign);
 	cli_config_fini(&h->cfg);
 	free(h);
 }
@@ -322,13 +340,100 @@ print_api_error(const cli_res *r)
 		}
 }
 
+/* Frees a header list; the first entry may hold the token and is wiped first
+ * (curl_slist_free_all does not wipe). */
+static void
+free_headers(struct curl_slist *hdr)
+{
+	if (hdr != NULL)
+		fedns_secure_zero(hdr->data, strlen(hdr->data));
+	curl_slist_free_all(hdr);
+}
+
+static bool
+append_header(struct curl_slist **hdr, const char *line)
+{
+	struct curl_slist *h2 = curl_slist_append(*hdr, line);
+	if (h2 == NULL)
+		return false;
+	*hdr = h2;
+	return true;
+}
+
+/* The request's headers, the credential first: the bearer token, or an RFC 9421
+ * signature over this exact request with a fresh nonce, so that a retry is signed anew
+ * rather than replayed (the hub refuses a nonce twice). Returns 0, or an exit code with
+ * the reason printed. */
+static int
+build_headers(cli_hub *h, const char *method, const char *path, const char *payload,
+	      const char *idem_line, struct curl_slist **out)
+{
+	struct curl_slist *hdr = NULL;
+	char line[CLI_TOKEN_MAX + 32];
+	*out = NULL;
+	if (h->sign != NULL) {
+		uint8_t rnd[16];
+		char nonce[FEDNS_BASE64_LEN(sizeof(rnd)) + 1];
+		if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
+			fprintf(stderr, "fednsctl: no random bytes for a signature nonce: %s\n",
+				strerror(errno));
+			return CLI_EXIT_FAIL;
+		}
+		size_t n = fedns_base64_encode(rnd, sizeof(rnd), nonce);
+		while (n > 0 && nonce[n - 1] == '=')
+			nonce[--n] = '\0';
+		for (size_t i = 0; i < n; i++)
+			nonce[i] = nonce[i] == '+' ? '-' : nonce[i] == '/' ? '_' : nonce[i];
+		fedns_httpsig_headers sh;
+		fedns_err err = fedns_httpsig_sign_request(h->sign, method, path, payload,
+							   payload != NULL ? strlen(payload) : 0,
+							   (int64_t)time(NULL), nonce, &sh);
+		if (err != FEDNS_OK) {
+			fprintf(stderr, "fednsctl: cannot sign the request to %s: %s\n", path,
+				fedns_strerror(err));
+			return CLI_EXIT_FAIL;
+		}
+		snprintf(line, sizeof(line), "Signature-Input: %s", sh.signature_input);
+		if (!append_header(&hdr, line))
+			goto oom;
+		snprintf(line, sizeof(line), "Signature: %s", sh.signature);
+		if (!append_header(&hdr, line))
+			goto oom;
+		snprintf(line, sizeof(line), "Content-Digest: %s", sh.content_digest);
+		if (!append_header(&hdr, line))
+			goto oom;
+		snprintf(line, sizeof(line), "Date: %s", sh.date);
+		if (!append_header(&hdr, line))
+			goto oom;
+	} else {
+		/* Built in our own buffer and wiped after curl copied it. */
+		snprintf(line, sizeof(line), "Authorization: Bearer %s", h->cfg.token);
+		bool ok = append_header(&hdr, line);
+		fedns_secure_zero(line, sizeof(line));
+		if (!ok)
+			goto oom;
+	}
+	if (!append_header(&hdr, "Accept: application/json"))
+		goto oom;
+	if (payload != NULL && !append_header(&hdr, "Content-Type: application/json"))
+		goto oom;
+	if (idem_line != NULL && !append_header(&hdr, idem_line))
+		goto oom;
+	*out = hdr;
+	return 0;
+oom:
+	fprintf(stderr, "fednsctl: out of memory\n");
+	free_headers(hdr);
+	return CLI_EXIT_FAIL;
+}
+
 int
 cli_hub_request(cli_hub *h, const char *method, const char *path, const cJSON *body, cli_res *res)
 {
 	memset(res, 0, sizeof(*res));
 	fedns_buf_init(&res->body, CLI_RESPONSE_MAX);
-	char *url = NULL, *payload = NULL, auth[CLI_TOKEN_MAX + 32];
-	struct curl_slist *hdr = NULL, *h2;
+	char *url = NULL, *payload = NULL, key[160] = "";
+	struct curl_slist *hdr = NULL;
 	char errbuf[CURL_ERROR_SIZE] = "";
 	int rc = CLI_EXIT_FAIL;
 	CURL *c = h->curl;
@@ -340,24 +445,8 @@ cli_hub_request(cli_hub *h, const char *method, const char *path, const cJSON *b
 	snprintf(url, ulen, "%s%s", h->cfg.server, path);
 	if (body != NULL && (payload = cJSON_PrintUnformatted(body)) == NULL)
 		goto oom;
-
-	/* Built in our own buffer and wiped after curl copied it. */
-	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", h->cfg.token);
-	h2 = curl_slist_append(hdr, auth);
-	fedns_secure_zero(auth, sizeof(auth));
-	if (h2 == NULL)
-		goto oom;
-	hdr = h2;
-	if ((h2 = curl_slist_append(hdr, "Accept: application/json")) == NULL)
-		goto oom;
-	hdr = h2;
-	if (payload != NULL) {
-		if ((h2 = curl_slist_append(hdr, "Content-Type: application/json")) == NULL)
-			goto oom;
-		hdr = h2;
-	}
 	if (strcmp(method, "POST") == 0) {
-		char key[160], rnd[16];
+		char rnd[16];
 		if (h->idempotency_key != NULL) {
 			snprintf(key, sizeof(key), "Idempotency-Key: %s", h->idempotency_key);
 		} else {
@@ -373,10 +462,14 @@ cli_hub_request(cli_hub *h, const char *method, const char *path, const cJSON *b
 				n += snprintf(key + n, sizeof(key) - (size_t)n, "%02x",
 					      (unsigned char)rnd[i]);
 		}
-		if ((h2 = curl_slist_append(hdr, key)) == NULL)
-			goto oom;
-		hdr = h2;
 	}
+	/* what a POST or PUT without a body sends, and signs */
+	const char *sent = payload;
+	if (sent == NULL && (strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0))
+		sent = "";
+	if ((rc = build_headers(h, method, path, sent, key[0] != '\0' ? key : NULL, &hdr)) != 0)
+		goto out;
+	rc = CLI_EXIT_FAIL;
 
 	curl_easy_reset(c);
 	curl_easy_setopt(c, CURLOPT_URL, url);
@@ -424,6 +517,16 @@ cli_hub_request(cli_hub *h, const char *method, const char *path, const cJSON *b
 		sleep(1);
 		fedns_buf_clear(&res->body);
 		errbuf[0] = '\0';
+		if (h->sign != NULL) {
+			struct curl_slist *fresh = NULL;
+			if ((rc = build_headers(h, method, path, sent, key[0] != '\0' ? key : NULL,
+						&fresh)) != 0)
+				goto out;
+			rc = CLI_EXIT_FAIL;
+			curl_easy_setopt(c, CURLOPT_HTTPHEADER, fresh);
+			free_headers(hdr);
+			hdr = fresh;
+		}
 		cc = curl_easy_perform(c);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -468,10 +571,7 @@ oom:
 out:
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
-	/* curl_slist_free_all does not wipe; the token header is the first entry. */
-	if (hdr != NULL)
-		fedns_secure_zero(hdr->data, strlen(hdr->data));
-	curl_slist_free_all(hdr);
+	free_headers(hdr);
 	free(url);
 	if (payload != NULL)
 		cJSON_free(payload);

@@ -30,7 +30,7 @@ typedef enum cli_output {
 
 /* Options every hub command takes, wherever they appear after the subcommand:
  * --server URL, --config FILE, --token-file FILE, --cacert FILE, --cert FILE, --key FILE,
- * -o table|json (--output), -v (--verbose), --idempotency-key K. */
+ * --sign-key FILE, -o table|json (--output), -v (--verbose), --idempotency-key K. */
 typedef struct cli_common {
 	cli_config_flags flags;
 	cli_output output;
@@ -74,7 +74,8 @@ bool cli_parse_uint(const char *s, unsigned long long max, unsigned long long *o
 
 typedef struct cli_hub cli_hub;
 
-/* Loads the settings (cli/config.h), checks there is a server and a token and sets up
+/* Loads the settings (cli/config.h), checks there is a server and a token (or loads the
+ * signing key, when one is configured: requests are then signed per RFC 9421) and sets up
  * libcurl. Returns 0, or an exit code with the reason printed (2 for missing settings). */
 int cli_hub_open(const cli_common *common, cli_hub **out);
 /* Frees and wipes the token. Accepts NULL. */

@@ -24,6 +24,7 @@
 #include "dns/rdata.h"
 #include "dns/zonefile.h"
 #include "hub/auth.h"
+#include "tls/sign.h"
 
 #define MAX_SEGS 8
 #define PAGE_DEFAULT 100
@@ -1061,6 +1062,61 @@ h_token_create(rq *r)
 	r->ok_status = 201;
 	return issue_token(r, &p, label != NULL ? label : "api",
 			   has_exp ? now_ms() / 1000 + expires_in : 0, r->out);
+}
+
+/* Registers a certificate holder's P-256 public key; requests signed with the private key
+ * (RFC 9421, hub/httpsig) then authenticate as the principal. */
+static int
+h_key_add(rq *r)
+{
+	const char *pem;
+	hub_principal p;
+	fedns_sign_key *k = NULL;
+	uint8_t der[FEDNS_SIGN_SPKI_MAX];
+	size_t dlen = 0;
+	char kid[FEDNS_SIGN_KEYID_LEN + 1], b64[FEDNS_BASE64_LEN(FEDNS_SIGN_SPKI_MAX) + 1];
+	fedns_err e;
+
+	snprintf(r->target, sizeof(r->target), "principal:%s", r->cap[0]);
+	if (estate_admin(r, "register keys") != 0 ||
+	    jstr(r, r->body, "", "public_key_pem", true, FEDNS_SIGN_PEM_MAX, &pem) != 0) {
+		return -1;
+	}
+	if ((e = hub_principal_get(r->s, r->cap[0], &p)) != FEDNS_OK) {
+		return fail_err(r, e, "principal");
+	}
+	e = fedns_sign_load_public_pem(pem, strlen(pem), &k);
+	if (e == FEDNS_OK) {
+		e = fedns_sign_public_der(k, der, sizeof(der), &dlen);
+	}
+	fedns_sign_key_free(k);
+	if (e == FEDNS_ENOMEM) {
+		return oom(r);
+	}
+	if (e != FEDNS_OK) {
+		/* never echoed: it may be a private key pasted by mistake */
+		return fail(r, 400, "invalid_field", "public_key_pem",
+			    "public_key_pem is not an ECDSA P-256 public key in PEM "
+			    "(\"-----BEGIN PUBLIC KEY-----\")");
+	}
+	fedns_sign_key_id_of_spki(der, dlen, kid);
+	fedns_base64_encode(der, dlen, b64);
+	snprintf(r->target, sizeof(r->target), "principal:%s/key:%s", p.name, kid);
+	if ((e = hub_pubkey_add(r->s, p.id, kid, b64)) != FEDNS_OK) {
+		if (e == FEDNS_EEXIST) {
+			r->outcome = "conflict";
+			return fail(r, 409, "exists", "public_key_pem",
+				    "key %s is already registered", kid);
+		}
+		return fail_err(r, e, "public key");
+	}
+	if ((r->out = obj_new(r)) == NULL) {
+		return -1;
+	}
+	cJSON_AddStringToObject(r->out, "principal", p.name);
+	cJSON_AddStringToObject(r->out, "key_id", kid);
+	r->ok_status = 201;
+	return 0;
 }
 
 static int
@@ -2219,6 +2275,7 @@ static const char *const f_none[] = {NULL};
 static const char *const f_tenant[] = {"name", NULL};
 static const char *const f_principal[] = {"name", "kind", "token_label", NULL};
 static const char *const f_token[] = {"label", "expires_in", NULL};
+static const char *const f_key[] = {"public_key_pem", NULL};
 static const char *const f_role[] = {"role", NULL};
 static const char *const f_zone[] = {"name",	  "tenant",	"approvals_required", "zone_file",
 				     "placement", "primary_ns", "hostmaster",	      NULL};
@@ -2238,6 +2295,7 @@ static const route routes[] = {
 	 f_principal},
 	{"POST", "principals/*/tokens", h_token_create, true, BODY_JSON_OPT, false,
 	 "principal.token", f_token},
+	{"POST", "principals/*/keys", h_key_add, true, BODY_JSON, false, "principal.key", f_key},
 	{"PUT", "principals/*/roles/*", h_role_put, true, BODY_JSON, false, "role.grant", f_role},
 	{"DELETE", "principals/*/roles/*", h_role_delete, true, BODY_NONE, false, "role.revoke",
 	 f_none},

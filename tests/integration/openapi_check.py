@@ -412,6 +412,22 @@ def live_checks(spec, port, cafile, admin):
     L.call("createToken", admin, params={"principal": "alice"},
            body={"label": "ci", "expires_in": 3600}, expect=201)
     L.call("createToken", admin, params={"principal": "nobody"}, expect=404)
+    # RFC 9421 B.1.3's test-key-ecc-p256, public half
+    pem = ("-----BEGIN PUBLIC KEY-----\n"
+           "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEqIVYZVLCrPZHGHjP17CTW0/+D9Lf\n"
+           "w0EkjqF7xB4FivAxzic30tMM4GF+hR6Dxh71Z50VGGdldkkDXZCnTNnoXQ==\n"
+           "-----END PUBLIC KEY-----\n")
+    _, kj = L.call("addKey", admin, params={"principal": "carol"},
+                   body={"public_key_pem": pem}, expect=201)
+    check(isinstance(kj, dict) and len(kj.get("key_id") or "") == 43 and
+          kj.get("principal") == "carol", "addKey answers the principal and a 43-char key id")
+    L.call("addKey", admin, params={"principal": "alice"}, body={"public_key_pem": pem},
+           expect=409, what="a key already registered")
+    L.call("addKey", admin, params={"principal": "alice"},
+           body={"public_key_pem": "-----BEGIN PUBLIC KEY-----\nAAAA\n"}, expect=400,
+           what="not a key")
+    L.call("addKey", admin, params={"principal": "nobody"}, body={"public_key_pem": pem},
+           expect=404)
     for p, role in (("alice", "editor"), ("bob", "approver"), ("carol", "viewer")):
         L.call("grantRole", admin, params={"principal": p, "tenant": "acme"},
                body={"role": role}, expect=200)
