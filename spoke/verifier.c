@@ -741,6 +741,21 @@ diverged(spoke_verifier *v, vzone *z, vrow *r, const spoke_secondary *s, uint32_
 		return;
 	}
 	settle(v, z, r, SPOKE_VERIFY_DIVERGED, serial, why);
+	fedns_diag d;
+	fedns_diag_clear(&d);
+	char err[512] = "";
+	bool ok = false;
+	uint64_t start = now;
+	fedns_err e = v->ops.repair(v->ctx, s, z->origin, &d);
+	if (e == FEDNS_ENOTSUP) {
+		/* nothing to repair with (no rndc for it): reported, not counted */
+		snprintf(err, sizeof(err), "%.200s; not repaired: %.280s", why, d.msg);
+		pthread_mutex_lock(&v->mu);
+		r->repair_next = now + (uint64_t)v->o.interval_s * 1000u;
+		pthread_mutex_unlock(&v->mu);
+		settle(v, z, r, SPOKE_VERIFY_DIVERGED, serial, err);
+		return;
+	}
 	pthread_mutex_lock(&v->mu);
 	r->pub.repairs++;
 	unsigned count = r->pub.repairs;
@@ -748,12 +763,6 @@ diverged(spoke_verifier *v, vzone *z, vrow *r, const spoke_secondary *s, uint32_
 	fedns_log(FEDNS_LOG_WARN, "verify.repair.started", FEDNS_LF_STR("zone", z->text),
 		  FEDNS_LF_STR("secondary", s->name), FEDNS_LF_UINT("serial", serial),
 		  FEDNS_LF_UINT("repairs", count));
-	fedns_diag d;
-	fedns_diag_clear(&d);
-	char err[512] = "";
-	bool ok = false;
-	uint64_t start = now;
-	fedns_err e = v->ops.repair(v->ctx, s, z->origin, &d);
 	if (e != FEDNS_OK) {
 		char m[FEDNS_DIAG_MSG_MAX + 300];
 		snprintf(err, sizeof(err), "repair: %s",

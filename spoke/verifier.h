@@ -60,7 +60,9 @@ typedef struct spoke_verify_ops {
 	/* AXFR of zone from s: its serial and ZONEMD SHA-384 digest. */
 	fedns_err (*digest)(void *ctx, const spoke_secondary *s, const uint8_t *zone,
 			    uint8_t digest[SPOKE_DIGEST_LEN], uint32_t *serial, fedns_diag *d);
-	/* Asks s to transfer zone again from scratch (rndc retransfer). */
+	/* Asks s to transfer zone again from scratch (rndc retransfer). FEDNS_ENOTSUP: s
+	 * cannot be repaired (no rndc configured); the divergence is reported, not counted
+	 * as a repair. */
 	fedns_err (*repair)(void *ctx, const spoke_secondary *s, const uint8_t *zone,
 			    fedns_diag *d);
 	uint64_t (*now_ms)(void *ctx);		  /* monotonic milliseconds */

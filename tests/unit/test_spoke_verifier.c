@@ -409,6 +409,30 @@ test_repair_fixes(void **state)
 }
 
 static void
+test_no_repair_configured(void **state)
+{
+	fixture *x = *state;
+	uint64_t next = 0;
+	x->f.s[0].bad_bytes = true;
+	x->f.s[0].repair_err = FEDNS_ENOTSUP;
+	spoke_verifier_run_due(x->v, &next);
+	spoke_verify_row a = row(x, 0);
+	assert_int_equal(a.state, SPOKE_VERIFY_DIVERGED);
+	assert_int_equal(a.repairs, 0); /* nothing was run */
+	assert_string_equal(a.last_error, "serial 1: ZONEMD digest differs from the spoke's; "
+					  "not repaired: rndc: connection refused");
+	/* asked again only after the interval, and still not counted */
+	x->f.now = next;
+	spoke_verifier_run_due(x->v, &next);
+	assert_int_equal(x->f.s[0].repairs, 1);
+	x->f.now += 300 * 1000;
+	spoke_verifier_run_due(x->v, &next);
+	assert_int_equal(x->f.s[0].repairs, 2);
+	assert_int_equal(row(x, 0).repairs, 0);
+	assert_int_equal(row(x, 0).state, SPOKE_VERIFY_DIVERGED);
+}
+
+static void
 test_coalescing(void **state)
 {
 	fixture *x = *state;
@@ -589,6 +613,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_unreachable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_diverged_repair_backoff, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_repair_fixes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_repair_configured, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_coalescing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_removed_zone_and_format, setup, teardown),
 		cmocka_unit_test(test_parse),
