@@ -144,7 +144,7 @@ test_round_trip(void **state)
 	assert_int_equal(fedns_sign_generate(&other), FEDNS_OK);
 	assert_true(fedns_sign_key_has_private(k));
 	static const char msg[] = "change set digest 4f2a";
-	uint8_t raw[FEDNS_SIGN_RAW_LEN], der[FEDNS_SIGN_DER_MAX];
+	uint8_t raw[FEDNS_SIGN_RAW_LEN], der[FEDNS_SIGN_DER_MAX + 1]; /* +1: a trailing byte test */
 	size_t dlen = 0;
 	assert_int_equal(fedns_sign_sign(k, msg, sizeof(msg), raw, der, sizeof(der), &dlen),
 			 FEDNS_OK);
