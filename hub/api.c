@@ -110,6 +110,7 @@ typedef struct rq {
 	bool committed;
 	int64_t commit_change;
 	char commit_digest[65];
+	char deleted_zone[256]; /* the commit deleted this zone */
 	/* the answer */
 	int ok_status;
 	cJSON *out;
@@ -717,6 +718,7 @@ change_json(rq *r, const hub_change *c, bool with_diff)
 	}
 	cJSON_AddStringToObject(o, "reason", c->reason);
 	cJSON_AddStringToObject(o, "ticket", c->ticket);
+	cJSON_AddBoolToObject(o, "delete_zone", c->delete_zone);
 	add_int(o, "base_serial", c->base_serial);
 	if (c->serial != 0 || c->state == HUB_CHANGE_COMMITTED) {
 		add_int(o, "serial", c->serial);
@@ -1565,17 +1567,43 @@ h_zone_placement(rq *r)
 	return r->out != NULL ? 0 : -1;
 }
 
+/* Deleting a zone is a change like any other: this proposes it (the plan lists every
+ * record that goes); an approval that meets the zone's policy marks it deleted. */
 static int
 h_zone_delete(rq *r)
 {
 	hub_zone z;
+	hub_plan plan;
+	fedns_diag d;
+	char reason[512];
+	fedns_err e;
 
+	memset(&plan, 0, sizeof(plan));
+	fedns_diag_clear(&d);
 	if (zone_access(r, r->cap[0], NULL, HUB_ACT_PROPOSE, &z) != 0) {
 		return -1;
 	}
-	r->outcome = "error";
-	return fail(r, 501, "not_supported", NULL,
-		    "deleting zone %s as a change is not supported by this hub yet", z.name);
+	if (!qparam(r, "reason", reason, sizeof(reason))) {
+		if (r->status != 0) {
+			return -1;
+		}
+		snprintf(reason, sizeof(reason), "delete zone %s", z.name);
+	} else if (reason[0] == '\0') {
+		return fail(r, 400, "invalid_query", "reason",
+			    "query parameter \"reason\" is empty");
+	}
+	r->zone_id = z.id;
+	e = hub_workflow_propose_delete(r->a->wf, r->s, &z, &r->who, reason, NULL, &plan, &d);
+	if (e != FEDNS_OK) {
+		hub_where w;
+		memset(&w, 0, sizeof(w));
+		return fail_valid(r, e, &d, &w, "zone deletion");
+	}
+	snprintf(r->target, sizeof(r->target), "zone:%s change:%" PRId64, z.name, plan.change.id);
+	r->out = plan_json(r, &plan);
+	r->ok_status = 201;
+	hub_plan_fini(&plan);
+	return r->out != NULL ? 0 : -1;
 }
 
 static int
@@ -2133,6 +2161,9 @@ decide(rq *r, bool approve)
 		r->commit_change = c.id;
 		sha256_hex(out.diff != NULL ? out.diff : "",
 			   out.diff != NULL ? strlen(out.diff) : 0, r->commit_digest);
+		if (out.delete_zone) {
+			snprintf(r->deleted_zone, sizeof(r->deleted_zone), "%s", z.name);
+		}
 	}
 	if ((r->out = obj_new(r)) == NULL) {
 		goto out;
@@ -2302,7 +2333,7 @@ static const route routes[] = {
 	{"POST", "zones", h_zone_create, true, BODY_JSON, true, "zone.create", f_zone},
 	{"GET", "zones", h_zone_list, false, BODY_NONE, false, "zone.list", f_none},
 	{"GET", "zones/*", h_zone_show, false, BODY_NONE, false, "zone.read", f_none},
-	{"DELETE", "zones/*", h_zone_delete, true, BODY_NONE, false, "zone.delete", f_none},
+	{"DELETE", "zones/*", h_zone_delete, true, BODY_NONE, false, "zone.delete.propose", f_none},
 	{"GET", "zones/*/export", h_zone_export, false, BODY_NONE, false, "zone.export", f_none},
 	{"GET", "zones/*/records", h_zone_records, false, BODY_NONE, false, "zone.read", f_none},
 	{"PUT", "zones/*/policy", h_zone_policy, true, BODY_JSON, false, "zone.policy", f_policy},
@@ -2768,6 +2799,11 @@ finish_txn(rq *r, char **json)
 				char t[64];
 				snprintf(t, sizeof(t), "change:%" PRId64, r->commit_change);
 				e = append_audit(r, "change.commit", t, "ok", r->commit_digest);
+			}
+			if (e == FEDNS_OK && r->committed && r->deleted_zone[0] != '\0') {
+				char t[300];
+				snprintf(t, sizeof(t), "zone:%s", r->deleted_zone);
+				e = append_audit(r, "zone.delete", t, "ok", r->commit_digest);
 			}
 			if (e == FEDNS_OK && q->idempotency_key != NULL &&
 			    strcmp(q->method, "POST") == 0) {

@@ -89,6 +89,8 @@ static const char *const migrations[] = {
 	"CREATE TABLE idempotency(principal_id INTEGER NOT NULL, key TEXT NOT NULL,"
 	" status INTEGER NOT NULL, body TEXT NOT NULL, request_digest TEXT NOT NULL,"
 	" at INTEGER NOT NULL, PRIMARY KEY(principal_id, key));",
+	/* 2: a change may propose the zone's deletion instead of an edit */
+	"ALTER TABLE changes ADD COLUMN delete_zone INTEGER NOT NULL DEFAULT 0;",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
@@ -148,7 +150,8 @@ enum stmt_id {
 #define CHANGE_COLS                                                                                \
 	"c.id, c.zone_id, c.state, c.author_id, c.reason, c.ticket, c.base_serial, c.serial,"      \
 	" c.diff, c.digest, c.signature, c.created_at, c.decided_at,"                              \
-	" (SELECT count(*) FROM approvals a WHERE a.change_id = c.id AND a.approve = 1)"
+	" (SELECT count(*) FROM approvals a WHERE a.change_id = c.id AND a.approve = 1),"          \
+	" c.delete_zone"
 #define ZONE_COLS "id, tenant_id, name, approvals_required, serial, digest, deleted, created_at"
 #define PRIN_COLS "id, name, kind, disabled, created_at"
 #define AUDIT_COLS "seq, at, principal, action, target, outcome, payload_digest, prev_hash, hash"
@@ -212,8 +215,8 @@ static const char *const stmt_sql[ST__COUNT] = {
 			     " AND v.id <= ?3 ORDER BY v.id",
 	[ST_CHANGE_INS] = "INSERT INTO changes(zone_id, state, author_id, reason, ticket,"
 			  " base_serial, serial, diff, digest, signature, created_at,"
-			  " decided_at, idem_key)"
-			  " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+			  " decided_at, idem_key, delete_zone)"
+			  " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
 	[ST_CHANGE_BY_IDEM] = "SELECT id FROM changes WHERE author_id = ?1 AND idem_key = ?2",
 	[ST_CHANGE_GET] = "SELECT " CHANGE_COLS " FROM changes c WHERE c.id = ?1",
 	[ST_CHANGE_LIST] = "SELECT " CHANGE_COLS " FROM changes c"
@@ -1953,6 +1956,7 @@ hub_change_create(hub_store *s, hub_change *c, const char *idempotency_key)
 	sqlite3_bind_int64(st, 11, c->created_at);
 	sqlite3_bind_int64(st, 12, c->decided_at);
 	bind_text(st, 13, idempotency_key && *idempotency_key ? idempotency_key : NULL);
+	sqlite3_bind_int(st, 14, c->delete_zone ? 1 : 0);
 	e = run(s, st, "create change");
 	if (e == FEDNS_OK) {
 		c->id = sqlite3_last_insert_rowid(s->db);
@@ -1994,6 +1998,7 @@ row_change(sqlite3_stmt *st, hub_change *c)
 	c->created_at = sqlite3_column_int64(st, 11);
 	c->decided_at = sqlite3_column_int64(st, 12);
 	c->approvals = (uint32_t)sqlite3_column_int64(st, 13);
+	c->delete_zone = sqlite3_column_int(st, 14) != 0;
 	if (!c->diff || (sqlite3_column_type(st, 10) != SQLITE_NULL && !c->signature)) {
 		hub_change_fini(c);
 		return FEDNS_ENOMEM;

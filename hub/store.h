@@ -85,6 +85,9 @@ typedef struct hub_change {
 	char *signature;      /* base64 hub signature over the committed change (federation) */
 	int64_t created_at, decided_at;
 	uint32_t approvals; /* count of approvals so far */
+	/* proposes the zone's deletion: 'diff' lists what goes; committing marks the zone
+	 * deleted instead of adding a version */
+	bool delete_zone;
 } hub_change;
 
 void hub_change_fini(hub_change *c);

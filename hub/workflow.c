@@ -1669,6 +1669,118 @@ out:
 	return err;
 }
 
+/* A deletion commits without a version: the zone is marked deleted (its versions, changes
+ * and audit records stay), every other open proposal on it becomes stale, and the cache
+ * drops it. The change keeps the serial and digest the zone had when it went. */
+static fedns_err
+commit_delete(hub_workflow *w, hub_store *s, const hub_zone *z, hub_change *c, fedns_diag *d)
+{
+	fedns_err err;
+
+	c->serial = z->serial;
+	snprintf(c->digest, sizeof(c->digest), "%s", z->digest);
+	c->state = HUB_CHANGE_COMMITTED;
+	c->decided_at = now_s();
+	if ((err = hub_change_update(s, c)) != FEDNS_OK)
+		return store_err(d, err, "updating the change");
+	if ((err = hub_zone_mark_deleted(s, z->id)) != FEDNS_OK)
+		return store_err(d, err, "marking the zone deleted");
+	/* open proposals are all based on the current serial; the next serial is one none
+	 * of them can have (it was never committed) */
+	if ((err = hub_change_mark_stale(s, z->id, fedns_serial_next(z->serial, 0))) != FEDNS_OK)
+		return store_err(d, err, "marking open proposals stale");
+	hub_workflow_forget(w, z->id);
+	return FEDNS_OK;
+}
+
+struct del_lines {
+	fedns_buf *b;
+	const fedns_zone *z;
+	size_t n;
+};
+
+static int
+del_line(void *ctx, const fedns_rr *rr)
+{
+	struct del_lines *x = ctx;
+	if (print_zone_line(x->b, '-', x->z, rr) != FEDNS_OK)
+		return 1;
+	x->n++;
+	return fedns_buf_putc(x->b, '\n') != FEDNS_OK;
+}
+
+fedns_err
+hub_workflow_propose_delete(hub_workflow *w, hub_store *s, const hub_zone *zone,
+			    const hub_principal *author, const char *reason,
+			    const char *idempotency_key, hub_plan *out, fedns_diag *d)
+{
+	wzone *cur = NULL;
+	fedns_buf text;
+	fedns_err err;
+
+	fedns_diag_clear(d);
+	if (w == NULL || s == NULL || zone == NULL || author == NULL || out == NULL)
+		return fedns_diag_set(d, FEDNS_EINVAL, "propose deletion: missing argument");
+	memset(out, 0, sizeof(*out));
+	if (zone->deleted)
+		return fedns_diag_set(d, FEDNS_EINVAL, "zone %s is deleted", zone->name);
+	if (reason == NULL || reason[0] == '\0')
+		return fedns_diag_set(d, FEDNS_EINVAL, "reason: a change needs a reason");
+	if (strlen(reason) >= sizeof(out->change.reason))
+		return fedns_diag_set(d, FEDNS_EINVAL, "reason: longer than %zu bytes",
+				      sizeof(out->change.reason) - 1);
+	if ((err = get_current(w, s, zone, &cur, d)) != FEDNS_OK)
+		return err;
+	fedns_buf_init(&text, FEDNS_BUF_DEFAULT_MAX);
+	struct del_lines x = {.b = &text, .z = cur->z, .n = 0};
+	if (fedns_zone_walk(cur->z, del_line, &x) != 0) {
+		err = fedns_diag_set(d, text.err != FEDNS_OK ? text.err : FEDNS_ENOMEM,
+				     "zone %s: cannot print its records", zone->name);
+		goto out;
+	}
+	fedns_buf_putc(&text, '\0');
+	if (text.err != FEDNS_OK) {
+		err = fedns_diag_set(d, text.err, "zone %s: cannot print its records", zone->name);
+		goto out;
+	}
+	hub_change *c = &out->change;
+	c->zone_id = zone->id;
+	c->state = HUB_CHANGE_PROPOSED;
+	c->author_id = author->id;
+	snprintf(c->reason, sizeof(c->reason), "%s", reason);
+	c->base_serial = zone->serial;
+	c->delete_zone = true;
+	size_t tlen;
+	c->diff = (char *)fedns_buf_steal(&text, &tlen);
+	if (c->diff == NULL) {
+		err = fedns_diag_set(d, FEDNS_ENOMEM, "out of memory");
+		goto out;
+	}
+	c->created_at = now_s();
+	err = hub_change_create(s, c, idempotency_key);
+	if (err != FEDNS_OK) {
+		int64_t existing = c->id;
+		if (err == FEDNS_EEXIST && idempotency_key != NULL)
+			fedns_diag_set(d, err, "idempotency key already used for change %lld",
+				       (long long)existing);
+		else
+			store_err(d, err, "recording the change");
+		hub_plan_fini(out);
+		memset(out, 0, sizeof(*out));
+		out->change.id = err == FEDNS_EEXIST ? existing : 0;
+		goto out;
+	}
+	out->next_serial = 0;
+	out->ndel = x.n;
+	out->nadd = 0;
+	plan_warn(out, "zone %s will be deleted: its %zu records stop being served", zone->name,
+		  x.n);
+out:
+	fedns_buf_fini(&text);
+	wz_release(w, cur);
+	return err;
+}
+
 fedns_err
 hub_workflow_decide(hub_workflow *w, hub_store *s, int64_t change_id, const hub_principal *who,
 		    bool approve, const char *comment, bool *committed, hub_change *out,
@@ -1697,7 +1809,7 @@ hub_workflow_prepare_commit(hub_workflow *w, hub_store *s, int64_t change_id,
 		goto out;
 	/* only when this approval would commit: the decision re-checks all of it */
 	if (c.state != HUB_CHANGE_PROPOSED || c.author_id == who->id || c.diff == NULL ||
-	    hub_approval_list(s, c.id, &list, &nlist) != FEDNS_OK)
+	    c.delete_zone || hub_approval_list(s, c.id, &list, &nlist) != FEDNS_OK)
 		goto out;
 	uint32_t approvals = 1;
 	for (size_t i = 0; i < nlist; i++) {
@@ -1859,7 +1971,11 @@ hub_workflow_decide_prepared(hub_workflow *w, hub_store *s, int64_t change_id,
 				     (unsigned)z.serial);
 		goto out;
 	}
-	if ((err = commit_change(w, s, &z, &c, prep, d)) != FEDNS_OK)
+	if (c.delete_zone)
+		err = commit_delete(w, s, &z, &c, d);
+	else
+		err = commit_change(w, s, &z, &c, prep, d);
+	if (err != FEDNS_OK)
 		goto out;
 	if (committed != NULL)
 		*committed = true;

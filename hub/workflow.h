@@ -102,6 +102,15 @@ fedns_err hub_workflow_decide(hub_workflow *w, hub_store *s, int64_t change_id,
 			      const hub_principal *who, bool approve, const char *comment,
 			      bool *committed, hub_change *out, fedns_diag *d);
 
+/* Proposes the zone's deletion: a change (delete_zone set) whose diff deletes every
+ * record and whose plan says so (next_serial 0, a warning). It needs approvals like any
+ * change; when they are met, the approval marks the zone deleted (hub_zone_mark_deleted)
+ * instead of adding a version, and other open proposals on the zone become stale. Inside
+ * the caller's write transaction. */
+fedns_err hub_workflow_propose_delete(hub_workflow *w, hub_store *s, const hub_zone *zone,
+				      const hub_principal *author, const char *reason,
+				      const char *idempotency_key, hub_plan *out, fedns_diag *d);
+
 /* Proposes a change whose result is the content of version 'to_serial'. */
 fedns_err hub_workflow_rollback(hub_workflow *w, hub_store *s, const hub_zone *zone,
 				const hub_principal *author, uint32_t to_serial, const char *reason,

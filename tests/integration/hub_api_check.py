@@ -422,6 +422,40 @@ with open(os.path.join(out_dir, "tokens.txt"), "w") as f:
     for t in tokens.values():
         f.write(t + "\n")
 
+# --- deleting a zone: a change like any other ---
+G = API + "/zones/gone.example"
+r = req("POST", API + "/zones", admin, {"name": "gone.example", "tenant": "bank",
+                                         "primary_ns": "ns1.example.net."})
+expect(r, 201, "admin creates gone.example")
+expect(req("DELETE", G, tokens["carol"]), 403, "a viewer cannot propose a deletion", "forbidden")
+expect(req("DELETE", G, tokens["mallory"]), 403, "another tenant cannot propose a deletion")
+r = req("DELETE", G + "?reason=decommissioned%20CHG-9", tokens["alice"])
+expect(r, 201, "alice proposes deleting gone.example")
+dz = r.json or {}
+did = dz.get("change", {}).get("id", 0)
+check(dz.get("change", {}).get("delete_zone") is True and
+      dz.get("change", {}).get("reason") == "decommissioned CHG-9" and
+      dz.get("plan", {}).get("next_serial") == 0 and dz.get("plan", {}).get("added") == 0 and
+      dz.get("plan", {}).get("deleted") == 2 and
+      any("will be deleted" in w for w in dz.get("plan", {}).get("warnings", [])) and
+      all(l.startswith("-") for l in dz.get("change", {}).get("diff", ["+"])),
+      "the plan says the zone will be deleted and lists its records (%r)" % dz)
+expect(req("GET", G, tokens["carol"]), 200, "the zone is still served while the deletion waits")
+expect(req("POST", API + "/changes/%s/approve" % did, tokens["alice"], {}), 403,
+       "alice cannot approve her own deletion", "forbidden")
+r = req("POST", API + "/changes/%s/approve" % did, tokens["bob"], {"comment": "ok"})
+check(r.status == 200 and r.json["committed"] is True and
+      r.json["change"]["state"] == "committed", "bob's approval deletes the zone (%r)" % r)
+expect(req("GET", G, tokens["carol"]), 404, "a deleted zone reads 404", "not_found")
+expect(req("GET", G + "/export", tokens["carol"]), 404, "a deleted zone exports 404")
+expect(req("DELETE", G, tokens["alice"]), 404, "a deleted zone cannot be deleted again")
+r = req("GET", API + "/zones", admin)
+check(r.status == 200 and "gone.example." not in [z["name"] for z in r.json["zones"]],
+      "a deleted zone is gone from the listing")
+r = req("GET", API + "/changes/%s" % did, tokens["carol"])
+check(r.status == 200 and r.json["state"] == "committed" and r.json["delete_zone"] is True,
+      "the deletion's change stays readable")
+
 # --- audit ---
 r = req("GET", API + "/audit?limit=1000", admin)
 recs = r.json["records"] if r.status == 200 else []
@@ -433,6 +467,12 @@ check(any(a["principal"] == "mallory" and a["outcome"] == "denied" and
       "mallory's cross-tenant read is audited as denied")
 check(any(a["principal"] == "bob" and a["action"] == "change.commit" for a in recs),
       "the commit is audited")
+check(any(a["principal"] == "alice" and a["action"] == "zone.delete.propose" and
+          a["outcome"] == "ok" and a["target"] == "zone:gone.example. change:%s" % did
+          for a in recs) and
+      any(a["principal"] == "bob" and a["action"] == "zone.delete" and a["outcome"] == "ok"
+          and a["target"] == "zone:gone.example." for a in recs),
+      "the deletion's proposal and its approval are audited")
 check(any(a["principal"] == "carol" and a["action"] == "change.propose" and
           a["outcome"] == "denied" for a in recs), "carol's refused proposal is audited")
 body = json.dumps(edit).encode()

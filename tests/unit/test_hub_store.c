@@ -98,14 +98,14 @@ test_migrations(void **state)
 	assert_non_null(strstr(d.msg, "does not exist"));
 
 	s = open_store(dbpath);
-	assert_int_equal(hub_store_schema_version(s), 1);
+	assert_int_equal(hub_store_schema_version(s), 2);
 	hub_store_close(s);
 
 	/* reopen: nothing to migrate, data kept */
 	s = NULL;
 	fedns_diag_clear(&d);
 	assert_int_equal(hub_store_open(&o, &s, &d), FEDNS_OK);
-	assert_int_equal(hub_store_schema_version(s), 1);
+	assert_int_equal(hub_store_schema_version(s), 2);
 	int64_t tid;
 	assert_int_equal(hub_tenant_create(s, "bank", &tid), FEDNS_OK);
 	hub_store_close(s);
@@ -141,6 +141,14 @@ test_migrations(void **state)
 	}
 	sqlite3_close(db);
 
+	/* a schema 1 store (before changes.delete_zone) is migrated on open */
+	raw_sql(dbpath, "ALTER TABLE changes DROP COLUMN delete_zone; PRAGMA user_version = 1");
+	s = NULL;
+	fedns_diag_clear(&d);
+	assert_int_equal(hub_store_open(&o, &s, &d), FEDNS_OK);
+	assert_int_equal(hub_store_schema_version(s), 2);
+	hub_store_close(s);
+
 	/* a schema newer than this code knows is refused, naming both versions */
 	raw_sql(dbpath, "PRAGMA user_version = 99");
 	s = NULL;
@@ -148,7 +156,7 @@ test_migrations(void **state)
 	assert_int_equal(hub_store_open(&o, &s, &d), FEDNS_ENOTSUP);
 	assert_null(s);
 	assert_non_null(strstr(d.msg, "schema version 99"));
-	assert_non_null(strstr(d.msg, "up to 1"));
+	assert_non_null(strstr(d.msg, "up to 2"));
 
 	/* another application's database is not taken for a store */
 	char other[320];

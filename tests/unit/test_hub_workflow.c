@@ -1454,6 +1454,98 @@ test_random_edits(void **state)
 	assert_true(accepted > 0 && refused > 0);
 }
 
+/* Deleting a zone is a change: the plan lists every record, the author cannot approve
+ * it, an approval marks the zone deleted (gone from listings) while its versions and
+ * changes stay, and the other open proposal becomes stale. */
+static void
+test_delete_zone(void **state)
+{
+	fixture *f = *state;
+	const char *rd[] = {"192.0.2.60"};
+	hub_edit e = {.op = HUB_EDIT_ADD, .name = "late", .type = "A", .rdata = rd, .nrdata = 1};
+	hub_plan other, del;
+	fedns_diag d;
+	hub_change c;
+	bool committed = true;
+
+	begin(f);
+	assert_int_equal(propose(f, &f->alice, &e, 1, &other, &d, NULL), FEDNS_OK);
+	assert_int_equal(
+		hub_workflow_propose_delete(f->w, f->s, &f->zone, &f->alice, "", NULL, &del, &d),
+		FEDNS_EINVAL);
+	assert_non_null(strstr(d.msg, "reason"));
+	assert_int_equal(hub_workflow_propose_delete(f->w, f->s, &f->zone, &f->alice,
+						     "decommission", NULL, &del, &d),
+			 FEDNS_OK);
+	commit(f);
+	assert_true(del.change.delete_zone);
+	assert_int_equal(del.change.state, HUB_CHANGE_PROPOSED);
+	assert_int_equal(del.change.base_serial, 10);
+	assert_int_equal(del.next_serial, 0);
+	/* SOA, 2 NS, 2 glue A and the 21 records of the body */
+	assert_int_equal(del.ndel, 26);
+	assert_int_equal(del.nadd, 0);
+	assert_int_equal(del.nwarnings, 1);
+	assert_non_null(strstr(del.warnings[0], "zone example.com. will be deleted"));
+	assert_non_null(strstr(del.change.diff, "-www.example.com.\t300\tIN\tA\t192.0.2.10\n"));
+	assert_null(strstr(del.change.diff, "\n+"));
+	assert_int_equal(del.change.diff[0], '-');
+
+	/* stored as a deletion */
+	assert_int_equal(hub_change_get(f->s, del.change.id, &c), FEDNS_OK);
+	assert_true(c.delete_zone);
+	assert_string_equal(c.diff, del.change.diff);
+	hub_change_fini(&c);
+
+	/* the author cannot approve it */
+	begin(f);
+	assert_int_equal(decide(f, del.change.id, &f->alice, true, &committed, &c, &d),
+			 FEDNS_EACCES);
+	assert_false(committed);
+	hub_change_fini(&c);
+	abort_tx(f);
+
+	begin(f);
+	assert_int_equal(decide(f, del.change.id, &f->bob, true, &committed, &c, &d), FEDNS_OK);
+	assert_true(committed);
+	assert_int_equal(c.state, HUB_CHANGE_COMMITTED);
+	assert_true(c.delete_zone);
+	assert_int_equal(c.serial, 10);
+	assert_string_equal(c.digest, f->zone.digest);
+	hub_change_fini(&c);
+	commit(f);
+
+	reload_zone(f);
+	assert_true(f->zone.deleted);
+	hub_zone *zl = NULL;
+	size_t nz = 9;
+	assert_int_equal(hub_zone_list(f->s, HUB_TENANT_ALL, "", 0, &zl, &nz), FEDNS_OK);
+	assert_int_equal(nz, 0);
+	free(zl);
+	/* history stays */
+	char *text = NULL;
+	assert_int_equal(hub_version_text(f->s, f->zone.id, 10, &text), FEDNS_OK);
+	assert_non_null(strstr(text, "192.0.2.10"));
+	free(text);
+	assert_int_equal(hub_change_get(f->s, other.change.id, &c), FEDNS_OK);
+	assert_int_equal(c.state, HUB_CHANGE_STALE);
+	hub_change_fini(&c);
+	assert_int_equal(count_changes(f), 2);
+
+	/* nothing more can happen to it */
+	hub_plan_fini(&del);
+	begin(f);
+	assert_int_equal(hub_workflow_propose_delete(f->w, f->s, &f->zone, &f->alice, "again", NULL,
+						     &del, &d),
+			 FEDNS_EINVAL);
+	assert_non_null(strstr(d.msg, "is deleted"));
+	assert_int_equal(decide(f, other.change.id, &f->bob, true, &committed, &c, &d),
+			 FEDNS_ESTALE);
+	hub_change_fini(&c);
+	abort_tx(f);
+	hub_plan_fini(&other);
+}
+
 int
 main(void)
 {
@@ -1478,6 +1570,7 @@ main(void)
 		T(test_concurrent_workers),
 		T(test_retention_and_snapshots),
 		T(test_random_edits),
+		T(test_delete_zone),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
