@@ -106,7 +106,8 @@ cmd_tenant_list(int argc, char **argv)
 int
 cmd_principal_list(int argc, char **argv)
 {
-	static const char *const spec[] = {"principals", "id", "name", "kind", "roles", NULL};
+	static const char *const spec[] = {"principals", "id",	  "name", "kind",
+					   "disabled",	 "roles", NULL};
 	cli_common common = {0};
 	size_t npos;
 	int rc = cli_args_parse(argc, argv, NULL, 0, &common, NULL, 0, 0, &npos, "principal list");
@@ -282,6 +283,29 @@ cmd_principal_revoke(int argc, char **argv)
 	return cli_run(&common, "DELETE",
 		       cli_path("/api/v1/principals/%s/roles/%s", pos[0], tenant), NULL, print_done,
 		       msg);
+}
+
+static void
+print_msg(const cJSON *j, void *ctx)
+{
+	(void)j;
+	printf("%s\n", (const char *)ctx);
+}
+
+int
+cmd_principal_disable(int argc, char **argv)
+{
+	cli_common common = {0};
+	const char *pos[1];
+	size_t npos;
+	int rc = cli_args_parse(argc, argv, NULL, 0, &common, pos, 1, 1, &npos,
+				"principal disable NAME");
+	if (rc != 0)
+		return rc;
+	char msg[200];
+	snprintf(msg, sizeof(msg), "disabled %s: its tokens and keys no longer work", pos[0]);
+	return cli_run(&common, "POST", cli_path("/api/v1/principals/%s/disable", pos[0]), NULL,
+		       print_msg, msg);
 }
 
 static void

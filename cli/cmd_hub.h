@@ -33,6 +33,7 @@ int cmd_principal_token(int argc, char **argv);
 int cmd_principal_grant(int argc, char **argv);
 int cmd_principal_revoke(int argc, char **argv);
 int cmd_principal_key_add(int argc, char **argv);
+int cmd_principal_disable(int argc, char **argv);
 int cmd_tenant_create(int argc, char **argv);
 int cmd_tenant_list(int argc, char **argv);
 int cmd_whoami(int argc, char **argv);

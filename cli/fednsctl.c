@@ -100,6 +100,8 @@ static const command commands[] = {
 	 "grant a role on a tenant (\"*\": every tenant)", cmd_principal_grant},
 	{"principal", "revoke", "NAME --tenant T", "revoke the role on a tenant",
 	 cmd_principal_revoke},
+	{"principal", "disable", "NAME", "disable a principal: its tokens and keys stop working",
+	 cmd_principal_disable},
 	{"principal", "key-add", "NAME --pem FILE",
 	 "register a P-256 public key for signed requests (--sign-key)", cmd_principal_key_add},
 	{"tenant", "create", "NAME", "create a tenant", cmd_tenant_create},

@@ -1066,6 +1066,108 @@ h_token_create(rq *r)
 			   has_exp ? now_ms() / 1000 + expires_in : 0, r->out);
 }
 
+static cJSON *
+principal_json(rq *r, const hub_principal *p)
+{
+	cJSON *o = cJSON_CreateObject();
+	hub_role_binding *b = NULL;
+	size_t n = 0;
+
+	if (o == NULL) {
+		return NULL;
+	}
+	add_int(o, "id", p->id);
+	cJSON_AddStringToObject(o, "name", p->name);
+	cJSON_AddStringToObject(o, "kind", p->kind);
+	cJSON_AddBoolToObject(o, "disabled", p->disabled);
+	add_int(o, "created_at", p->created_at);
+	cJSON *roles = cJSON_AddArrayToObject(o, "roles");
+	if (hub_role_list(r->s, p->id, &b, &n) != FEDNS_OK) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		cJSON *g = cJSON_CreateObject();
+		cJSON_AddStringToObject(g, "tenant", b[i].tenant);
+		cJSON_AddStringToObject(g, "role", hub_role_name(b[i].role));
+		cJSON_AddItemToArray(roles, g);
+	}
+	free(b);
+	return o;
+}
+
+/* Every principal with its roles, by name; estate admins only (it spans tenants). */
+static int
+h_principal_list(rq *r)
+{
+	char after[129] = "";
+	size_t limit, n = 0;
+	hub_principal *ps = NULL;
+	fedns_err e;
+
+	snprintf(r->target, sizeof(r->target), "principals");
+	if (estate_admin(r, "list principals") != 0 || qlimit(r, &limit) != 0) {
+		return -1;
+	}
+	if (!qparam(r, "after", after, sizeof(after)) && r->status != 0) {
+		return -1;
+	}
+	if ((e = hub_principal_list_page(r->s, after, limit + 1, &ps, &n)) != FEDNS_OK) {
+		return fail_err(r, e, "principals");
+	}
+	if ((r->out = obj_new(r)) != NULL) {
+		cJSON *a = cJSON_AddArrayToObject(r->out, "principals");
+		for (size_t i = 0; i < n && i < limit; i++) {
+			cJSON *o = principal_json(r, &ps[i]);
+			if (o == NULL) {
+				free(ps);
+				return fail_err(r, FEDNS_ENOMEM, "principals");
+			}
+			cJSON_AddItemToArray(a, o);
+		}
+		if (n > limit) {
+			cJSON_AddStringToObject(r->out, "next", ps[limit - 1].name);
+		} else {
+			cJSON_AddNullToObject(r->out, "next");
+		}
+	}
+	free(ps);
+	return r->out != NULL ? 0 : -1;
+}
+
+/* Disables a principal: every lookup of its tokens, keys and roles checks the flag, so
+ * they stop working with the next request. An admin cannot disable itself (the estate
+ * would risk losing its last admin by a typo). */
+static int
+h_principal_disable(rq *r)
+{
+	hub_principal p;
+	fedns_err e;
+
+	snprintf(r->target, sizeof(r->target), "principal:%s", r->cap[0]);
+	if (estate_admin(r, "disable principals") != 0) {
+		return -1;
+	}
+	if ((e = hub_principal_get(r->s, r->cap[0], &p)) != FEDNS_OK) {
+		if (e == FEDNS_ENOENT) {
+			return fail(r, 404, "not_found", NULL, "principal %.128s does not exist",
+				    r->cap[0]);
+		}
+		return fail_err(r, e, "principal");
+	}
+	if (p.id == r->who.id) {
+		r->outcome = "conflict";
+		return fail(r, 409, "conflict", NULL,
+			    "principal %s cannot disable itself; another admin must", p.name);
+	}
+	if (!p.disabled && (e = hub_principal_set_disabled(r->s, p.id, true)) != FEDNS_OK) {
+		return fail_err(r, e, "principal");
+	}
+	p.disabled = true;
+	r->out = principal_json(r, &p);
+	return r->out != NULL ? 0 : oom(r);
+}
+
 /* Registers a certificate holder's P-256 public key; requests signed with the private key
  * (RFC 9421, hub/httpsig) then authenticate as the principal. */
 static int
@@ -2326,6 +2428,9 @@ static const route routes[] = {
 	 f_principal},
 	{"POST", "principals/*/tokens", h_token_create, true, BODY_JSON_OPT, false,
 	 "principal.token", f_token},
+	{"GET", "principals", h_principal_list, false, BODY_NONE, false, "principal.list", f_none},
+	{"POST", "principals/*/disable", h_principal_disable, true, BODY_JSON_OPT, false,
+	 "principal.disable", f_none},
 	{"POST", "principals/*/keys", h_key_add, true, BODY_JSON, false, "principal.key", f_key},
 	{"PUT", "principals/*/roles/*", h_role_put, true, BODY_JSON, false, "role.grant", f_role},
 	{"DELETE", "principals/*/roles/*", h_role_delete, true, BODY_NONE, false, "role.revoke",

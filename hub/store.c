@@ -104,6 +104,9 @@ enum stmt_id {
 	ST_PRIN_GET,
 	ST_PRIN_GET_ID,
 	ST_PRIN_LIST,
+	ST_PRIN_PAGE,
+	ST_PRIN_DISABLE,
+	ST_ROLE_LIST,
 	ST_TOKEN_INS,
 	ST_TOKEN_LOOKUP,
 	ST_PUBKEY_INS,
@@ -164,6 +167,12 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_PRIN_GET] = "SELECT " PRIN_COLS " FROM principals WHERE name = ?1",
 	[ST_PRIN_GET_ID] = "SELECT " PRIN_COLS " FROM principals WHERE id = ?1",
 	[ST_PRIN_LIST] = "SELECT " PRIN_COLS " FROM principals ORDER BY name",
+	[ST_PRIN_PAGE] = "SELECT " PRIN_COLS " FROM principals WHERE name > ?1 ORDER BY name"
+			 " LIMIT ?2",
+	[ST_PRIN_DISABLE] = "UPDATE principals SET disabled = ?2 WHERE id = ?1",
+	[ST_ROLE_LIST] = "SELECT r.tenant_id, t.name, r.role FROM role_bindings r"
+			 " JOIN tenants t ON t.id = r.tenant_id WHERE r.principal_id = ?1"
+			 " ORDER BY r.tenant_id <> 0, t.name",
 	[ST_TOKEN_INS] = "INSERT INTO tokens(principal_id, hash, label, created_at, expires_at)"
 			 " VALUES(?1, lower(?2), ?3, ?4, ?5)",
 	[ST_TOKEN_LOOKUP] = "SELECT p.id, p.name, p.kind, p.disabled, p.created_at"
@@ -1341,6 +1350,61 @@ fedns_err
 hub_zone_mark_deleted(hub_store *s, int64_t zone_id)
 {
 	return zone_update(s, ST_ZONE_DELETED, zone_id, 0, false);
+}
+
+/* --- principals: pages, disabling, role bindings --- */
+
+fedns_err
+hub_principal_list_page(hub_store *s, const char *after, size_t limit, hub_principal **out,
+			size_t *n)
+{
+	sqlite3_stmt *st;
+	fedns_err e = stmt(s, ST_PRIN_PAGE, &st);
+	if (e)
+		return e;
+	bind_text(st, 1, after ? after : "");
+	sqlite3_bind_int64(st, 2, sql_limit(limit));
+	return collect(s, st, sizeof(hub_principal), fill_principal, NULL, (void **)out, n,
+		       "list principals");
+}
+
+fedns_err
+hub_principal_set_disabled(hub_store *s, int64_t principal_id, bool disabled)
+{
+	sqlite3_stmt *st;
+	fedns_err e = stmt(s, ST_PRIN_DISABLE, &st);
+	if (e)
+		return e;
+	sqlite3_bind_int64(st, 1, principal_id);
+	sqlite3_bind_int(st, 2, disabled ? 1 : 0);
+	e = run(s, st, "disable principal");
+	if (e == FEDNS_OK && sqlite3_changes(s->db) == 0)
+		e = store_fail(s, FEDNS_ENOENT, "principal %" PRId64 " does not exist",
+			       principal_id);
+	return e;
+}
+
+static fedns_err
+fill_binding(sqlite3_stmt *st, void *elem)
+{
+	hub_role_binding *b = elem;
+	memset(b, 0, sizeof *b);
+	b->tenant_id = sqlite3_column_int64(st, 0);
+	copy_text(b->tenant, sizeof b->tenant, sqlite3_column_text(st, 1));
+	b->role = (hub_role)sqlite3_column_int(st, 2);
+	return FEDNS_OK;
+}
+
+fedns_err
+hub_role_list(hub_store *s, int64_t principal_id, hub_role_binding **out, size_t *n)
+{
+	sqlite3_stmt *st;
+	fedns_err e = stmt(s, ST_ROLE_LIST, &st);
+	if (e)
+		return e;
+	sqlite3_bind_int64(st, 1, principal_id);
+	return collect(s, st, sizeof(hub_role_binding), fill_binding, NULL, (void **)out, n,
+		       "list roles");
 }
 
 fedns_err

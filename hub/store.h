@@ -151,6 +151,12 @@ fedns_err hub_principal_create(hub_store *s, const char *name, const char *kind,
 fedns_err hub_principal_get(hub_store *s, const char *name, hub_principal *out);
 fedns_err hub_principal_get_id(hub_store *s, int64_t id, hub_principal *out);
 fedns_err hub_principal_list(hub_store *s, hub_principal **out, size_t *n);
+/* Principals by name after 'after' ("" or NULL: from the start), limit 0: all. */
+fedns_err hub_principal_list_page(hub_store *s, const char *after, size_t limit,
+				  hub_principal **out, size_t *n);
+/* A disabled principal's tokens, keys and roles stop counting at once (every lookup
+ * checks the flag). FEDNS_ENOENT for an unknown id. */
+fedns_err hub_principal_set_disabled(hub_store *s, int64_t principal_id, bool disabled);
 /* Stores a token's SHA-256 (hex), never the token. */
 fedns_err hub_token_add(hub_store *s, int64_t principal_id, const char *token_sha256_hex,
 			const char *label, int64_t expires_at);
@@ -163,6 +169,15 @@ fedns_err hub_pubkey_lookup(hub_store *s, const char *key_id, hub_principal *who
 
 fedns_err hub_role_grant(hub_store *s, int64_t principal_id, int64_t tenant_id, hub_role role);
 fedns_err hub_role_revoke(hub_store *s, int64_t principal_id, int64_t tenant_id);
+/* One role binding of a principal (tenant "*" for estate-wide grants). */
+typedef struct hub_role_binding {
+	int64_t tenant_id;
+	char tenant[64];
+	hub_role role;
+} hub_role_binding;
+
+/* The principal's bindings, estate-wide first then by tenant name; malloc'd array. */
+fedns_err hub_role_list(hub_store *s, int64_t principal_id, hub_role_binding **out, size_t *n);
 /* The principal's role in the tenant (an estate-wide grant counts). */
 hub_role hub_role_of(hub_store *s, int64_t principal_id, int64_t tenant_id);
 

@@ -456,6 +456,35 @@ r = req("GET", API + "/changes/%s" % did, tokens["carol"])
 check(r.status == 200 and r.json["state"] == "committed" and r.json["delete_zone"] is True,
       "the deletion's change stays readable")
 
+# --- principals: the list and disabling ---
+expect(req("GET", API + "/principals", tokens["alice"]), 403, "an editor cannot list principals",
+       "forbidden")
+r = req("GET", API + "/principals?limit=2", admin)
+check(r.status == 200 and [p["name"] for p in r.json["principals"]] == ["admin", "alice"] and
+      r.json["next"] == "alice" and r.json["principals"][0]["roles"] ==
+      [{"tenant": "*", "role": "admin"}] and r.json["principals"][1]["roles"] ==
+      [{"tenant": "bank", "role": "editor"}] and r.json["principals"][1]["disabled"] is False,
+      "principals page by name with their roles (%r)" % r)
+r = req("GET", API + "/principals?after=alice", admin)
+check(r.status == 200 and [p["name"] for p in r.json["principals"]] ==
+      ["bob", "carol", "dave", "mallory"] and r.json["next"] is None,
+      "the after cursor continues the principals (%r)" % r)
+expect(req("GET", API + "/whoami", tokens["dave"]), 200, "dave's token works")
+expect(req("POST", API + "/principals/dave/disable", tokens["alice"], {}), 403,
+       "an editor cannot disable principals", "forbidden")
+expect(req("POST", API + "/principals/nobody/disable", admin), 404,
+       "disabling an unknown principal: 404", "not_found")
+expect(req("POST", API + "/principals/admin/disable", admin), 409,
+       "an admin cannot disable itself", "conflict")
+r = req("POST", API + "/principals/dave/disable", admin)
+check(r.status == 200 and r.json["name"] == "dave" and r.json["disabled"] is True,
+      "admin disables dave (%r)" % r)
+expect(req("GET", API + "/whoami", tokens["dave"]), 401, "dave's token stops working at once",
+       "unauthorized")
+r = req("GET", API + "/principals?after=carol&limit=1", admin)
+check(r.status == 200 and r.json["principals"][0]["name"] == "dave" and
+      r.json["principals"][0]["disabled"] is True, "the list shows dave disabled")
+
 # --- audit ---
 r = req("GET", API + "/audit?limit=1000", admin)
 recs = r.json["records"] if r.status == 200 else []
@@ -473,6 +502,13 @@ check(any(a["principal"] == "alice" and a["action"] == "zone.delete.propose" and
       any(a["principal"] == "bob" and a["action"] == "zone.delete" and a["outcome"] == "ok"
           and a["target"] == "zone:gone.example." for a in recs),
       "the deletion's proposal and its approval are audited")
+check(any(a["principal"] == "admin" and a["action"] == "principal.disable" and
+          a["outcome"] == "ok" and a["target"] == "principal:dave" for a in recs) and
+      any(a["principal"] == "alice" and a["action"] == "principal.disable" and
+          a["outcome"] == "denied" for a in recs) and
+      any(a["principal"] == "admin" and a["action"] == "principal.disable" and
+          a["outcome"] == "conflict" and a["target"] == "principal:admin" for a in recs),
+      "disabling (and the refusals) are audited")
 check(any(a["principal"] == "carol" and a["action"] == "change.propose" and
           a["outcome"] == "denied" for a in recs), "carol's refused proposal is audited")
 body = json.dumps(edit).encode()

@@ -496,6 +496,15 @@ def live_checks(spec, port, cafile, admin):
                      expect=201)
     L.call("rejectChange", tok["bob"], params={"id": ((plan or {}).get("change") or {})
                                                .get("id", 0)}, expect=200)
+    _, pl = L.call("listPrincipals", admin, query={"limit": 2}, expect=200)
+    check(isinstance(pl, dict) and len(pl.get("principals") or []) == 2 and
+          isinstance(pl.get("next"), str), "listPrincipals pages")
+    L.call("listPrincipals", tok["alice"], expect=403, what="an editor")
+    _, dp = L.call("disablePrincipal", admin, params={"principal": "dave"}, expect=200)
+    check(isinstance(dp, dict) and dp.get("disabled") is True, "disablePrincipal disables")
+    L.call("disablePrincipal", admin, params={"principal": "nobody"}, expect=404)
+    L.call("disablePrincipal", tok["alice"], params={"principal": "bob"}, expect=403,
+           what="an editor")
     L.call("createZone", admin, body={"name": "gone.test", "tenant": "acme",
                                       "primary_ns": "ns1.example.net."}, expect=201)
     _, plan = L.call("deleteZone", tok["alice"], params={"zone": "gone.test"},

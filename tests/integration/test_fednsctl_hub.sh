@@ -208,6 +208,22 @@ strip() { "$ctl" zone print "$1" | grep -Pv "\tSOA\t"; }
 t_check "rollback restores version 1's content exactly" \
 	eval '[ -s v1.zone ] && diff <(strip v1.zone) <(strip now.zone)'
 
+# principals: the list with roles, and disabling one (its token stops working at once)
+run pl principal list
+t_check "principal list shows alice's role and nobody disabled" \
+	eval 'rc_is pl 0 && grep -Eq "^[0-9]+ +alice +person +false +\[\{\"tenant\":\"acme\",\"role\":\"editor\"\}\]$" pl.out'
+runas alice pl_alice principal list
+t_check "an editor cannot list principals" eval 'rc_is pl_alice 1 && grep -q "HTTP 403" pl_alice.err'
+runas dave dave_ok whoami
+run pd principal disable dave
+t_check "principal disable says so" \
+	eval 'rc_is dave_ok 0 && rc_is pd 0 && grep -q "disabled dave" pd.out'
+runas dave dave_no whoami
+t_check "dave's token no longer works" eval 'rc_is dave_no 1 && grep -q "HTTP 401" dave_no.err'
+run pl2 principal list -o json
+t_check "the list shows dave disabled" \
+	eval '[ "$(jget pl2.out "[p[\"disabled\"] for p in d[\"principals\"] if p[\"name\"] == \"dave\"]")" = "[True]" ]'
+
 # audit: export verified as written; a tampered copy names the record
 run ae audit export -o "$t_tmp/audit.json"
 t_check "audit export writes and verifies the bundle" \

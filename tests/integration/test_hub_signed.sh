@@ -218,5 +218,11 @@ assert any(r["action"] == "change.reject" and r["principal"] == "dave" and
 run av audit export -o "$t_tmp/audit.json" --config admin.json
 t_check "the audit chain verifies" eval 'rc_is av 0 && grep -q "^audit chain OK: " av.out'
 
+# disabling dave: his key stops working at once
+admin dis principal disable dave
+run after whoami --config dave.json --sign-key dave.key
+t_check "once dave is disabled his signed requests are refused (401, disabled)" \
+	eval 'rc_is dis 0 && rc_is after 1 && grep -q "HTTP 401" after.err && grep -q "disabled" after.err'
+
 t_stop hub
 t_done

@@ -256,6 +256,80 @@ static const char H2[] = "111111111111111111111111111111111111111111111111111111
 static const char H3[] = "2222222222222222222222222222222222222222222222222222222222222222";
 static const char H4[] = "3333333333333333333333333333333333333333333333333333333333333333";
 
+/* Pages of principals by name, their role bindings, and disabling: a disabled principal's
+ * token, key and roles stop counting at once. */
+static void
+test_principal_pages_disable(void **state)
+{
+	(void)state;
+	hub_store *s = open_store(dbpath);
+	int64_t bank, acme, ids[4];
+	static const char *const names[] = {"dora", "alice", "carl", "bob"};
+	assert_int_equal(hub_tenant_create(s, "bank", &bank), FEDNS_OK);
+	assert_int_equal(hub_tenant_create(s, "acme", &acme), FEDNS_OK);
+	for (size_t i = 0; i < 4; i++)
+		assert_int_equal(hub_principal_create(s, names[i], "person", &ids[i]), FEDNS_OK);
+
+	hub_principal *pl = NULL;
+	size_t n = 9;
+	assert_int_equal(hub_principal_list_page(s, "", 2, &pl, &n), FEDNS_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(pl[0].name, "alice");
+	assert_string_equal(pl[1].name, "bob");
+	free(pl);
+	assert_int_equal(hub_principal_list_page(s, "bob", 0, &pl, &n), FEDNS_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(pl[0].name, "carl");
+	assert_string_equal(pl[1].name, "dora");
+	free(pl);
+	assert_int_equal(hub_principal_list_page(s, "dora", 10, &pl, &n), FEDNS_OK);
+	assert_int_equal(n, 0);
+	free(pl);
+
+	/* bindings: estate-wide first, then by tenant name */
+	hub_role_binding *b = NULL;
+	assert_int_equal(hub_role_grant(s, ids[0], bank, HUB_ROLE_EDITOR), FEDNS_OK);
+	assert_int_equal(hub_role_grant(s, ids[0], acme, HUB_ROLE_VIEWER), FEDNS_OK);
+	assert_int_equal(hub_role_grant(s, ids[0], HUB_TENANT_ALL, HUB_ROLE_VIEWER), FEDNS_OK);
+	assert_int_equal(hub_role_list(s, ids[0], &b, &n), FEDNS_OK);
+	assert_int_equal(n, 3);
+	assert_string_equal(b[0].tenant, "*");
+	assert_int_equal(b[0].tenant_id, HUB_TENANT_ALL);
+	assert_int_equal(b[0].role, HUB_ROLE_VIEWER);
+	assert_string_equal(b[1].tenant, "acme");
+	assert_int_equal(b[1].role, HUB_ROLE_VIEWER);
+	assert_string_equal(b[2].tenant, "bank");
+	assert_int_equal(b[2].tenant_id, bank);
+	assert_int_equal(b[2].role, HUB_ROLE_EDITOR);
+	free(b);
+	assert_int_equal(hub_role_list(s, ids[1], &b, &n), FEDNS_OK);
+	assert_int_equal(n, 0);
+	free(b);
+
+	/* disabling */
+	hub_principal p;
+	char *spki = NULL;
+	assert_int_equal(hub_token_add(s, ids[0], H1, "laptop", 0), FEDNS_OK);
+	assert_int_equal(hub_pubkey_add(s, ids[0], "kid-dora", "AAAA"), FEDNS_OK);
+	assert_int_equal(hub_token_lookup(s, H1, &p), FEDNS_OK);
+	assert_int_equal(hub_principal_set_disabled(s, ids[0], true), FEDNS_OK);
+	assert_int_equal(hub_token_lookup(s, H1, &p), FEDNS_ENOENT);
+	assert_int_equal(hub_role_of(s, ids[0], bank), HUB_ROLE_NONE);
+	assert_int_equal(hub_pubkey_lookup(s, "kid-dora", &p, &spki), FEDNS_OK);
+	assert_true(p.disabled); /* the signature verifier refuses a disabled signer */
+	free(spki);
+	assert_int_equal(hub_principal_get(s, "dora", &p), FEDNS_OK);
+	assert_true(p.disabled);
+	assert_int_equal(hub_principal_set_disabled(s, 9999, true), FEDNS_ENOENT);
+	assert_non_null(strstr(hub_store_errmsg(s), "9999"));
+	/* and back */
+	assert_int_equal(hub_principal_set_disabled(s, ids[0], false), FEDNS_OK);
+	assert_int_equal(hub_token_lookup(s, H1, &p), FEDNS_OK);
+	assert_string_equal(p.name, "dora");
+	assert_int_equal(hub_role_of(s, ids[0], bank), HUB_ROLE_EDITOR);
+	hub_store_close(s);
+}
+
 static void
 test_tokens_keys(void **state)
 {
@@ -1216,6 +1290,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_migrations, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tenants_principals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tokens_keys, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_principal_pages_disable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_roles, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_zones, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_changes_approvals, setup, teardown),
