@@ -42,8 +42,6 @@ fedns_b64dec_feed(fedns_b64dec *b, const char *s, size_t len, uint8_t *out, size
 	bool full = false;
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
-		if (is_space(c))
-			continue;
 		if (c == '=') {
 			if (++b->pad > 2)
 				return FEDNS_ESYNTAX;
@@ -79,13 +77,52 @@ fedns_b64dec_done(const fedns_b64dec *b)
 	return b->nbits == want ? FEDNS_OK : FEDNS_ESYNTAX;
 }
 
+/* The one-shot decoders take text with whitespace in it (key files, PEM-like blocks):
+ * they feed the runs between whitespace to the streaming decoder. */
+typedef fedns_err (*run_fn)(void *st, const char *s, size_t len, uint8_t *out, size_t cap,
+			    size_t *n);
+
+static fedns_err
+feed_runs(run_fn fn, void *st, const char *s, size_t len, uint8_t *out, size_t cap, size_t *n)
+{
+	fedns_err first = FEDNS_OK;
+	size_t i = 0;
+	while (i < len) {
+		while (i < len && is_space((unsigned char)s[i]))
+			i++;
+		size_t start = i;
+		while (i < len && !is_space((unsigned char)s[i]))
+			i++;
+		if (i == start)
+			break;
+		fedns_err err = fn(st, s + start, i - start, out, cap, n);
+		if (err == FEDNS_ESYNTAX)
+			return err;
+		if (first == FEDNS_OK)
+			first = err;
+	}
+	return first;
+}
+
+static fedns_err
+b64_run(void *st, const char *s, size_t len, uint8_t *out, size_t cap, size_t *n)
+{
+	return fedns_b64dec_feed(st, s, len, out, cap, n);
+}
+
+static fedns_err
+hex_run(void *st, const char *s, size_t len, uint8_t *out, size_t cap, size_t *n)
+{
+	return fedns_hexdec_feed(st, s, len, out, cap, n);
+}
+
 fedns_err
 fedns_base64_decode(const char *s, size_t len, uint8_t *out, size_t cap, size_t *outlen)
 {
 	fedns_b64dec b;
 	size_t n = 0;
 	fedns_b64dec_init(&b);
-	fedns_err err = fedns_b64dec_feed(&b, s, len, out, cap, &n);
+	fedns_err err = feed_runs(b64_run, &b, s, len, out, cap, &n);
 	if (err == FEDNS_OK)
 		err = fedns_b64dec_done(&b);
 	if (err == FEDNS_OK)
@@ -145,8 +182,6 @@ fedns_hexdec_feed(fedns_hexdec *h, const char *s, size_t len, uint8_t *out, size
 	bool full = false;
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
-		if (is_space(c))
-			continue;
 		int v = hexval(c);
 		if (v < 0)
 			return FEDNS_ESYNTAX;
@@ -175,7 +210,7 @@ fedns_hex_decode(const char *s, size_t len, uint8_t *out, size_t cap, size_t *ou
 	fedns_hexdec h;
 	size_t n = 0;
 	fedns_hexdec_init(&h);
-	fedns_err err = fedns_hexdec_feed(&h, s, len, out, cap, &n);
+	fedns_err err = feed_runs(hex_run, &h, s, len, out, cap, &n);
 	if (err == FEDNS_OK)
 		err = fedns_hexdec_done(&h);
 	if (err == FEDNS_OK)

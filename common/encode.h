@@ -10,8 +10,8 @@
 /* Streaming decoders, for text spread over several tokens (rdata in a master file):
  * feed the pieces in order, then check the end. Bytes go to out[*n..cap) and *n moves;
  * FEDNS_ESYNTAX for a bad character (or data after padding), FEDNS_ETOOBIG when out was
- * too small (the rest is still decoded and checked, just not stored). Whitespace is
- * skipped. */
+ * too small (the rest is still decoded and checked, just not stored). Whitespace is a
+ * bad character here (tokens have none); the one-shot decoders below skip it. */
 typedef struct fedns_b64dec {
 	uint32_t acc;
 	unsigned nbits, nchars, pad;
