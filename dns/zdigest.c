@@ -9,6 +9,7 @@
 #include "common/sha2.h"
 #include "dns/name.h"
 #include "dns/rdata.h"
+#include "dns/wire.h"
 
 #define HLEN FEDNS_ZDIGEST_LEN
 #define NIL UINT32_MAX
@@ -89,20 +90,6 @@ critbit(const uint8_t *a, const uint8_t *b)
 	return HLEN * 8;
 }
 
-static void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
-
 static uint16_t
 covered_of(uint16_t type, const uint8_t *rd, size_t rdlen)
 {
@@ -117,10 +104,10 @@ position(const uint8_t *owner, uint16_t type, uint16_t covered, uint8_t out[HLEN
 	uint8_t buf[KEY_MAX];
 	size_t n = fedns_name_copy(buf, owner);
 	fedns_name_tolower(buf);
-	put16(buf + n, type);
+	fedns_put_u16(buf + n, type);
 	n += 2;
 	if (type == FEDNS_T_RRSIG) {
-		put16(buf + n, covered);
+		fedns_put_u16(buf + n, covered);
 		n += 2;
 	}
 	fedns_hash_once(FEDNS_HASH_SHA256, buf, n, out);
@@ -142,9 +129,9 @@ leaf_value(const fedns_rrset *set, uint8_t *cur, uint8_t *prev, uint8_t out[HLEN
 		uint8_t *rec = k ? prev : cur;
 		memcpy(rec, set->owner, olen);
 		fedns_name_tolower(rec);
-		put16(rec + olen, set->type);
-		put16(rec + olen + 2, set->rclass);
-		put32(rec + olen + 4, set->ttl);
+		fedns_put_u16(rec + olen, set->type);
+		fedns_put_u16(rec + olen + 2, set->rclass);
+		fedns_put_u32(rec + olen + 4, set->ttl);
 	}
 	fedns_hash_init(&h, FEDNS_HASH_SHA256);
 	fedns_hash_update(&h, &tag, 1);
@@ -152,7 +139,7 @@ leaf_value(const fedns_rrset *set, uint8_t *cur, uint8_t *prev, uint8_t out[HLEN
 		uint16_t rdlen;
 		const uint8_t *rd = fedns_rrset_next_rdata(&pos, &rdlen);
 
-		put16(cur + olen + 8, rdlen);
+		fedns_put_u16(cur + olen + 8, rdlen);
 		fedns_rdata_canonical(set->type, rd, rdlen, cur + olen + RR_FIXED);
 		if (have_prev && prevlen == rdlen &&
 		    memcmp(prev + olen + RR_FIXED, cur + olen + RR_FIXED, rdlen) == 0)

@@ -9,6 +9,7 @@
 #include "common/sha2.h"
 #include "dns/name.h"
 #include "dns/rdata.h"
+#include "dns/wire.h"
 
 /* Owner, type/class/TTL/RDLENGTH and rdata of one RR, laid out as hashed. */
 #define RR_FIXED 10
@@ -29,34 +30,6 @@ hash_alg_of(uint8_t alg, fedns_hash_alg *out)
 	}
 }
 
-static void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static uint16_t
-get16(const uint8_t *p)
-{
-	return (uint16_t)((p[0] << 8) | p[1]);
-}
-
-static uint32_t
-get32(const uint8_t *p)
-{
-	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
-}
-
 /* Hashes one RRset. Two scratch records alternate so each RR's canonical rdata can be
  * compared with the previous one: RRs that differ only in the case of embedded names are
  * one RR in canonical form and must be hashed once (RFC 8976 §3.3.1.1). */
@@ -72,9 +45,9 @@ hash_rrset(fedns_hash *h, const fedns_rrset *set, bool apex, uint8_t *cur, uint8
 		uint8_t *rec = k ? prev : cur;
 		memcpy(rec, set->owner, olen);
 		fedns_name_tolower(rec);
-		put16(rec + olen, set->type);
-		put16(rec + olen + 2, set->rclass);
-		put32(rec + olen + 4, set->ttl);
+		fedns_put_u16(rec + olen, set->type);
+		fedns_put_u16(rec + olen + 2, set->rclass);
+		fedns_put_u32(rec + olen + 4, set->ttl);
 	}
 
 	for (uint32_t i = 0; i < set->count; i++) {
@@ -83,10 +56,11 @@ hash_rrset(fedns_hash *h, const fedns_rrset *set, bool apex, uint8_t *cur, uint8
 
 		/* RFC 8976 §3.3.1.1: the apex RRSIG covering ZONEMD is left out with the ZONEMD
 		 * RRset it signs; RRSIGs over other types at the apex stay in. */
-		if (apex && set->type == FEDNS_T_RRSIG && rdlen >= 2 && get16(rd) == FEDNS_T_ZONEMD)
+		if (apex && set->type == FEDNS_T_RRSIG && rdlen >= 2 &&
+		    fedns_get_u16(rd) == FEDNS_T_ZONEMD)
 			continue;
 
-		put16(cur + olen + 8, rdlen);
+		fedns_put_u16(cur + olen + 8, rdlen);
 		fedns_rdata_canonical(set->type, rd, rdlen, cur + olen + RR_FIXED);
 		if (have_prev && prevlen == rdlen &&
 		    memcmp(prev + olen + RR_FIXED, cur + olen + RR_FIXED, rdlen) == 0)
@@ -139,7 +113,7 @@ fedns_zonemd_compute(const fedns_zone *z, uint8_t alg, uint8_t *out, size_t *out
 size_t
 fedns_zonemd_rdata(uint32_t serial, uint8_t alg, const uint8_t *digest, size_t dlen, uint8_t *out)
 {
-	put32(out, serial);
+	fedns_put_u32(out, serial);
 	out[4] = FEDNS_ZONEMD_SCHEME_SIMPLE;
 	out[5] = alg;
 	if (dlen)
@@ -179,7 +153,7 @@ fedns_zonemd_verify(const fedns_zone *z)
 		usable = true;
 		int slot = rd[5] == FEDNS_ZONEMD_SHA384 ? 0 : 1;
 		seen[slot]++;
-		if (get32(rd) != serial || (size_t)rdlen - 6 != fedns_hash_len(halg))
+		if (fedns_get_u32(rd) != serial || (size_t)rdlen - 6 != fedns_hash_len(halg))
 			continue;
 		if (!computed[slot]) {
 			fedns_err err = fedns_zonemd_compute(z, rd[5], digest[slot], &dlen[slot]);
