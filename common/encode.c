@@ -158,8 +158,8 @@ fedns_base64_encode(const uint8_t *p, size_t len, char *out)
 	return o;
 }
 
-static int
-hexval(unsigned char c)
+int
+fedns_hex_digit(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -182,7 +182,7 @@ fedns_hexdec_feed(fedns_hexdec *h, const char *s, size_t len, uint8_t *out, size
 	bool full = false;
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
-		int v = hexval(c);
+		int v = fedns_hex_digit(c);
 		if (v < 0)
 			return FEDNS_ESYNTAX;
 		if (h->hi < 0) {

@@ -42,6 +42,9 @@ fedns_err fedns_base64_decode(const char *s, size_t len, uint8_t *out, size_t ca
 size_t fedns_base64_encode(const uint8_t *p, size_t len, char *out);
 #define FEDNS_BASE64_LEN(n) (4 * (((n) + 2) / 3))
 
+/* The value of one hex digit (either case), or -1. */
+int fedns_hex_digit(int c);
+
 /* Decodes hex (either case, whitespace skipped, even digit count). */
 fedns_err fedns_hex_decode(const char *s, size_t len, uint8_t *out, size_t cap, size_t *outlen);
 /* Encodes as hex in the given case; out needs 2 * len + 1 bytes. Returns 2 * len. */

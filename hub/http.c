@@ -14,6 +14,7 @@
 #include <nng/supplemental/http/http.h>
 #include <nng/supplemental/tls/tls.h>
 
+#include "common/encode.h"
 #include "common/file.h"
 #include "common/sha2.h"
 
@@ -156,21 +157,6 @@ finish_refusal(nng_aio *aio, uint16_t status, const char *code, const char *msg,
 	nng_aio_finish(aio, 0);
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9') {
-		return c - '0';
-	}
-	if (c >= 'a' && c <= 'f') {
-		return c - 'a' + 10;
-	}
-	if (c >= 'A' && c <= 'F') {
-		return c - 'A' + 10;
-	}
-	return -1;
-}
-
 /* Splits the request target into a percent-decoded path and the raw query. Returns NULL
  * with *why set for a target that is not an origin-form path, an invalid escape or %00
  * (a NUL would silently truncate the path the router sees). */
@@ -195,8 +181,8 @@ split_target(const char *uri, char **path, char **query)
 			p[o++] = uri[i];
 			continue;
 		}
-		int hi = plen - i > 2 ? hexval(uri[i + 1]) : -1;
-		int lo = plen - i > 2 ? hexval(uri[i + 2]) : -1;
+		int hi = plen - i > 2 ? fedns_hex_digit(uri[i + 1]) : -1;
+		int lo = plen - i > 2 ? fedns_hex_digit(uri[i + 2]) : -1;
 		if (hi < 0 || lo < 0) {
 			free(p);
 			return "invalid percent-escape in path";

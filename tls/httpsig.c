@@ -75,18 +75,6 @@ fedns_httpsig_path_encode(const char *decoded, fedns_buf *out)
 	return out->err;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 fedns_err
 fedns_httpsig_path_from_wire(const char *wire, size_t len, fedns_buf *out)
 {
@@ -101,8 +89,8 @@ fedns_httpsig_path_from_wire(const char *wire, size_t len, fedns_buf *out)
 			continue;
 		}
 		/* the hub's transport refuses these targets; signing them would be pointless */
-		int hi = len - i > 2 ? hexval(wire[i + 1]) : -1;
-		int lo = len - i > 2 ? hexval(wire[i + 2]) : -1;
+		int hi = len - i > 2 ? fedns_hex_digit(wire[i + 1]) : -1;
+		int lo = len - i > 2 ? fedns_hex_digit(wire[i + 2]) : -1;
 		if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
 			err = FEDNS_EMALFORMED;
 			goto out;
