@@ -7,7 +7,10 @@
 #include "cli/cmd_hub.h"
 #include "cli/hubclient.h"
 #include "common/auditchain.h"
+#include "common/encode.h"
 #include "common/file.h"
+#include "common/sha2.h"
+#include "tls/sign.h"
 
 #define AUDIT_EXPORT_FORMAT "fedns-audit-export-v1"
 #define AUDIT_FILE_MAX CLI_RESPONSE_MAX
@@ -52,6 +55,112 @@ broken(const char *label, int64_t seq, size_t idx, size_t n_ok, const char *why,
 	fprintf(stderr, "fednsctl:   %s: records[%zu]; the %zu record%s before it verif%s\n", label,
 		idx, n_ok, n_ok == 1 ? "" : "s", n_ok == 1 ? "ies" : "y");
 	return CLI_EXIT_FAIL;
+}
+
+static int
+approval_broken(const char *label, size_t idx, long long change, const char *approver,
+		const char *why)
+{
+	fprintf(stderr, "approval signature broken for change %lld: approver %s: %s\n", change,
+		approver != NULL ? approver : "?", why);
+	fprintf(stderr, "fednsctl:   %s: approvals[%zu]\n", label, idx);
+	return CLI_EXIT_FAIL;
+}
+
+/* Every signed approval of the bundle (DESIGN.md §7), offline: the key is the bundle's
+ * SubjectPublicKeyInfo whose SHA-256 is the key id, the verified chain holds the record
+ * of that key id being registered for the approver (principal.key on
+ * principal:NAME/key:ID), the signed text's digest is the one the bundle states, and the
+ * signature verifies over "fedns-approve-v1\n<change>\n<diff_sha256>\n". Counts the
+ * verified ones into *nsigned. Returns 0 or CLI_EXIT_FAIL with the first bad one named. */
+static int
+verify_approvals(const cJSON *root, const char *label, const fedns_audit_fields *f, size_t n,
+		 size_t *nsigned)
+{
+	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(root, "approvals");
+	const cJSON *keys = cJSON_GetObjectItemCaseSensitive(root, "keys");
+	*nsigned = 0;
+	if (arr == NULL)
+		return 0; /* a bundle from before approvals were exported */
+	if (!cJSON_IsArray(arr) || (keys != NULL && !cJSON_IsObject(keys))) {
+		fprintf(stderr,
+			"fednsctl: %s: \"approvals\" must be an array and \"keys\" an "
+			"object\n",
+			label);
+		return CLI_EXIT_FAIL;
+	}
+	size_t idx = 0;
+	const cJSON *a;
+	cJSON_ArrayForEach(a, arr)
+	{
+		int64_t change = 0;
+		const char *who = get_str(a, "approver");
+		if (!cJSON_IsObject(a) || !get_int(a, "change", &change) || who == NULL)
+			return approval_broken(label, idx, change, who,
+					       "the entry needs \"change\" and \"approver\"");
+		const cJSON *sigv = cJSON_GetObjectItemCaseSensitive(a, "signature");
+		if (sigv == NULL || cJSON_IsNull(sigv)) {
+			idx++;
+			continue; /* an approval made with a bearer token: nothing to check */
+		}
+		const char *sig = get_str(a, "signature"), *kid = get_str(a, "key_id");
+		const char *dh = get_str(a, "diff_sha256"), *th = get_str(a, "signed_sha256");
+		if (sig == NULL || kid == NULL || dh == NULL || !is_hash(dh))
+			return approval_broken(label, idx, change, who,
+					       "a signed approval needs \"key_id\", \"signature\" "
+					       "and a 64-hex \"diff_sha256\"");
+		const char *spki = get_str(keys, kid);
+		if (spki == NULL)
+			return approval_broken(
+				label, idx, change, who,
+				"the bundle's \"keys\" has no public key for its key id");
+		uint8_t der[FEDNS_SIGN_SPKI_MAX], raw[FEDNS_SIGN_RAW_LEN + 16];
+		size_t derlen = 0, rawlen = 0;
+		char want[FEDNS_SIGN_KEYID_LEN + 1];
+		if (fedns_base64_decode(spki, strlen(spki), der, sizeof(der), &derlen) != FEDNS_OK)
+			return approval_broken(label, idx, change, who,
+					       "its public key is not base64");
+		fedns_sign_key_id_of_spki(der, derlen, want);
+		if (strcmp(want, kid) != 0)
+			return approval_broken(label, idx, change, who,
+					       "its public key does not hash to its key id");
+		char target[300];
+		snprintf(target, sizeof(target), "principal:%s/key:%s", who, kid);
+		bool registered = false;
+		for (size_t i = 0; i < n && !registered; i++)
+			registered = strcmp(f[i].action, "principal.key") == 0 &&
+				     strcmp(f[i].outcome, "ok") == 0 &&
+				     strcmp(f[i].target, target) == 0;
+		if (!registered)
+			return approval_broken(label, idx, change, who,
+					       "the audit chain has no record of that key being "
+					       "registered for the approver");
+		char text[128], hex[2 * FEDNS_SHA256_LEN + 1];
+		uint8_t sha[FEDNS_SHA256_LEN];
+		snprintf(text, sizeof(text), "fedns-approve-v1\n%lld\n%s\n", (long long)change, dh);
+		fedns_hash_once(FEDNS_HASH_SHA256, text, strlen(text), sha);
+		fedns_hex_encode(sha, sizeof(sha), hex, 0);
+		if (th != NULL && strcmp(th, hex) != 0)
+			return approval_broken(label, idx, change, who,
+					       "\"signed_sha256\" is not the SHA-256 of the signed "
+					       "text");
+		if (fedns_base64_decode(sig, strlen(sig), raw, sizeof(raw), &rawlen) != FEDNS_OK ||
+		    rawlen != FEDNS_SIGN_RAW_LEN)
+			return approval_broken(label, idx, change, who,
+					       "the signature is not base64 of 64 bytes");
+		fedns_sign_key *k = NULL;
+		if (fedns_sign_load_public_der(der, derlen, &k) != FEDNS_OK)
+			return approval_broken(label, idx, change, who,
+					       "its public key is not a P-256 key");
+		fedns_err e = fedns_sign_verify_raw(k, text, strlen(text), raw, rawlen);
+		fedns_sign_key_free(k);
+		if (e != FEDNS_OK)
+			return approval_broken(label, idx, change, who,
+					       "the signature does not verify with its key");
+		(*nsigned)++;
+		idx++;
+	}
+	return 0;
 }
 
 /* Verifies an export held in memory; 'label' names it in messages (the file). Prints the
@@ -174,7 +283,15 @@ verify_export(const char *text, size_t len, const char *label, bool json_out)
 			last_hash);
 		goto out;
 	}
-	if (json_out)
+	size_t nsigned = 0;
+	if ((rc = verify_approvals(root, label, f, n, &nsigned)) != 0)
+		goto out;
+	rc = CLI_EXIT_FAIL;
+	if (json_out && cJSON_HasObjectItem(root, "approvals"))
+		printf("{\"ok\":true,\"records\":%zu,\"head\":{\"seq\":%lld,\"hash\":\"%s\"},"
+		       "\"signed_approvals\":%zu}\n",
+		       n, (long long)last_seq, last_hash, nsigned);
+	else if (json_out)
 		printf("{\"ok\":true,\"records\":%zu,\"head\":{\"seq\":%lld,\"hash\":\"%s\"}}\n", n,
 		       (long long)last_seq, last_hash);
 	else if (n == 0)
@@ -182,6 +299,8 @@ verify_export(const char *text, size_t len, const char *label, bool json_out)
 	else
 		printf("audit chain OK: %zu record%s (seq 1..%lld), head %s\n", n,
 		       n == 1 ? "" : "s", (long long)last_seq, last_hash);
+	if (!json_out && nsigned > 0)
+		printf("approval signatures OK: %zu verified\n", nsigned);
 	rc = fflush(stdout) == 0 ? 0 : CLI_EXIT_FAIL;
 out:
 	free(f);

@@ -6,8 +6,11 @@
 
 #include "cli/cmd_hub.h"
 #include "cli/hubclient.h"
+#include "common/encode.h"
 #include "common/file.h"
+#include "common/sha2.h"
 #include "dns/rdata.h"
+#include "tls/sign.h"
 
 #define CHANGE_FILE_MAX ((size_t)64 << 20)
 
@@ -551,6 +554,108 @@ print_decided(const cJSON *j, void *ctx)
 	cli_print_change(j, (const char *)ctx, 0);
 }
 
+/* With a signing key, an approval also signs the change itself (DESIGN.md §7): the text
+ * "fedns-approve-v1\n<id>\n<SHA-256 hex of the diff>\n" over the diff as the hub shows
+ * it (GET /changes/{id}: its lines, each followed by a newline), so the audit export
+ * proves offline who approved what. Adds "change_signature" to body; returns 0 or an
+ * exit code with the reason printed. */
+static int
+sign_approval(cli_hub *h, long long id, cJSON *body)
+{
+	fedns_sign_key *k = cli_hub_sign_key(h);
+	cli_res r;
+	fedns_buf diff;
+	int rc;
+
+	if (k == NULL)
+		return 0;
+	char *path = cli_path("/api/v1/changes/%lld", id);
+	if (path == NULL) {
+		fprintf(stderr, "fednsctl: out of memory\n");
+		return CLI_EXIT_FAIL;
+	}
+	rc = cli_hub_request(h, "GET", path, NULL, &r);
+	free(path);
+	if (rc != 0) {
+		cli_res_fini(&r);
+		return rc;
+	}
+	const cJSON *lines = cJSON_GetObjectItemCaseSensitive(r.json, "diff");
+	const cJSON *cid = cJSON_GetObjectItemCaseSensitive(r.json, "id");
+	if (!cJSON_IsArray(lines) || !cJSON_IsNumber(cid) || cid->valuedouble != (double)id) {
+		fprintf(stderr, "fednsctl: change %lld: the hub's answer has no diff to sign\n",
+			id);
+		cli_res_fini(&r);
+		return CLI_EXIT_FAIL;
+	}
+	fedns_buf_init(&diff, FEDNS_BUF_DEFAULT_MAX);
+	const cJSON *l;
+	cJSON_ArrayForEach(l, lines)
+	{
+		if (cJSON_IsString(l)) {
+			fedns_buf_puts(&diff, l->valuestring);
+			fedns_buf_putc(&diff, '\n');
+		}
+	}
+	cli_res_fini(&r);
+	if (diff.err != FEDNS_OK) {
+		fedns_buf_fini(&diff);
+		fprintf(stderr, "fednsctl: out of memory\n");
+		return CLI_EXIT_FAIL;
+	}
+	uint8_t sha[FEDNS_SHA256_LEN];
+	char hex[2 * FEDNS_SHA256_LEN + 1], text[128];
+	fedns_hash_once(FEDNS_HASH_SHA256, diff.data, diff.len, sha);
+	fedns_buf_fini(&diff);
+	fedns_hex_encode(sha, sizeof(sha), hex, 0);
+	snprintf(text, sizeof(text), "fedns-approve-v1\n%lld\n%s\n", id, hex);
+	uint8_t raw[FEDNS_SIGN_RAW_LEN];
+	char b64[FEDNS_BASE64_LEN(FEDNS_SIGN_RAW_LEN) + 1];
+	if (fedns_sign_sign(k, text, strlen(text), raw, NULL, 0, NULL) != FEDNS_OK) {
+		fprintf(stderr, "fednsctl: change %lld: signing the approval failed\n", id);
+		return CLI_EXIT_FAIL;
+	}
+	fedns_base64_encode(raw, sizeof(raw), b64);
+	if (cJSON_AddStringToObject(body, "change_signature", b64) == NULL) {
+		fprintf(stderr, "fednsctl: out of memory\n");
+		return CLI_EXIT_FAIL;
+	}
+	return 0;
+}
+
+/* change approve: like the other decisions, but signed over the change when a signing key
+ * is configured. */
+static int
+approve(const cli_common *common, long long id, cJSON *body, const char *verb)
+{
+	cli_hub *h = NULL;
+	cli_res r;
+	int rc = cli_hub_open(common, &h);
+	if (rc != 0)
+		return rc;
+	char *path = cli_path("/api/v1/changes/%lld/approve", id);
+	if (path == NULL) {
+		fprintf(stderr, "fednsctl: out of memory\n");
+		cli_hub_close(h);
+		return CLI_EXIT_FAIL;
+	}
+	if ((rc = sign_approval(h, id, body)) == 0) {
+		rc = cli_hub_request(h, "POST", path, body, &r);
+		if (rc == 0) {
+			if (common->output == CLI_OUT_JSON || r.json == NULL) {
+				rc = cli_print_raw(&r);
+			} else {
+				print_decided(r.json, (void *)verb);
+				rc = fflush(stdout) == 0 ? 0 : CLI_EXIT_FAIL;
+			}
+		}
+		cli_res_fini(&r);
+	}
+	free(path);
+	cli_hub_close(h);
+	return rc;
+}
+
 static int
 decide(int argc, char **argv, const char *what, const char *verb)
 {
@@ -573,6 +678,11 @@ decide(int argc, char **argv, const char *what, const char *verb)
 			fprintf(stderr, "fednsctl: out of memory\n");
 			return CLI_EXIT_FAIL;
 		}
+	}
+	if (strcmp(what, "approve") == 0) {
+		rc = approve(&common, id, body, verb);
+		cJSON_Delete(body);
+		return rc;
 	}
 	char *path = strcmp(what, "approve") == 0  ? cli_path("/api/v1/changes/%lld/approve", id)
 		     : strcmp(what, "reject") == 0 ? cli_path("/api/v1/changes/%lld/reject", id)

@@ -249,6 +249,12 @@ cli_hub_open(const cli_common *common, cli_hub **out)
 	return 0;
 }
 
+fedns_sign_key *
+cli_hub_sign_key(cli_hub *h)
+{
+	return h != NULL ? h->sign : NULL;
+}
+
 void
 cli_hub_close(cli_hub *h)
 {

@@ -78,6 +78,8 @@ typedef struct cli_hub cli_hub;
  * signing key, when one is configured: requests are then signed per RFC 9421) and sets up
  * libcurl. Returns 0, or an exit code with the reason printed (2 for missing settings). */
 int cli_hub_open(const cli_common *common, cli_hub **out);
+/* The key that signs this hub's requests (--sign-key), borrowed; NULL without one. */
+struct fedns_sign_key *cli_hub_sign_key(cli_hub *h);
 /* Frees and wipes the token. Accepts NULL. */
 void cli_hub_close(cli_hub *h);
 

@@ -2189,12 +2189,102 @@ out:
 	return rv;
 }
 
+/* The text an approver signs (DESIGN.md §7): the change id and the SHA-256 of the change's
+ * diff text as the hub shows it, so the audit export proves offline who approved what. */
+static void
+approve_text(int64_t change_id, const char *diff, char diff_hex[65], char *text, size_t cap)
+{
+	sha256_hex(diff != NULL ? diff : "", diff != NULL ? strlen(diff) : 0, diff_hex);
+	snprintf(text, cap, "fedns-approve-v1\n%" PRId64 "\n%s\n", change_id, diff_hex);
+}
+
+/* The approve body's optional change_signature: verified against the key the request was
+ * signed with (RFC 9421), so the signature is the approver's own. *sig_b64 stays NULL when
+ * there is none; key_id and diff_hex are filled when there is. Returns -1 with the
+ * failure recorded (400 for a bad signature: nothing is decided). */
+static int
+change_signature(rq *r, const hub_change *c, const char **sig_b64, char key_id[64],
+		 char diff_hex[65])
+{
+	const char *b64 = NULL;
+	hub_principal signer;
+	fedns_sign_key *k = NULL;
+	char *spki = NULL;
+	uint8_t der[FEDNS_SIGN_SPKI_MAX], raw[FEDNS_SIGN_RAW_LEN + 16];
+	size_t derlen = 0, rawlen = 0;
+	char text[128];
+	fedns_diag d;
+	fedns_err e;
+	int rv = -1;
+
+	*sig_b64 = NULL;
+	if (jstr(r, r->body, "", "change_signature", false, 200, &b64) != 0) {
+		return -1;
+	}
+	if (b64 == NULL) {
+		return 0;
+	}
+	if (r->req->authorization != NULL || r->req->signature_input == NULL ||
+	    r->req->signature == NULL) {
+		return fail(r, 400, "invalid_field", "change_signature",
+			    "change_signature needs the approval request itself signed (RFC 9421) "
+			    "with the key that made it; a bearer token cannot vouch for a key");
+	}
+	hub_httpsig_sig *hs = calloc(1, sizeof(*hs));
+	if (hs == NULL) {
+		return oom(r);
+	}
+	fedns_diag_clear(&d);
+	e = hub_httpsig_parse(r->req->signature_input, r->req->signature, hs, &d);
+	if (e != FEDNS_OK || hs->keyid[0] == '\0' || strlen(hs->keyid) >= 64) {
+		free(hs);
+		return fail(r, 400, "invalid_field", "change_signature",
+			    "change_signature: the request's signature names no usable keyid");
+	}
+	snprintf(key_id, 64, "%s", hs->keyid);
+	free(hs);
+	if ((e = hub_pubkey_lookup(r->s, key_id, &signer, &spki)) != FEDNS_OK) {
+		return fail_err(r, e, "the request's signing key");
+	}
+	if (signer.id != r->who.id) {
+		fail(r, 400, "invalid_field", "change_signature",
+		     "change_signature: key %s is not %s's", key_id, r->who.name);
+		goto out;
+	}
+	if (fedns_base64_decode(spki, strlen(spki), der, sizeof(der), &derlen) != FEDNS_OK ||
+	    fedns_sign_load_public_der(der, derlen, &k) != FEDNS_OK) {
+		fail(r, 500, "internal", NULL, "the stored public key %s is unusable", key_id);
+		goto out;
+	}
+	approve_text(c->id, c->diff, diff_hex, text, sizeof(text));
+	if (fedns_base64_decode(b64, strlen(b64), raw, sizeof(raw), &rawlen) != FEDNS_OK ||
+	    rawlen != FEDNS_SIGN_RAW_LEN) {
+		fail(r, 400, "invalid_signature", "change_signature",
+		     "change_signature must be base64 of the 64-byte ECDSA P-256 r||s signature");
+		goto out;
+	}
+	if (fedns_sign_verify_raw(k, text, strlen(text), raw, rawlen) != FEDNS_OK) {
+		fail(r, 400, "invalid_signature", "change_signature",
+		     "change_signature does not verify with key %s over \"fedns-approve-v1\", "
+		     "change %" PRId64 " and its diff's SHA-256 %s",
+		     key_id, c->id, diff_hex);
+		goto out;
+	}
+	*sig_b64 = b64;
+	rv = 0;
+out:
+	fedns_sign_key_free(k);
+	free(spki);
+	return rv;
+}
+
 static int
 decide(rq *r, bool approve)
 {
 	hub_change c, out;
 	hub_zone z;
-	const char *comment;
+	const char *comment, *csig = NULL;
+	char csig_key[64] = "", csig_digest[65] = "";
 	bool committed = false;
 	fedns_diag d;
 	fedns_err e;
@@ -2215,6 +2305,10 @@ decide(rq *r, bool approve)
 		goto out;
 	}
 	r->zone_id = c.zone_id;
+	if (approve && !r->prep_phase &&
+	    change_signature(r, &c, &csig, csig_key, csig_digest) != 0) {
+		goto out;
+	}
 	if (r->prep_phase) {
 		if (approve && r->zlock < 0) {
 			r->zlock = (int)((uint64_t)c.zone_id % ZONE_LOCKS);
@@ -2256,6 +2350,11 @@ decide(rq *r, bool approve)
 			fail_valid(r, e, &d, &w, "change");
 		}
 		}
+		goto out;
+	}
+	if (csig != NULL && (e = hub_approval_set_signature(r->s, c.id, r->who.id, csig, csig_key,
+							    csig_digest)) != FEDNS_OK) {
+		fail_err(r, e, "approval signature");
 		goto out;
 	}
 	r->committed = committed;
@@ -2359,6 +2458,96 @@ h_audit_list(rq *r)
 	return r->out != NULL ? 0 : -1;
 }
 
+/* The approvals of every committed change (newest change first) with, for signed ones,
+ * the key id, the signature, the diff digest the signed text names and that text's own
+ * SHA-256; and the SubjectPublicKeyInfo of each key, so `fednsctl audit verify` checks
+ * every approval signature offline. */
+static int
+export_approvals(rq *r)
+{
+	cJSON *arr = cJSON_AddArrayToObject(r->out, "approvals");
+	cJSON *keys = cJSON_AddObjectToObject(r->out, "keys");
+	int64_t before = 0;
+	fedns_err e;
+
+	if (arr == NULL || keys == NULL) {
+		return oom(r);
+	}
+	for (;;) {
+		hub_change *cs = NULL;
+		size_t nc = 0;
+		if ((e = hub_change_list(r->s, 0, HUB_CHANGE_COMMITTED, before, AUDIT_BATCH, &cs,
+					 &nc)) != FEDNS_OK) {
+			return fail_err(r, e, "changes");
+		}
+		for (size_t i = 0; i < nc && e == FEDNS_OK; i++) {
+			hub_approval *ap = NULL;
+			size_t na = 0;
+			if ((e = hub_approval_list(r->s, cs[i].id, &ap, &na)) != FEDNS_OK) {
+				break;
+			}
+			for (size_t j = 0; j < na; j++) {
+				hub_principal p;
+				if (!ap[j].approve) {
+					continue;
+				}
+				cJSON *o = cJSON_CreateObject();
+				add_int(o, "change", cs[i].id);
+				cJSON_AddStringToObject(o, "approver",
+							hub_principal_get_id(r->s,
+									     ap[j].principal_id,
+									     &p) == FEDNS_OK
+								? p.name
+								: "");
+				add_int(o, "at", ap[j].at);
+				if (ap[j].signature != NULL && ap[j].key_id[0] != '\0') {
+					char text[128], dh[65], th[65];
+					snprintf(text, sizeof(text),
+						 "fedns-approve-v1\n%" PRId64 "\n%s\n", cs[i].id,
+						 ap[j].signed_digest);
+					sha256_hex(text, strlen(text), th);
+					snprintf(dh, sizeof(dh), "%s", ap[j].signed_digest);
+					cJSON_AddStringToObject(o, "key_id", ap[j].key_id);
+					cJSON_AddStringToObject(o, "signature", ap[j].signature);
+					cJSON_AddStringToObject(o, "diff_sha256", dh);
+					cJSON_AddStringToObject(o, "signed_sha256", th);
+					char *spki = NULL;
+					if (!cJSON_HasObjectItem(keys, ap[j].key_id) &&
+					    hub_pubkey_lookup(r->s, ap[j].key_id, NULL, &spki) ==
+						    FEDNS_OK) {
+						cJSON_AddStringToObject(keys, ap[j].key_id, spki);
+					}
+					free(spki);
+				} else {
+					cJSON_AddNullToObject(o, "key_id");
+					cJSON_AddNullToObject(o, "signature");
+					cJSON_AddNullToObject(o, "diff_sha256");
+					cJSON_AddNullToObject(o, "signed_sha256");
+				}
+				cJSON_AddItemToArray(arr, o);
+			}
+			for (size_t j = 0; j < na; j++) {
+				free(ap[j].signature);
+			}
+			free(ap);
+		}
+		if (nc > 0) {
+			before = cs[nc - 1].id;
+		}
+		for (size_t i = 0; i < nc; i++) {
+			hub_change_fini(&cs[i]);
+		}
+		free(cs);
+		if (e != FEDNS_OK) {
+			return fail_err(r, e, "approvals");
+		}
+		if (nc < AUDIT_BATCH) {
+			break;
+		}
+	}
+	return 0;
+}
+
 static int
 h_audit_export(rq *r)
 {
@@ -2399,7 +2588,7 @@ h_audit_export(rq *r)
 			break;
 		}
 	}
-	return 0;
+	return export_approvals(r);
 }
 
 /* ---- routes ---- */
@@ -2419,6 +2608,7 @@ static const char *const f_change[] = {
 	"allow_mass_delete", NULL};
 static const char *const f_rollback[] = {"to_serial", "reason", NULL};
 static const char *const f_decide[] = {"comment", NULL};
+static const char *const f_approve[] = {"comment", "change_signature", NULL};
 
 static const route routes[] = {
 	{"GET", "whoami", h_whoami, false, BODY_NONE, false, "whoami", f_none},
@@ -2453,7 +2643,7 @@ static const route routes[] = {
 	{"GET", "changes", h_change_list, false, BODY_NONE, false, "change.list", f_none},
 	{"GET", "changes/*", h_change_show, false, BODY_NONE, false, "change.read", f_none},
 	{"POST", "changes/*/approve", h_change_approve, true, BODY_JSON_OPT, false,
-	 "change.approve", f_decide},
+	 "change.approve", f_approve},
 	{"POST", "changes/*/reject", h_change_reject, true, BODY_JSON_OPT, false, "change.reject",
 	 f_decide},
 	{"POST", "changes/*/withdraw", h_change_withdraw, true, BODY_JSON_OPT, false,

@@ -91,6 +91,9 @@ static const char *const migrations[] = {
 	" at INTEGER NOT NULL, PRIMARY KEY(principal_id, key));",
 	/* 2: a change may propose the zone's deletion instead of an edit */
 	"ALTER TABLE changes ADD COLUMN delete_zone INTEGER NOT NULL DEFAULT 0;",
+	/* 3: a signed approval names its key and the digest of the text it signed */
+	"ALTER TABLE approvals ADD COLUMN key_id TEXT;"
+	"ALTER TABLE approvals ADD COLUMN signed_digest TEXT;",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
@@ -107,6 +110,7 @@ enum stmt_id {
 	ST_PRIN_PAGE,
 	ST_PRIN_DISABLE,
 	ST_ROLE_LIST,
+	ST_APPROVAL_SIGN,
 	ST_TOKEN_INS,
 	ST_TOKEN_LOOKUP,
 	ST_PUBKEY_INS,
@@ -238,8 +242,11 @@ static const char *const stmt_sql[ST__COUNT] = {
 			    " WHERE zone_id = ?1 AND state = 1 AND base_serial <> ?2",
 	[ST_APPROVAL_INS] = "INSERT INTO approvals(change_id, principal_id, approve, comment, at,"
 			    " signature) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
-	[ST_APPROVAL_LIST] = "SELECT change_id, principal_id, approve, comment, at, signature"
+	[ST_APPROVAL_LIST] = "SELECT change_id, principal_id, approve, comment, at, signature,"
+			     " key_id, signed_digest"
 			     " FROM approvals WHERE change_id = ?1 ORDER BY at, rowid",
+	[ST_APPROVAL_SIGN] = "UPDATE approvals SET signature = ?3, key_id = ?4, signed_digest = ?5"
+			     " WHERE change_id = ?1 AND principal_id = ?2",
 	[ST_AUDIT_HEAD] = "SELECT " AUDIT_COLS " FROM audit ORDER BY seq DESC LIMIT 1",
 	[ST_AUDIT_INS] = "INSERT INTO audit(" AUDIT_COLS ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7,"
 			 " ?8, ?9)",
@@ -2182,10 +2189,38 @@ fill_approval(sqlite3_stmt *st, void *elem)
 	a->approve = sqlite3_column_int(st, 2) != 0;
 	copy_text(a->comment, sizeof a->comment, sqlite3_column_text(st, 3));
 	a->at = sqlite3_column_int64(st, 4);
+	copy_text(a->key_id, sizeof a->key_id, sqlite3_column_text(st, 6));
+	copy_text(a->signed_digest, sizeof a->signed_digest, sqlite3_column_text(st, 7));
 	if (sqlite3_column_type(st, 5) != SQLITE_NULL &&
 	    !(a->signature = dup_text(sqlite3_column_text(st, 5))))
 		return FEDNS_ENOMEM;
 	return FEDNS_OK;
+}
+
+fedns_err
+hub_approval_set_signature(hub_store *s, int64_t change_id, int64_t principal_id,
+			   const char *signature_b64, const char *key_id, const char *signed_digest)
+{
+	sqlite3_stmt *st;
+	if (!signature_b64 || !*signature_b64 || !key_id || !*key_id ||
+	    strlen(key_id) >= sizeof(((hub_approval *)0)->key_id) || !is_hex64(signed_digest))
+		return store_fail(s, FEDNS_EINVAL,
+				  "approval signature: empty signature or key id, or a digest that "
+				  "is not 64 hex digits");
+	fedns_err e = stmt(s, ST_APPROVAL_SIGN, &st);
+	if (e)
+		return e;
+	sqlite3_bind_int64(st, 1, change_id);
+	sqlite3_bind_int64(st, 2, principal_id);
+	bind_text(st, 3, signature_b64);
+	bind_text(st, 4, key_id);
+	bind_text(st, 5, signed_digest);
+	e = run(s, st, "sign approval");
+	if (e == FEDNS_OK && sqlite3_changes(s->db) == 0)
+		e = store_fail(s, FEDNS_ENOENT,
+			       "principal %" PRId64 " has no decision on change %" PRId64,
+			       principal_id, change_id);
+	return e;
 }
 
 static void

@@ -99,6 +99,10 @@ typedef struct hub_approval {
 	char comment[512];
 	int64_t at;
 	char *signature; /* optional RFC 9421 proof over the change digest, malloc'd */
+	/* with a signature: the signer's key id and the hex SHA-256 of the change's diff
+	 * text the signed text names ("" without one); set by hub_approval_set_signature */
+	char key_id[64];
+	char signed_digest[65];
 } hub_approval;
 
 /* One audit record. 'hash' = SHA-256 over prev_hash and the canonical encoding of the
@@ -226,6 +230,12 @@ fedns_err hub_change_update(hub_store *s, const hub_change *c);
 fedns_err hub_change_mark_stale(hub_store *s, int64_t zone_id, uint32_t current_serial);
 fedns_err hub_approval_add(hub_store *s, const hub_approval *a);
 fedns_err hub_approval_list(hub_store *s, int64_t change_id, hub_approval **out, size_t *n);
+/* Attaches a verified signature (base64), its key id and the hex SHA-256 of the diff the
+ * signed text names to the decision 'principal_id' made on 'change_id' (FEDNS_ENOENT without one).
+ * The caller verified it; the store keeps it for the audit export. */
+fedns_err hub_approval_set_signature(hub_store *s, int64_t change_id, int64_t principal_id,
+				     const char *signature_b64, const char *key_id,
+				     const char *signed_digest);
 
 /* Audit: appends with seq = last + 1 and the chain hash computed here (rec->at 0: now).
  * The head of an empty chain is seq 0 with hash fedns_audit_genesis. */

@@ -462,6 +462,10 @@ def live_checks(spec, port, cafile, admin):
     cid = ((plan or {}).get("change") or {}).get("id", 0)
     L.call("approveChange", tok["alice"], params={"id": cid}, body={"comment": "me"},
            expect=403, what="self-approval")
+    L.call("approveChange", tok["bob"], params={"id": cid}, body={"change_signature": "AAAA"},
+           expect=400, what="change_signature on a bearer-token request")
+    L.call("rejectChange", tok["bob"], params={"id": cid}, body={"change_signature": "AAAA"},
+           expect=400, what="change_signature is for approvals only")
     _, dec = L.call("approveChange", tok["bob"], params={"id": cid}, body={"comment": "ok"},
                     expect=200)
     check(isinstance(dec, dict) and dec.get("committed") is True, "the approval committed")
@@ -521,7 +525,11 @@ def live_checks(spec, port, cafile, admin):
 
     L.call("listAudit", admin, query={"limit": 5}, expect=200)
     L.call("listAudit", tok["carol"], expect=403)
-    L.call("exportAudit", admin, expect=200)
+    _, ex = L.call("exportAudit", admin, expect=200)
+    check(isinstance(ex, dict) and any(a.get("change") == cid and a.get("approver") == "bob"
+                                       and a.get("signature") is None
+                                       for a in ex.get("approvals") or []),
+          "the export lists bob's (unsigned) approval of change %s" % cid)
 
     # the hub refuses unknown fields wherever the spec says additionalProperties: false
     for op_id, (meth, path, op) in sorted(L.ops.items()):

@@ -6,6 +6,9 @@
 # audit names the signer. Requests captured on the wire and sent again with curl: a valid
 # capture is accepted once and its replay refused 401; a changed body (with or without a
 # recomputed Content-Digest) is refused 401; a key nobody registered is refused 401.
+# Signed approvals: fednsctl's approval carries dave's signature over the change, which
+# the audit export holds with his key (verified by fednsctl audit verify and by openssl);
+# a tampered one fails the verify naming the change; bad change signatures are 400.
 . "$(dirname "$0")/lib.sh"
 
 hub=$t_build/hub/fedns-hub
@@ -217,6 +220,139 @@ assert any(r["action"] == "change.reject" and r["principal"] == "dave" and
            r["outcome"] == "ok" for r in recs)'
 run av audit export -o "$t_tmp/audit.json" --config admin.json
 t_check "the audit chain verifies" eval 'rc_is av 0 && grep -q "^audit chain OK: " av.out'
+
+# --- signed approvals (DESIGN.md §7): the approver signs the change itself ---------
+# sigtool.py: ECDSA P-256 with openssl, raw r||s <-> DER, and a request signed per RFC
+# 9421 the way the hub verifies it, so bad change signatures can be sent on a good request
+cat >sigtool.py <<'PY'
+import base64, email.utils, hashlib, http.client, json, os, ssl, subprocess, sys, time
+def der_to_raw(der):
+    assert der[0] == 0x30
+    i = 2 if der[1] < 0x80 else 3
+    out = b""
+    for _ in range(2):
+        assert der[i] == 0x02
+        n = der[i + 1]
+        v = der[i + 2:i + 2 + n]
+        out += v.lstrip(b"\0").rjust(32, b"\0")
+        i += 2 + n
+    return out
+def raw_to_der(raw):
+    ints = b""
+    for v in (raw[:32], raw[32:]):
+        v = v.lstrip(b"\0") or b"\0"
+        if v[0] & 0x80:
+            v = b"\0" + v
+        ints += b"\x02" + bytes([len(v)]) + v
+    return b"\x30" + bytes([len(ints)]) + ints
+def sign(keyfile, data):
+    der = subprocess.run(["openssl", "dgst", "-sha256", "-sign", keyfile], input=data,
+                         capture_output=True, check=True).stdout
+    return der_to_raw(der)
+def approve_text(cid, diff_lines):
+    diff = "".join(l + "\n" for l in diff_lines)
+    return "fedns-approve-v1\n%d\n%s\n" % (cid, hashlib.sha256(diff.encode()).hexdigest())
+cmd = sys.argv[1]
+if cmd == "approve":  # approve PORT CA KEY KEYID CHANGE_ID SIGKEY DIFFJSON [wrongdigest]
+    port, ca, key, kid, cid, sigkey, diffjson = sys.argv[2:9]
+    lines = json.load(open(diffjson))["diff"]
+    text = approve_text(int(cid), lines)
+    if len(sys.argv) > 9:
+        text = "fedns-approve-v1\n%s\n%s\n" % (cid, "0" * 64)
+    csig = base64.b64encode(sign(sigkey, text.encode())).decode()
+    body = json.dumps({"comment": "signed by hand", "change_signature": csig}).encode()
+    path = "/api/v1/changes/%s/approve" % cid
+    digest = "sha-256=:%s:" % base64.b64encode(hashlib.sha256(body).digest()).decode()
+    date = email.utils.formatdate(usegmt=True)
+    params = ('("@method" "@path" "content-digest" "date");created=%d;keyid="%s";'
+              'alg="ecdsa-p256-sha256";nonce="%s"' % (int(time.time()), kid,
+                                                     base64.urlsafe_b64encode(os.urandom(12)).decode()))
+    base = ('"@method": POST\n"@path": %s\n"content-digest": %s\n"date": %s\n'
+            '"@signature-params": %s' % (path, digest, date, params))
+    sig = base64.b64encode(sign(key, base.encode())).decode()
+    c = http.client.HTTPSConnection("127.0.0.1", int(port),
+                                    context=ssl.create_default_context(cafile=ca))
+    c.request("POST", path, body, {"Content-Type": "application/json", "Content-Digest": digest,
+                                   "Date": date, "Signature-Input": "sig1=" + params,
+                                   "Signature": "sig1=:%s:" % sig})
+    r = c.getresponse()
+    print(r.status)
+    print(r.read().decode())
+elif cmd == "verify":  # verify BUNDLE CHANGE_ID PUBKEY: openssl checks the approval
+    d = json.load(open(sys.argv[2]))
+    a = [x for x in d["approvals"] if x["change"] == int(sys.argv[3]) and x["signature"]]
+    assert len(a) == 1, a
+    a = a[0]
+    text = "fedns-approve-v1\n%d\n%s\n" % (a["change"], a["diff_sha256"])
+    assert hashlib.sha256(text.encode()).hexdigest() == a["signed_sha256"]
+    open("approval.txt", "w").write(text)
+    open("approval.sig", "wb").write(raw_to_der(base64.b64decode(a["signature"])))
+    spki = base64.b64decode(d["keys"][a["key_id"]])
+    assert base64.urlsafe_b64encode(hashlib.sha256(spki).digest()).decode().rstrip("=") == a["key_id"]
+    subprocess.run(["openssl", "dgst", "-sha256", "-verify", sys.argv[4], "-signature",
+                    "approval.sig", "approval.txt"], check=True, capture_output=True)
+    print(a["approver"], a["key_id"], a["diff_sha256"])
+elif cmd == "tamper":  # tamper BUNDLE OUT CHANGE_ID: flips one byte of that signature
+    d = json.load(open(sys.argv[2]))
+    for a in d["approvals"]:
+        if a["change"] == int(sys.argv[4]) and a["signature"]:
+            raw = bytearray(base64.b64decode(a["signature"]))
+            raw[40] ^= 1
+            a["signature"] = base64.b64encode(bytes(raw)).decode()
+    json.dump(d, open(sys.argv[3], "w"))
+PY
+
+run sa1 audit export -o "$t_tmp/signed.json" --config admin.json
+t_check "fednsctl approve --sign-key signed the change: the export verifies it" \
+	eval 'rc_is sa1 0 && grep -q "^approval signatures OK: 1 verified$" sa1.out'
+t_check "openssl verifies dave's approval signature in the export (key id, text digest)" \
+	eval '/usr/bin/python3 sigtool.py verify signed.json "$id" dave.pub >ov.out 2>&1 &&
+	grep -q "^dave $want_kid " ov.out'
+t_check "the export's approval of change $id names dave, his key and the diff digest" \
+	/usr/bin/python3 -c '
+import json, sys
+d = json.load(open("signed.json"))
+a = [x for x in d["approvals"] if x["change"] == int(sys.argv[1])]
+assert len(a) == 1 and a[0]["approver"] == "dave" and a[0]["key_id"] == sys.argv[2], a
+assert len(a[0]["diff_sha256"]) == 64 and list(d["keys"]) == [sys.argv[2]], d["keys"]' "$id" "$want_kid"
+HOME=/nonexistent run sv1 audit verify signed.json
+t_check "audit verify checks the approval signature offline" \
+	eval 'rc_is sv1 0 && grep -q "^approval signatures OK: 1 verified$" sv1.out'
+/usr/bin/python3 sigtool.py tamper signed.json signed-tampered.json "$id"
+run sv2 audit verify signed-tampered.json
+t_check "a tampered approval signature fails audit verify, naming change $id" \
+	eval 'rc_is sv2 1 && grep -q "^approval signature broken for change $id: approver dave: the signature does not verify" sv2.err'
+
+# bad change signatures on well-signed requests are refused 400 and decide nothing
+run p3 change propose example.com --add 'www3 300 A 192.0.2.3' --reason "third" \
+	--token-file alice.token --config dave.json -o json
+id3=$(jget p3.out 'd["change"]["id"]')
+admin s3 change show "$id3" -o json
+/usr/bin/python3 sigtool.py approve "$port" pki/ca.pem dave.key "$want_kid" "$id3" \
+	mallory.key s3.out >bad1.out 2>&1
+t_check "a change_signature by another key is refused 400" \
+	eval '[ "$(head -1 bad1.out)" = 400 ] && grep -q "invalid_signature" bad1.out &&
+	grep -q "does not verify with key $want_kid" bad1.out'
+/usr/bin/python3 sigtool.py approve "$port" pki/ca.pem dave.key "$want_kid" "$id3" \
+	dave.key s3.out wrong >bad2.out 2>&1
+t_check "a change_signature over another diff digest is refused 400" \
+	eval '[ "$(head -1 bad2.out)" = 400 ] && grep -q "invalid_signature" bad2.out'
+curl -s -o bad3.out -w '%{http_code}' --cacert pki/ca.pem -H "Authorization: Bearer $(cat admin.token)" \
+	-H 'Content-Type: application/json' -d '{"change_signature": "AAAA"}' \
+	"$url/api/v1/changes/$id3/approve" >bad3.code
+t_check "a change_signature on a bearer-token request is refused 400" \
+	eval '[ "$(cat bad3.code)" = 400 ] && grep -q "needs the approval request itself signed" bad3.out'
+admin s3b change show "$id3" -o json
+t_check "the refused approvals decided nothing" \
+	eval '[ "$(jget s3b.out "d[\"state\"], d[\"decisions\"]")" = "('"'"'proposed'"'"', [])" ]'
+/usr/bin/python3 sigtool.py approve "$port" pki/ca.pem dave.key "$want_kid" "$id3" \
+	dave.key s3.out >good.out 2>&1
+t_check "the same request with dave's own change signature commits" \
+	eval '[ "$(head -1 good.out)" = 200 ] && grep -q "\"committed\":true" good.out'
+run sa2 audit export -o "$t_tmp/signed2.json" --config admin.json
+t_check "both signed approvals verify in the new export" \
+	eval 'rc_is sa2 0 && grep -q "^approval signatures OK: 2 verified$" sa2.out &&
+	/usr/bin/python3 sigtool.py verify signed2.json "$id3" dave.pub >/dev/null 2>&1'
 
 # disabling dave: his key stops working at once
 admin dis principal disable dave

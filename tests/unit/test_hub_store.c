@@ -98,14 +98,14 @@ test_migrations(void **state)
 	assert_non_null(strstr(d.msg, "does not exist"));
 
 	s = open_store(dbpath);
-	assert_int_equal(hub_store_schema_version(s), 2);
+	assert_int_equal(hub_store_schema_version(s), 3);
 	hub_store_close(s);
 
 	/* reopen: nothing to migrate, data kept */
 	s = NULL;
 	fedns_diag_clear(&d);
 	assert_int_equal(hub_store_open(&o, &s, &d), FEDNS_OK);
-	assert_int_equal(hub_store_schema_version(s), 2);
+	assert_int_equal(hub_store_schema_version(s), 3);
 	int64_t tid;
 	assert_int_equal(hub_tenant_create(s, "bank", &tid), FEDNS_OK);
 	hub_store_close(s);
@@ -142,11 +142,13 @@ test_migrations(void **state)
 	sqlite3_close(db);
 
 	/* a schema 1 store (before changes.delete_zone) is migrated on open */
-	raw_sql(dbpath, "ALTER TABLE changes DROP COLUMN delete_zone; PRAGMA user_version = 1");
+	raw_sql(dbpath, "ALTER TABLE approvals DROP COLUMN key_id;"
+			"ALTER TABLE approvals DROP COLUMN signed_digest;"
+			"ALTER TABLE changes DROP COLUMN delete_zone; PRAGMA user_version = 1");
 	s = NULL;
 	fedns_diag_clear(&d);
 	assert_int_equal(hub_store_open(&o, &s, &d), FEDNS_OK);
-	assert_int_equal(hub_store_schema_version(s), 2);
+	assert_int_equal(hub_store_schema_version(s), 3);
 	hub_store_close(s);
 
 	/* a schema newer than this code knows is refused, naming both versions */
@@ -156,7 +158,7 @@ test_migrations(void **state)
 	assert_int_equal(hub_store_open(&o, &s, &d), FEDNS_ENOTSUP);
 	assert_null(s);
 	assert_non_null(strstr(d.msg, "schema version 99"));
-	assert_non_null(strstr(d.msg, "up to 2"));
+	assert_non_null(strstr(d.msg, "up to 3"));
 
 	/* another application's database is not taken for a store */
 	char other[320];
@@ -761,6 +763,25 @@ test_changes_approvals(void **state)
 	assert_int_equal(al[1].principal_id, carol);
 	assert_false(al[1].approve);
 	assert_string_equal(al[1].signature, "c2lnbmF0dXJl");
+	assert_string_equal(al[0].key_id, "");
+	assert_string_equal(al[0].signed_digest, "");
+	for (size_t i = 0; i < n; i++)
+		free(al[i].signature);
+	free(al);
+
+	/* a verified signature attached to bob's approval, with its key id and digest */
+	assert_int_equal(hub_approval_set_signature(s, id1, bob, "AAEC", "kid-bob", H2), FEDNS_OK);
+	assert_int_equal(hub_approval_set_signature(s, id1, alice, "AAEC", "kid-bob", H2),
+			 FEDNS_ENOENT);
+	assert_int_equal(hub_approval_set_signature(s, id1, bob, "AAEC", "kid-bob", "abc"),
+			 FEDNS_EINVAL);
+	assert_int_equal(hub_approval_set_signature(s, id1, bob, "", "kid-bob", H2), FEDNS_EINVAL);
+	assert_int_equal(hub_approval_list(s, id1, &al, &n), FEDNS_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(al[0].signature, "AAEC");
+	assert_string_equal(al[0].key_id, "kid-bob");
+	assert_string_equal(al[0].signed_digest, H2);
+	assert_string_equal(al[1].key_id, "");
 	for (size_t i = 0; i < n; i++)
 		free(al[i].signature);
 	free(al);
