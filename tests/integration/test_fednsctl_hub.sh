@@ -224,6 +224,23 @@ run pl2 principal list -o json
 t_check "the list shows dave disabled" \
 	eval '[ "$(jget pl2.out "[p[\"disabled\"] for p in d[\"principals\"] if p[\"name\"] == \"dave\"]")" = "[True]" ]'
 
+# deleting a zone is a change: proposed by an editor, approved by another
+run gc zone create gone.test --tenant acme --primary-ns ns1.example.net. \
+	--hostmaster hostmaster.example.net.
+runas alice gd zone delete gone.test
+gid=$(sed -n 's/^approve with: fednsctl change approve \([0-9]*\) .*/\1/p' gd.out)
+t_check "zone delete proposes the deletion and says how to approve it" \
+	eval 'rc_is gc 0 && rc_is gd 0 && grep -q "proposed (zone deletion) on gone.test. (state proposed)" gd.out &&
+	grep -q "warning: zone gone.test. will be deleted" gd.out && [ -n "$gid" ]'
+runas alice gself change approve "$gid"
+runas bob gok change approve "$gid"
+t_check "its author cannot approve it; bob's approval deletes the zone" \
+	eval 'rc_is gself 1 && grep -q "HTTP 403" gself.err && rc_is gok 0 && grep -q "(state committed)" gok.out'
+run gshow zone show gone.test
+run gl zone list
+t_check "the deleted zone reads 404 and is gone from the list" \
+	eval 'rc_is gshow 1 && grep -q "HTTP 404" gshow.err && rc_is gl 0 && ! grep -q "^gone.test" gl.out'
+
 # audit: export verified as written; a tampered copy names the record
 run ae audit export -o "$t_tmp/audit.json"
 t_check "audit export writes and verifies the bundle" \
