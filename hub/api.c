@@ -436,21 +436,6 @@ zone_name_canon(rq *r, const char *in, const char *field, char out[256])
 
 /* ---- query strings ---- */
 
-static int
-hexv(char c)
-{
-	if (c >= '0' && c <= '9') {
-		return c - '0';
-	}
-	if (c >= 'a' && c <= 'f') {
-		return c - 'a' + 10;
-	}
-	if (c >= 'A' && c <= 'F') {
-		return c - 'A' + 10;
-	}
-	return -1;
-}
-
 /* The decoded value of query parameter 'key' into out; false when absent or invalid
  * (invalid ones are recorded as a failure). */
 static bool
@@ -469,8 +454,8 @@ qparam(rq *r, const char *key, char *out, size_t outsz)
 				if (c == '+') {
 					c = ' ';
 				} else if (c == '%') {
-					int hi = len - i > 2 ? hexv(q[i + 1]) : -1;
-					int lo = len - i > 2 ? hexv(q[i + 2]) : -1;
+					int hi = len - i > 2 ? fedns_hex_digit(q[i + 1]) : -1;
+					int lo = len - i > 2 ? fedns_hex_digit(q[i + 2]) : -1;
 					if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
 						fail(r, 400, "invalid_query", key,
 						     "query parameter \"%s\" has an invalid escape",
