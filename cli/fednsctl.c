@@ -107,6 +107,11 @@ static const command commands[] = {
 	{"tenant", "create", "NAME", "create a tenant", cmd_tenant_create},
 	{"tenant", "list", "", "tenants", cmd_tenant_list},
 	{"whoami", "", "", "who the hub thinks you are, and your roles", cmd_whoami},
+	/* Offline PKI commands (cli/cmd_pki.c). */
+	{"pki", "init", "--dir DIR --hub-name NAME [--cluster C]... [--days N] [--force]",
+	 "write a dev CA, hub and spoke certificates and the hub signing key", cmd_pki_init},
+	{"pki", "verify", "CERT --ca CAFILE [--crl CRLFILE] [--usage server|client]",
+	 "check a certificate's chain, validity and revocation", cmd_pki_verify},
 };
 
 static void
@@ -123,6 +128,9 @@ usage(FILE *f)
 		"whose owner is absolute (or follows an absolute $ORIGIN line). $INCLUDE\n"
 		"files must lie inside FILE's directory. Errors are printed as\n"
 		"FILE:LINE: message, warnings too, on stderr.\n"
+		"\npki commands work offline: pki init writes DIR/ca.pem, ca.key, hub.pem,\n"
+		"hub.key, spoke-CLUSTER.pem/.key, hub-signing.key/.pub and a README (keys\n"
+		"0600; an existing PKI is kept unless --force; see docs/pki.md).\n"
 		"\nThe other commands talk to the hub over HTTPS. Settings: the config file\n"
 		"(--config, $FEDNSCTL_CONFIG or ~/.config/fednsctl/config.json: server,\n"
 		"token_file, cacert, cert, key, sign_key), then $FEDNSCTL_SERVER,\n"
