@@ -10,6 +10,7 @@
 #include "dns/name.h"
 #include "dns/rdata.h"
 #include "dns/wire.h"
+#include "dns/zonemd.h"
 
 #define HLEN FEDNS_ZDIGEST_LEN
 #define NIL UINT32_MAX
@@ -19,8 +20,6 @@
 #define CHUNK_NODES (1u << CHUNK_BITS)
 #define MAX_NODES (UINT32_MAX - 1)
 /* Owner, type/class/TTL/RDLENGTH and rdata of one RR, laid out as hashed. */
-#define RR_FIXED 10
-#define RR_SCRATCH (FEDNS_NAME_MAXLEN + RR_FIXED + FEDNS_RDATA_MAXLEN)
 #define KEY_MAX (FEDNS_NAME_MAXLEN + 4)
 
 typedef struct node {
@@ -42,7 +41,7 @@ struct fedns_zdigest {
 	uint32_t nfree;
 	uint32_t root;
 	size_t leaves;
-	uint8_t *scratch; /* two RR_SCRATCH records for leaf hashing */
+	uint8_t *scratch; /* FEDNS_ZONEMD_SCRATCH bytes for leaf hashing */
 };
 
 /* One leaf while building. */
@@ -113,44 +112,15 @@ position(const uint8_t *owner, uint16_t type, uint16_t covered, uint8_t out[HLEN
 	fedns_hash_once(FEDNS_HASH_SHA256, buf, n, out);
 }
 
-/* V of one set. Two scratch records alternate so each RR's canonical rdata can be compared
- * with the previous one: RRs equal in canonical form are hashed once, as ZONEMD does. */
+/* V of one set: the ZONEMD form of its RRs (dns/zonemd.h), behind a leaf tag. */
 static void
-leaf_value(const fedns_rrset *set, uint8_t *cur, uint8_t *prev, uint8_t out[HLEN])
+leaf_value(const fedns_rrset *set, uint8_t *scratch, uint8_t out[HLEN])
 {
-	fedns_hash h;
-	size_t olen = fedns_name_len(set->owner);
-	size_t prevlen = 0;
-	bool have_prev = false;
-	const uint8_t *pos = set->rdata;
 	static const uint8_t tag = 0x00;
-
-	for (int k = 0; k < 2; k++) {
-		uint8_t *rec = k ? prev : cur;
-		memcpy(rec, set->owner, olen);
-		fedns_name_tolower(rec);
-		fedns_put_u16(rec + olen, set->type);
-		fedns_put_u16(rec + olen + 2, set->rclass);
-		fedns_put_u32(rec + olen + 4, set->ttl);
-	}
+	fedns_hash h;
 	fedns_hash_init(&h, FEDNS_HASH_SHA256);
 	fedns_hash_update(&h, &tag, 1);
-	for (uint32_t i = 0; i < set->count; i++) {
-		uint16_t rdlen;
-		const uint8_t *rd = fedns_rrset_next_rdata(&pos, &rdlen);
-
-		fedns_put_u16(cur + olen + 8, rdlen);
-		fedns_rdata_canonical(set->type, rd, rdlen, cur + olen + RR_FIXED);
-		if (have_prev && prevlen == rdlen &&
-		    memcmp(prev + olen + RR_FIXED, cur + olen + RR_FIXED, rdlen) == 0)
-			continue;
-		fedns_hash_update(&h, cur, olen + RR_FIXED + rdlen);
-		uint8_t *t = cur;
-		cur = prev;
-		prev = t;
-		prevlen = rdlen;
-		have_prev = true;
-	}
+	fedns_zonemd_hash_rrset(&h, set, false, scratch);
 	fedns_hash_final(&h, out);
 }
 
@@ -307,7 +277,7 @@ alloc_digest(void)
 	fedns_zdigest *zd = calloc(1, sizeof(*zd));
 	if (zd == NULL)
 		return NULL;
-	zd->scratch = malloc(2 * (size_t)RR_SCRATCH);
+	zd->scratch = malloc(FEDNS_ZONEMD_SCRATCH);
 	if (zd->scratch == NULL) {
 		free(zd);
 		return NULL;
@@ -349,7 +319,7 @@ fedns_zdigest_new(const fedns_zone *z, fedns_zdigest **out)
 		const uint8_t *pos = set->rdata;
 		const uint8_t *rd = fedns_rrset_next_rdata(&pos, &len);
 		position(set->owner, set->type, covered_of(set->type, rd, len), e[n].key);
-		leaf_value(set, zd->scratch, zd->scratch + RR_SCRATCH, e[n].val);
+		leaf_value(set, zd->scratch, e[n].val);
 		n++;
 	}
 	err = sort_kv(e, n, sorted);
@@ -542,7 +512,7 @@ fedns_zdigest_update(fedns_zdigest *zd, const fedns_zone *z, const fedns_diff *d
 		const fedns_rrset *s = lookup(z, end, &e[i]);
 		e[i].present = s != NULL;
 		if (s != NULL)
-			leaf_value(s, zd->scratch, zd->scratch + RR_SCRATCH, e[i].val);
+			leaf_value(s, zd->scratch, e[i].val);
 	}
 	err = reserve(zd, 2 * m);
 	if (err != FEDNS_OK)
@@ -581,7 +551,7 @@ fedns_zdigest_memory(const fedns_zdigest *zd)
 {
 	if (zd == NULL)
 		return 0;
-	return sizeof(*zd) + 2 * (size_t)RR_SCRATCH + zd->capchunks * sizeof(node *) +
+	return sizeof(*zd) + FEDNS_ZONEMD_SCRATCH + zd->capchunks * sizeof(node *) +
 	       zd->nchunks * (size_t)CHUNK_NODES * sizeof(node);
 }
 
@@ -590,10 +560,10 @@ fedns_zdigest_leaf(const fedns_rrset *set, uint8_t out[FEDNS_ZDIGEST_LEN])
 {
 	if (set == NULL || out == NULL)
 		return FEDNS_EINVAL;
-	uint8_t *scratch = malloc(2 * (size_t)RR_SCRATCH);
+	uint8_t *scratch = malloc(FEDNS_ZONEMD_SCRATCH);
 	if (scratch == NULL)
 		return FEDNS_ENOMEM;
-	leaf_value(set, scratch, scratch + RR_SCRATCH, out);
+	leaf_value(set, scratch, out);
 	free(scratch);
 	return FEDNS_OK;
 }

@@ -12,8 +12,7 @@
 #include "dns/wire.h"
 
 /* Owner, type/class/TTL/RDLENGTH and rdata of one RR, laid out as hashed. */
-#define RR_FIXED 10
-#define RR_SCRATCH (FEDNS_NAME_MAXLEN + RR_FIXED + FEDNS_RDATA_MAXLEN)
+#define RR_FIXED FEDNS_ZONEMD_RR_FIXED
 
 static bool
 hash_alg_of(uint8_t alg, fedns_hash_alg *out)
@@ -33,9 +32,10 @@ hash_alg_of(uint8_t alg, fedns_hash_alg *out)
 /* Hashes one RRset. Two scratch records alternate so each RR's canonical rdata can be
  * compared with the previous one: RRs that differ only in the case of embedded names are
  * one RR in canonical form and must be hashed once (RFC 8976 §3.3.1.1). */
-static void
-hash_rrset(fedns_hash *h, const fedns_rrset *set, bool apex, uint8_t *cur, uint8_t *prev)
+void
+fedns_zonemd_hash_rrset(fedns_hash *h, const fedns_rrset *set, bool apex, uint8_t *scratch)
 {
+	uint8_t *cur = scratch, *prev = scratch + FEDNS_ZONEMD_RR_MAX;
 	size_t olen = fedns_name_len(set->owner);
 	size_t prevlen = 0;
 	bool have_prev = false;
@@ -89,7 +89,7 @@ fedns_zonemd_compute(const fedns_zone *z, uint8_t alg, uint8_t *out, size_t *out
 	if (!hash_alg_of(alg, &halg))
 		return FEDNS_ENOTSUP;
 
-	uint8_t *scratch = malloc(2 * (size_t)RR_SCRATCH);
+	uint8_t *scratch = malloc(FEDNS_ZONEMD_SCRATCH);
 	if (scratch == NULL)
 		return FEDNS_ENOMEM;
 
@@ -102,7 +102,7 @@ fedns_zonemd_compute(const fedns_zone *z, uint8_t alg, uint8_t *out, size_t *out
 		 * ZONEMD below the apex is ordinary data. */
 		if (apex && set->type == FEDNS_T_ZONEMD)
 			continue;
-		hash_rrset(&h, set, apex, scratch, scratch + RR_SCRATCH);
+		fedns_zonemd_hash_rrset(&h, set, apex, scratch);
 	}
 	fedns_hash_final(&h, out);
 	*outlen = fedns_hash_len(halg);

@@ -5,7 +5,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <stdbool.h>
+
 #include "common/err.h"
+#include "common/sha2.h"
 #include "dns/zone.h"
 
 #define FEDNS_ZONEMD_SCHEME_SIMPLE 1
@@ -26,3 +29,15 @@ size_t fedns_zonemd_rdata(uint32_t serial, uint8_t alg, const uint8_t *digest, s
 /* Verifies the zone's own apex ZONEMD RRs (any one with SIMPLE and a supported algorithm
  * and the SOA serial must match). FEDNS_ENOENT when it has none, FEDNS_EAUTH on mismatch. */
 fedns_err fedns_zonemd_verify(const fedns_zone *z);
+
+/* Scratch memory fedns_zonemd_hash_rrset needs: two whole records. */
+#define FEDNS_ZONEMD_RR_FIXED 10 /* type, class, TTL, rdlength after the owner */
+#define FEDNS_ZONEMD_RR_MAX (FEDNS_NAME_MAXLEN + FEDNS_ZONEMD_RR_FIXED + FEDNS_RDATA_MAXLEN)
+#define FEDNS_ZONEMD_SCRATCH (2 * (size_t)FEDNS_ZONEMD_RR_MAX)
+
+/* Feeds one RRset to h in the form ZONEMD hashes RRs (RFC 8976 §3.3.1.1): lowercased
+ * owner, type, class, TTL, rdlength and canonical rdata (RFC 4034 §6.2) per RR, in the
+ * set's canonical order, RRs equal in canonical form once. With 'apex', RRSIGs covering
+ * ZONEMD are left out. The incremental digest (dns/zdigest.h) hashes RRsets the same way.
+ * 'scratch' holds FEDNS_ZONEMD_SCRATCH bytes. */
+void fedns_zonemd_hash_rrset(fedns_hash *h, const fedns_rrset *set, bool apex, uint8_t *scratch);
