@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,6 +23,7 @@
 #include <mbedtls/x509_crt.h>
 
 #include "common/sha2.h"
+#include "tls/entropy.h"
 
 #define CERT_PEM_MAX 4096
 #define KEY_PEM_MAX 512
@@ -44,23 +44,6 @@ errf(char *err, size_t errlen, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
-}
-
-static int
-entropy_getrandom(void *ctx, unsigned char *buf, size_t len)
-{
-	(void)ctx;
-	size_t got = 0;
-	while (got < len) {
-		ssize_t n = getrandom(buf + got, len - got, 0);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return MBEDTLS_ERR_CTR_DRBG_ENTROPY_SOURCE_FAILED;
-		}
-		got += (size_t)n;
-	}
-	return 0;
 }
 
 /* One file of the PKI, held in memory until everything has been generated. */
@@ -539,7 +522,7 @@ fedns_pki_init(const fedns_pki_init_opts *o, char *err, size_t errlen)
 	fmt_time(nb, g->not_before);
 	fmt_time(na, g->not_after);
 
-	int ret = mbedtls_ctr_drbg_seed(&g->drbg, entropy_getrandom, NULL,
+	int ret = mbedtls_ctr_drbg_seed(&g->drbg, fedns_tls_entropy, NULL,
 					(const unsigned char *)pers, sizeof(pers) - 1);
 	if (ret == 0)
 		ret = gen_key(g, &ca);

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include <mbedtls/asn1.h>
 #include <mbedtls/asn1write.h>
@@ -21,6 +20,7 @@
 
 #include "common/encode.h"
 #include "common/sha2.h"
+#include "tls/entropy.h"
 
 #define COORD_LEN 32
 #define PRIVATE_FILE_MAX (64 * 1024) /* a P-256 PEM is ~230 bytes; anything huge is wrong */
@@ -31,24 +31,6 @@ struct fedns_sign_key {
 	bool drbg_ready;
 	mbedtls_ctr_drbg_context drbg;
 };
-
-/* The DRBG's entropy comes straight from the kernel: no entropy pool object to share. */
-static int
-entropy_getrandom(void *ctx, unsigned char *buf, size_t len)
-{
-	(void)ctx;
-	size_t got = 0;
-	while (got < len) {
-		ssize_t n = getrandom(buf + got, len - got, 0);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return MBEDTLS_ERR_ENTROPY_SOURCE_FAILED;
-		}
-		got += (size_t)n;
-	}
-	return 0;
-}
 
 static fedns_err
 map_err(int ret)
@@ -102,7 +84,7 @@ static fedns_err
 seed_drbg(fedns_sign_key *k)
 {
 	static const unsigned char pers[] = "fedns-sign";
-	int ret = mbedtls_ctr_drbg_seed(&k->drbg, entropy_getrandom, NULL, pers, sizeof(pers) - 1);
+	int ret = mbedtls_ctr_drbg_seed(&k->drbg, fedns_tls_entropy, NULL, pers, sizeof(pers) - 1);
 	if (ret != 0)
 		return map_err(ret);
 	k->drbg_ready = true;
