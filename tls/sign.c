@@ -2,7 +2,6 @@
 /* ECDSA P-256 over mbedTLS: keys, key ids, signatures in DER and raw r||s form. */
 #include "tls/sign.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
