@@ -687,31 +687,39 @@ store_err(fedns_diag *d, fedns_err err, const char *what)
 	return fedns_diag_set(d, err, "store: %s: %s", what, fedns_strerror(err));
 }
 
-/* Shared tail of every proposal: 'diff' holds the current SOA, the new SOA, then the
- * record changes. Validates the result, applies the flag rules, stores the change and
- * fills the plan. 'names' (may be NULL) maps rule errors to an edit. */
+/* Stores out->change (filled but for id and time). On failure the plan is emptied and,
+ * when the idempotency key was used before, out->change.id says which change it made. */
+static fedns_err
+record_change(hub_store *s, const char *idem, hub_plan *out, fedns_diag *d)
+{
+	hub_change *c = &out->change;
+	c->created_at = now_s();
+	fedns_err err = hub_change_create(s, c, idem);
+	if (err == FEDNS_OK)
+		return FEDNS_OK;
+	int64_t existing = c->id;
+	if (err == FEDNS_EEXIST && idem != NULL)
+		fedns_diag_set(d, err, "idempotency key already used for change %lld",
+			       (long long)existing);
+	else
+		store_err(d, err, "recording the change");
+	hub_plan_fini(out);
+	memset(out, 0, sizeof(*out));
+	/* a retry learns which change its key made */
+	out->change.id = err == FEDNS_EEXIST ? existing : 0;
+	return err;
+}
+
 /* Stores a planned change (out->change filled but for id and time) and keeps its result
  * *nz (taken) for the approval that commits it. */
 static fedns_err
 store_planned(hub_workflow *w, hub_store *s, const hub_zone *zone, const char *base_digest,
 	      const char *idem, hub_plan *out, fedns_zone **nz, fedns_diag *d)
 {
-	hub_change *c = &out->change;
-	c->created_at = now_s();
-	fedns_err err = hub_change_create(s, c, idem);
-	if (err != FEDNS_OK) {
-		int64_t existing = c->id;
-		if (err == FEDNS_EEXIST && idem != NULL)
-			fedns_diag_set(d, err, "idempotency key already used for change %lld",
-				       (long long)existing);
-		else
-			store_err(d, err, "recording the change");
-		hub_plan_fini(out);
-		memset(out, 0, sizeof(*out));
-		/* a retry learns which change its key made */
-		out->change.id = err == FEDNS_EEXIST ? existing : 0;
+	const hub_change *c = &out->change;
+	fedns_err err = record_change(s, idem, out, d);
+	if (err != FEDNS_OK)
 		return err;
-	}
 
 	/* keep the result for the approval that commits it (not for huge zones: memory) */
 	wzone *wz = fedns_zone_memory(*nz) <= PLAN_CACHE_MAX_BYTES
@@ -739,6 +747,9 @@ store_planned(hub_workflow *w, hub_store *s, const hub_zone *zone, const char *b
 	return FEDNS_OK;
 }
 
+/* Shared tail of every proposal: 'diff' holds the current SOA, the new SOA, then the
+ * record changes. Validates the result, applies the flag rules, stores the change and
+ * fills the plan. 'names' (may be NULL) maps rule errors to an edit. */
 static fedns_err
 finish_proposal(hub_workflow *w, hub_store *s, const hub_zone *zone, wzone *cur,
 		const hub_principal *author, const hub_proposal *p, fedns_diff *diff,
@@ -1756,20 +1767,8 @@ hub_workflow_propose_delete(hub_workflow *w, hub_store *s, const hub_zone *zone,
 		err = fedns_diag_set(d, FEDNS_ENOMEM, "out of memory");
 		goto out;
 	}
-	c->created_at = now_s();
-	err = hub_change_create(s, c, idempotency_key);
-	if (err != FEDNS_OK) {
-		int64_t existing = c->id;
-		if (err == FEDNS_EEXIST && idempotency_key != NULL)
-			fedns_diag_set(d, err, "idempotency key already used for change %lld",
-				       (long long)existing);
-		else
-			store_err(d, err, "recording the change");
-		hub_plan_fini(out);
-		memset(out, 0, sizeof(*out));
-		out->change.id = err == FEDNS_EEXIST ? existing : 0;
+	if ((err = record_change(s, idempotency_key, out, d)) != FEDNS_OK)
 		goto out;
-	}
 	out->next_serial = 0;
 	out->ndel = x.n;
 	out->nadd = 0;
