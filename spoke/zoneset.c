@@ -219,6 +219,21 @@ store_catalog(spoke_zoneset *zs, fedns_diag *d)
 	return zs->store.catalog(zs->store.ctx, serial, d);
 }
 
+/* Room for one more zone entry. */
+static fedns_err
+room_locked(spoke_zoneset *zs)
+{
+	if (zs->n < zs->cap)
+		return FEDNS_OK;
+	size_t ncap = zs->cap ? zs->cap * 2 : 16;
+	zentry *p = realloc(zs->z, ncap * sizeof(*p));
+	if (p == NULL)
+		return FEDNS_ENOMEM;
+	zs->z = p;
+	zs->cap = ncap;
+	return FEDNS_OK;
+}
+
 static zentry *
 find_locked(spoke_zoneset *zs, const uint8_t *origin)
 {
@@ -351,16 +366,8 @@ spoke_zoneset_put(spoke_zoneset *zs, fedns_zone *z, fedns_diag *d)
 		install_locked(e, v, ch, &nch);
 		goto out;
 	}
-	if (zs->n == zs->cap) {
-		size_t ncap = zs->cap ? zs->cap * 2 : 16;
-		zentry *p = realloc(zs->z, ncap * sizeof(*p));
-		if (p == NULL) {
-			err = FEDNS_ENOMEM;
-			goto out;
-		}
-		zs->z = p;
-		zs->cap = ncap;
-	}
+	if ((err = room_locked(zs)) != FEDNS_OK)
+		goto out;
 	spoke_version *v = version_new_locked(z, NULL, NULL, zs->journal_max);
 	if (v == NULL) {
 		err = FEDNS_ENOMEM;
@@ -546,16 +553,8 @@ spoke_zoneset_restore(spoke_zoneset *zs, fedns_zone *z, spoke_zoneset_jdiff *j, 
 		err = fedns_diag_set(d, FEDNS_EEXIST, "zone is already served");
 		goto out;
 	}
-	if (zs->n == zs->cap) {
-		size_t ncap = zs->cap ? zs->cap * 2 : 16;
-		zentry *p = realloc(zs->z, ncap * sizeof(*p));
-		if (p == NULL) {
-			err = FEDNS_ENOMEM;
-			goto out;
-		}
-		zs->z = p;
-		zs->cap = ncap;
-	}
+	if ((err = room_locked(zs)) != FEDNS_OK)
+		goto out;
 	/* link oldest first; each entry holds the one before it */
 	for (size_t i = 0; i < n; i++) {
 		je[i]->refs = 1;
