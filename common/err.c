@@ -41,6 +41,10 @@ fedns_strerror(fedns_err err)
 		return "permission denied";
 	case FEDNS_ERANGE:
 		return "value out of range";
+	case FEDNS_ETIMEDOUT:
+		return "timed out";
+	case FEDNS_ECANCELED:
+		return "canceled";
 	default:
 		break;
 	}

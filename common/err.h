@@ -17,14 +17,16 @@ enum {
 	FEDNS_EEXIST = -EEXIST,
 	FEDNS_EACCES = -EACCES,
 	FEDNS_ERANGE = -ERANGE,
-	FEDNS_EMALFORMED = -1000, /* input violates the format */
-	FEDNS_ETRUNC = -1001,	  /* input ends before the structure does */
-	FEDNS_ETOOBIG = -1002,	  /* a size or count cap was reached */
-	FEDNS_EAUTH = -1003,	  /* authentication or signature failed */
-	FEDNS_ESTALE = -1004,	  /* based on a version that is no longer current */
-	FEDNS_ESYNTAX = -1005,	  /* presentation-format syntax error */
-	FEDNS_EZONE = -1006,	  /* zone content breaks a rule (apex, CNAME, ...) */
-	FEDNS_ENOTSUP = -1007,	  /* valid but not supported */
+	FEDNS_ETIMEDOUT = -ETIMEDOUT,
+	FEDNS_ECANCELED = -ECANCELED, /* the object was closed while waiting */
+	FEDNS_EMALFORMED = -1000,     /* input violates the format */
+	FEDNS_ETRUNC = -1001,	      /* input ends before the structure does */
+	FEDNS_ETOOBIG = -1002,	      /* a size or count cap was reached */
+	FEDNS_EAUTH = -1003,	      /* authentication or signature failed */
+	FEDNS_ESTALE = -1004,	      /* based on a version that is no longer current */
+	FEDNS_ESYNTAX = -1005,	      /* presentation-format syntax error */
+	FEDNS_EZONE = -1006,	      /* zone content breaks a rule (apex, CNAME, ...) */
+	FEDNS_ENOTSUP = -1007,	      /* valid but not supported */
 };
 
 /* Static text for an error code; never NULL. Thread-safe. */

@@ -62,6 +62,8 @@ struct hub_api {
 	pthread_mutex_t zmu[ZONE_LOCKS];
 	/* RFC 9421 request signatures of certificate-holding principals (nonce memory) */
 	hub_httpsig *sigs;
+	void (*on_zone_write)(void *ctx, int64_t zone_id);
+	void *hook_ctx;
 };
 
 enum body_mode {
@@ -3117,6 +3119,9 @@ finish_txn(rq *r, char **json)
 		}
 		if (writes && r->zone_id != 0) {
 			hub_workflow_publish(r->a->wf, r->zone_id);
+			if (r->a->on_zone_write != NULL) {
+				r->a->on_zone_write(r->a->hook_ctx, r->zone_id);
+			}
 		}
 		return;
 	}
@@ -3301,6 +3306,8 @@ hub_api_new(const hub_api_opts *o, hub_api **out, fedns_diag *d)
 	}
 	a->max_body = o->max_body != 0 ? o->max_body : HUB_API_MAX_BODY;
 	a->max_zone_body = o->max_zone_body != 0 ? o->max_zone_body : HUB_API_MAX_ZONE_BODY;
+	a->on_zone_write = o->on_zone_write;
+	a->hook_ctx = o->hook_ctx;
 	atomic_init(&a->ready, false);
 	if ((e = hub_workflow_new(&o->workflow, &a->wf)) != FEDNS_OK) {
 		free(a->store_path);
@@ -3354,6 +3361,12 @@ hub_api_free(hub_api *a)
 	hub_workflow_free(a->wf);
 	free(a->store_path);
 	free(a);
+}
+
+hub_workflow *
+hub_api_workflow(hub_api *a)
+{
+	return a->wf;
 }
 
 void

@@ -248,3 +248,119 @@ fedns_err hub_idem_get(hub_store *s, int64_t principal_id, const char *key, int 
 		       char **body, char *request_digest_hex);
 fedns_err hub_idem_put(hub_store *s, int64_t principal_id, const char *key, int status,
 		       const char *body, const char *request_digest_hex);
+
+/* ---- federation (schema v4): signed change sets, clusters, what each spoke holds, and
+ * what each secondary serves. Written by hub/fanout.c, read by the API and dashboard. ---- */
+
+/* A committed change as it travels to spokes: the exact bytes of the serialized
+ * SignedBody (proto/msg.h), the hub's signature over them and the signing key's id. Made
+ * once, the first time the change is sent, and kept: a retransmission sends the same bytes,
+ * and the audit export can show what the spokes were given. */
+typedef struct hub_signed_change {
+	int64_t change_id;
+	int64_t zone_id;
+	uint32_t from_serial, to_serial;
+	char digest[97];  /* hex ZONEMD of the result (as hub_change.digest) */
+	char *diff;	  /* the committed diff text (hub_change.diff), malloc'd */
+	bool delete_zone; /* the change deleted the zone: never sent, ends the stream */
+	uint8_t *payload; /* malloc'd, NULL when not signed yet */
+	size_t payload_len;
+	uint8_t *signature; /* malloc'd, r || s */
+	size_t signature_len;
+	char key_id[64];
+} hub_signed_change;
+
+void hub_signed_change_fini(hub_signed_change *c);
+
+/* The committed changes of a zone that follow its version 'from_serial', in commit order,
+ * at most 'limit' (0: all). FEDNS_ENOENT when 'from_serial' is not a kept version of the
+ * zone (never was, or pruned): the caller sends a snapshot instead. *n 0 when from_serial is
+ * current. Array malloc'd; fini each element, then free the array. */
+fedns_err hub_changes_after(hub_store *s, int64_t zone_id, uint32_t from_serial, size_t limit,
+			    hub_signed_change **out, size_t *n);
+/* Stores the signed form of a committed change (once: FEDNS_EEXIST if it has one; the
+ * caller then reads it back with hub_changes_after and uses that). */
+fedns_err hub_change_set_signed(hub_store *s, int64_t change_id, const uint8_t *payload,
+				size_t payload_len, const uint8_t *signature, size_t signature_len,
+				const char *key_id);
+
+/* A cluster: created the first time its spoke authenticates (or when a zone is placed on
+ * it), updated on every connect and disconnect. */
+typedef struct hub_cluster {
+	char name[64];
+	bool connected;
+	int64_t first_seen, last_seen; /* unix ms; 0 never */
+	int64_t connected_since;       /* unix ms; 0 when not connected */
+	char software_version[64];
+	char peer[64];			 /* "IP:PORT" of the current or last connection */
+	int64_t cert_not_after;		 /* unix seconds of the spoke certificate's expiry */
+	char last_error[256];		 /* last refusal or auth failure, "" none */
+	uint64_t sent, applied, refused; /* change sets and snapshots, since first seen */
+} hub_cluster;
+
+/* Creates the cluster row if missing, then sets the connection fields given. */
+fedns_err hub_cluster_connected(hub_store *s, const char *name, const char *software_version,
+				const char *peer, int64_t cert_not_after, int64_t now_ms);
+fedns_err hub_cluster_disconnected(hub_store *s, const char *name, const char *last_error,
+				   int64_t now_ms);
+fedns_err hub_cluster_get(hub_store *s, const char *name, hub_cluster *out);
+/* Every cluster that ever connected or has a zone placed on it, by name. */
+fedns_err hub_cluster_list(hub_store *s, hub_cluster **out, size_t *n);
+/* Adds to the counters (sent/applied/refused) and sets last_error when not NULL. */
+fedns_err hub_cluster_count(hub_store *s, const char *name, uint32_t sent, uint32_t applied,
+			    uint32_t refused, const char *last_error);
+
+/* The zones (not deleted) placed on a cluster, by name (hub_zone_list's element type). */
+fedns_err hub_cluster_zones(hub_store *s, const char *cluster, hub_zone **out, size_t *n);
+
+/* What one spoke holds of one zone, from its last acknowledgement. */
+typedef struct hub_spoke_zone {
+	char cluster[64];
+	int64_t zone_id;
+	char zone[256];
+	uint32_t serial;
+	char digest[97];      /* hex; "" unknown */
+	int64_t acked_at;     /* unix ms of the last ack, 0 never */
+	int64_t change_id;    /* last change acknowledged applied, 0 snapshot/none */
+	int64_t committed_at; /* unix ms the hub committed that serial, 0 unknown */
+	int64_t applied_ms;   /* commit -> spoke applied (ms), -1 unknown */
+	char last_status[32]; /* "applied", "already_applied", "refused" */
+	char last_reason[32]; /* refusal reason, "" */
+} hub_spoke_zone;
+
+fedns_err hub_spoke_zone_put(hub_store *s, const hub_spoke_zone *z);
+/* For one cluster (NULL: all), one zone (0: all), by cluster then zone name. */
+fedns_err hub_spoke_zone_list(hub_store *s, const char *cluster, int64_t zone_id,
+			      hub_spoke_zone **out, size_t *n);
+/* Drops the row (placement removed the zone from the cluster, or the zone was deleted). */
+fedns_err hub_spoke_zone_delete(hub_store *s, const char *cluster, int64_t zone_id);
+
+/* One secondary's state for one zone, as its spoke last reported it. */
+typedef struct hub_secondary {
+	char cluster[64];
+	int64_t zone_id;
+	char zone[256];
+	char secondary[64];
+	char address[64];
+	char state[16]; /* "unknown", "in_sync", "lagging", "diverged", "unreachable" */
+	bool has_serial;
+	uint32_t serial;
+	char digest[129];    /* hex of the AXFR digest it served, "" none */
+	int64_t last_proven; /* unix ms its bytes last matched, 0 never */
+	int64_t lag_ms;	     /* -1 unknown */
+	char last_error[256];
+	uint32_t repairs;
+	int64_t updated_at;   /* unix ms of the report */
+	int64_t state_since;  /* unix ms the state was entered */
+	int64_t confirmed_ms; /* commit at the hub -> in_sync reported (ms), -1 unknown */
+} hub_secondary;
+
+/* Upserts the row. *old_state (cap 16, may be NULL) receives the previous state ("" when
+ * new) so the caller audits changes of state; state_since is kept when the state did not
+ * change. */
+fedns_err hub_secondary_put(hub_store *s, const hub_secondary *r, char *old_state);
+/* Filters: cluster NULL all, zone_id 0 all, state NULL all. By zone, cluster, secondary. */
+fedns_err hub_secondary_list(hub_store *s, const char *cluster, int64_t zone_id, const char *state,
+			     hub_secondary **out, size_t *n);
+/* Drops every row of (cluster, zone) (zone no longer placed there). */
+fedns_err hub_secondary_delete(hub_store *s, const char *cluster, int64_t zone_id);
