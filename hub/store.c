@@ -94,6 +94,37 @@ static const char *const migrations[] = {
 	/* 3: a signed approval names its key and the digest of the text it signed */
 	"ALTER TABLE approvals ADD COLUMN key_id TEXT;"
 	"ALTER TABLE approvals ADD COLUMN signed_digest TEXT;",
+	/* 4: federation: the signed form of committed changes, clusters, what each spoke
+	 * holds and what each secondary serves */
+	"CREATE TABLE signed_changes(change_id INTEGER PRIMARY KEY REFERENCES changes(id),"
+	" payload BLOB NOT NULL, signature BLOB NOT NULL, key_id TEXT NOT NULL,"
+	" at INTEGER NOT NULL);"
+	"CREATE TABLE clusters(name TEXT PRIMARY KEY,"
+	" connected INTEGER NOT NULL DEFAULT 0, first_seen INTEGER NOT NULL DEFAULT 0,"
+	" last_seen INTEGER NOT NULL DEFAULT 0, connected_since INTEGER NOT NULL DEFAULT 0,"
+	" software_version TEXT NOT NULL DEFAULT '', peer TEXT NOT NULL DEFAULT '',"
+	" cert_not_after INTEGER NOT NULL DEFAULT 0, last_error TEXT NOT NULL DEFAULT '',"
+	" sent INTEGER NOT NULL DEFAULT 0, applied INTEGER NOT NULL DEFAULT 0,"
+	" refused INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX zone_placement_cluster ON zone_placement(cluster, zone_id);"
+	"CREATE TABLE spoke_zones(cluster TEXT NOT NULL,"
+	" zone_id INTEGER NOT NULL REFERENCES zones(id), serial INTEGER NOT NULL,"
+	" digest TEXT NOT NULL DEFAULT '', acked_at INTEGER NOT NULL DEFAULT 0,"
+	" change_id INTEGER NOT NULL DEFAULT 0, committed_at INTEGER NOT NULL DEFAULT 0,"
+	" applied_ms INTEGER NOT NULL DEFAULT -1, last_status TEXT NOT NULL DEFAULT '',"
+	" last_reason TEXT NOT NULL DEFAULT '', PRIMARY KEY(cluster, zone_id));"
+	"CREATE INDEX spoke_zones_zone ON spoke_zones(zone_id);"
+	"CREATE TABLE secondaries(cluster TEXT NOT NULL,"
+	" zone_id INTEGER NOT NULL REFERENCES zones(id), name TEXT NOT NULL,"
+	" address TEXT NOT NULL DEFAULT '', state TEXT NOT NULL CHECK(state IN ('unknown',"
+	" 'in_sync', 'lagging', 'diverged', 'unreachable')),"
+	" has_serial INTEGER NOT NULL DEFAULT 0, serial INTEGER NOT NULL DEFAULT 0,"
+	" digest TEXT NOT NULL DEFAULT '', last_proven INTEGER NOT NULL DEFAULT 0,"
+	" lag_ms INTEGER NOT NULL DEFAULT -1, last_error TEXT NOT NULL DEFAULT '',"
+	" repairs INTEGER NOT NULL DEFAULT 0, updated_at INTEGER NOT NULL,"
+	" state_since INTEGER NOT NULL, confirmed_ms INTEGER NOT NULL DEFAULT -1,"
+	" PRIMARY KEY(cluster, zone_id, name));"
+	"CREATE INDEX secondaries_zone ON secondaries(zone_id, cluster);",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
@@ -151,6 +182,23 @@ enum stmt_id {
 	ST_AUDIT_LIST,
 	ST_IDEM_GET,
 	ST_IDEM_PUT,
+	ST_CHANGES_AFTER,
+	ST_CHANGE_DELETE_OF,
+	ST_CHANGE_STATE,
+	ST_SIGNED_INS,
+	ST_CLUSTER_CONNECT,
+	ST_CLUSTER_DISCONNECT,
+	ST_CLUSTER_GET,
+	ST_CLUSTER_LIST,
+	ST_CLUSTER_COUNT,
+	ST_CLUSTER_ZONES,
+	ST_SPOKE_ZONE_PUT,
+	ST_SPOKE_ZONE_LIST,
+	ST_SPOKE_ZONE_DEL,
+	ST_SECONDARY_OLD,
+	ST_SECONDARY_PUT,
+	ST_SECONDARY_LIST,
+	ST_SECONDARY_DEL,
 	ST__COUNT
 };
 
@@ -162,6 +210,26 @@ enum stmt_id {
 #define ZONE_COLS "id, tenant_id, name, approvals_required, serial, digest, deleted, created_at"
 #define PRIN_COLS "id, name, kind, disabled, created_at"
 #define AUDIT_COLS "seq, at, principal, action, target, outcome, payload_digest, prev_hash, hash"
+#define SIGNED_COLS                                                                                \
+	"c.id, c.zone_id, c.serial, c.digest, c.diff, c.delete_zone, sc.payload, sc.signature,"    \
+	" sc.key_id"
+#define CLUSTER_COLS                                                                               \
+	"name, connected, first_seen, last_seen, connected_since, software_version, peer,"         \
+	" cert_not_after, last_error, sent, applied, refused"
+/* clusters with a row, then those only named by the placement of a live zone (never seen) */
+#define CLUSTER_SELECT                                                                             \
+	"SELECT " CLUSTER_COLS " FROM clusters WHERE (?1 IS NULL OR name = ?1)"                    \
+	" UNION ALL SELECT DISTINCT p.cluster, 0, 0, 0, 0, '', '', 0, '', 0, 0, 0"                 \
+	" FROM zone_placement p JOIN zones z ON z.id = p.zone_id AND z.deleted = 0"                \
+	" WHERE (?1 IS NULL OR p.cluster = ?1)"                                                    \
+	" AND p.cluster NOT IN (SELECT name FROM clusters) ORDER BY 1"
+#define SPOKE_ZONE_COLS                                                                            \
+	"sz.cluster, sz.zone_id, z.name, sz.serial, sz.digest, sz.acked_at, sz.change_id,"         \
+	" sz.committed_at, sz.applied_ms, sz.last_status, sz.last_reason"
+#define SECONDARY_COLS                                                                             \
+	"r.cluster, r.zone_id, z.name, r.name, r.address, r.state, r.has_serial, r.serial,"        \
+	" r.digest, r.last_proven, r.lag_ms, r.last_error, r.repairs, r.updated_at,"               \
+	" r.state_since, r.confirmed_ms"
 
 static const char *const stmt_sql[ST__COUNT] = {
 	[ST_TENANT_INS] = "INSERT INTO tenants(name, created_at) VALUES(?1, ?2)",
@@ -255,6 +323,82 @@ static const char *const stmt_sql[ST__COUNT] = {
 			" WHERE principal_id = ?1 AND key = ?2",
 	[ST_IDEM_PUT] = "INSERT INTO idempotency(principal_id, key, status, body, request_digest,"
 			" at) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+	/* the versions after ?2 in commit order; a version without a change (a snapshot taken
+	 * as given) has NULL change columns */
+	[ST_CHANGES_AFTER] = "SELECT v.serial, v.digest, v.change_id IS NULL, " SIGNED_COLS
+			     " FROM versions v LEFT JOIN changes c ON c.id = v.change_id"
+			     " LEFT JOIN signed_changes sc ON sc.change_id = c.id"
+			     " WHERE v.zone_id = ?1 AND v.id > ?2 ORDER BY v.id LIMIT ?3",
+	[ST_CHANGE_DELETE_OF] = "SELECT c.serial, c.digest, 0, " SIGNED_COLS
+				" FROM changes c LEFT JOIN signed_changes sc ON sc.change_id = c.id"
+				" WHERE c.zone_id = ?1 AND c.delete_zone = 1 AND c.state = 3"
+				" ORDER BY c.id DESC LIMIT 1",
+	[ST_CHANGE_STATE] = "SELECT state FROM changes WHERE id = ?1",
+	[ST_SIGNED_INS] = "INSERT INTO signed_changes(change_id, payload, signature, key_id, at)"
+			  " VALUES(?1, ?2, ?3, ?4, ?5)",
+	[ST_CLUSTER_CONNECT] =
+		"INSERT INTO clusters(name, connected, first_seen, last_seen, connected_since,"
+		" software_version, peer, cert_not_after) VALUES(?1, 1, ?5, ?5, ?5, ?2, ?3, ?4)"
+		" ON CONFLICT(name) DO UPDATE SET connected = 1,"
+		" first_seen = CASE WHEN first_seen = 0 THEN excluded.first_seen ELSE first_seen "
+		"END,"
+		" last_seen = excluded.last_seen, connected_since = excluded.connected_since,"
+		" software_version = excluded.software_version, peer = excluded.peer,"
+		" cert_not_after = excluded.cert_not_after",
+	/* a cluster known only by placement gets its row here (an auth failure is worth
+	 * showing), one never heard of does not: its name came from an unauthenticated hello */
+	[ST_CLUSTER_DISCONNECT] =
+		"INSERT INTO clusters(name, last_seen, last_error) SELECT ?1, ?3, coalesce(?2, '')"
+		" WHERE EXISTS(SELECT 1 FROM zone_placement p JOIN zones z ON z.id = p.zone_id"
+		" AND z.deleted = 0 WHERE p.cluster = ?1)"
+		" OR EXISTS(SELECT 1 FROM clusters WHERE name = ?1)"
+		" ON CONFLICT(name) DO UPDATE SET connected = 0, connected_since = 0,"
+		" last_seen = excluded.last_seen, last_error = coalesce(?2, last_error)",
+	[ST_CLUSTER_GET] = CLUSTER_SELECT,
+	[ST_CLUSTER_LIST] = CLUSTER_SELECT,
+	[ST_CLUSTER_COUNT] = "UPDATE clusters SET sent = sent + ?2, applied = applied + ?3,"
+			     " refused = refused + ?4, last_error = coalesce(?5, last_error)"
+			     " WHERE name = ?1",
+	[ST_CLUSTER_ZONES] = "SELECT z.id, z.tenant_id, z.name, z.approvals_required, z.serial,"
+			     " z.digest, z.deleted, z.created_at FROM zones z"
+			     " JOIN zone_placement p ON p.zone_id = z.id"
+			     " WHERE p.cluster = ?1 AND z.deleted = 0 ORDER BY z.name",
+	[ST_SPOKE_ZONE_PUT] =
+		"INSERT INTO spoke_zones(cluster, zone_id, serial, digest, acked_at, change_id,"
+		" committed_at, applied_ms, last_status, last_reason)"
+		" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+		" ON CONFLICT(cluster, zone_id) DO UPDATE SET serial = excluded.serial,"
+		" digest = excluded.digest, acked_at = excluded.acked_at,"
+		" change_id = excluded.change_id, committed_at = excluded.committed_at,"
+		" applied_ms = excluded.applied_ms, last_status = excluded.last_status,"
+		" last_reason = excluded.last_reason",
+	[ST_SPOKE_ZONE_LIST] =
+		"SELECT " SPOKE_ZONE_COLS " FROM spoke_zones sz"
+		" JOIN zones z ON z.id = sz.zone_id"
+		" WHERE (?1 IS NULL OR sz.cluster = ?1) AND (?2 = 0 OR sz.zone_id = ?2)"
+		" ORDER BY sz.cluster, z.name",
+	[ST_SPOKE_ZONE_DEL] = "DELETE FROM spoke_zones WHERE cluster = ?1 AND zone_id = ?2",
+	[ST_SECONDARY_OLD] = "SELECT state, state_since FROM secondaries WHERE cluster = ?1"
+			     " AND zone_id = ?2 AND name = ?3",
+	[ST_SECONDARY_PUT] =
+		"INSERT INTO secondaries(cluster, zone_id, name, address, state, has_serial, "
+		"serial,"
+		" digest, last_proven, lag_ms, last_error, repairs, updated_at, state_since,"
+		" confirmed_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
+		" ?15) ON CONFLICT(cluster, zone_id, name) DO UPDATE SET address = "
+		"excluded.address,"
+		" state = excluded.state, has_serial = excluded.has_serial,"
+		" serial = excluded.serial, digest = excluded.digest,"
+		" last_proven = excluded.last_proven, lag_ms = excluded.lag_ms,"
+		" last_error = excluded.last_error, repairs = excluded.repairs,"
+		" updated_at = excluded.updated_at, state_since = excluded.state_since,"
+		" confirmed_ms = excluded.confirmed_ms",
+	[ST_SECONDARY_LIST] =
+		"SELECT " SECONDARY_COLS " FROM secondaries r"
+		" JOIN zones z ON z.id = r.zone_id"
+		" WHERE (?1 IS NULL OR r.cluster = ?1) AND (?2 = 0 OR r.zone_id = ?2)"
+		" AND (?3 IS NULL OR r.state = ?3) ORDER BY z.name, r.cluster, r.name",
+	[ST_SECONDARY_DEL] = "DELETE FROM secondaries WHERE cluster = ?1 AND zone_id = ?2",
 };
 
 struct hub_store {
@@ -2599,4 +2743,522 @@ hub_store_check(hub_store *s, fedns_diag *d)
 	if (e == FEDNS_OK)
 		e = check_audit(s, d);
 	return e;
+}
+
+/* --- federation: signed change sets --- */
+
+void
+hub_signed_change_fini(hub_signed_change *c)
+{
+	if (!c)
+		return;
+	free(c->diff);
+	free(c->payload);
+	free(c->signature);
+	c->diff = NULL;
+	c->payload = NULL;
+	c->signature = NULL;
+}
+
+static uint8_t *
+dup_blob(sqlite3_stmt *st, int col, size_t *len)
+{
+	const void *p = sqlite3_column_blob(st, col);
+	size_t n = (size_t)sqlite3_column_bytes(st, col);
+	uint8_t *b = malloc(n ? n : 1);
+	if (b && n)
+		memcpy(b, p, n);
+	*len = n;
+	return b;
+}
+
+/* One row of ST_CHANGES_AFTER / ST_CHANGE_DELETE_OF: to_serial, digest, no_change, then
+ * SIGNED_COLS. The caller sets from_serial. */
+static fedns_err
+row_signed(sqlite3_stmt *st, hub_signed_change *c)
+{
+	memset(c, 0, sizeof *c);
+	c->to_serial = (uint32_t)sqlite3_column_int64(st, 0);
+	copy_text(c->digest, sizeof c->digest, sqlite3_column_text(st, 1));
+	c->change_id = sqlite3_column_int64(st, 3);
+	c->zone_id = sqlite3_column_int64(st, 4);
+	c->delete_zone = sqlite3_column_int(st, 8) != 0;
+	if (!(c->diff = dup_text(sqlite3_column_text(st, 7))))
+		return FEDNS_ENOMEM;
+	if (sqlite3_column_type(st, 9) != SQLITE_NULL) {
+		c->payload = dup_blob(st, 9, &c->payload_len);
+		c->signature = dup_blob(st, 10, &c->signature_len);
+		copy_text(c->key_id, sizeof c->key_id, sqlite3_column_text(st, 11));
+		if (!c->payload || !c->signature) {
+			hub_signed_change_fini(c);
+			return FEDNS_ENOMEM;
+		}
+	}
+	return FEDNS_OK;
+}
+
+static fedns_err
+push_signed(hub_signed_change **arr, size_t *cnt, size_t *cap, const hub_signed_change *c)
+{
+	if (*cnt == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 16;
+		hub_signed_change *na = realloc(*arr, ncap * sizeof *na);
+		if (!na)
+			return FEDNS_ENOMEM;
+		*arr = na;
+		*cap = ncap;
+	}
+	(*arr)[(*cnt)++] = *c;
+	return FEDNS_OK;
+}
+
+fedns_err
+hub_changes_after(hub_store *s, int64_t zone_id, uint32_t from_serial, size_t limit,
+		  hub_signed_change **out, size_t *n)
+{
+	sqlite3_stmt *st;
+	hub_signed_change *arr = NULL, c;
+	size_t cnt = 0, cap = 0;
+	int64_t vid;
+	hub_zone z;
+	uint32_t prev = from_serial;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	fedns_err e = hub_zone_get_id(s, zone_id, &z);
+	if (e)
+		return e;
+	if ((e = version_find(s, zone_id, from_serial, &vid)))
+		return e;
+	if ((e = stmt(s, ST_CHANGES_AFTER, &st)))
+		return e;
+	sqlite3_bind_int64(st, 1, zone_id);
+	sqlite3_bind_int64(st, 2, vid);
+	sqlite3_bind_int64(st, 3, sql_limit(limit));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (sqlite3_column_int(st, 2)) {
+			/* a version without a committed change cannot be sent as one: the
+			 * spoke needs a snapshot to get past it */
+			e = store_fail(s, FEDNS_ENOENT,
+				       "zone %s: version %" PRIu32 " after %" PRIu32
+				       " has no committed change",
+				       z.name, (uint32_t)sqlite3_column_int64(st, 0), from_serial);
+			break;
+		}
+		if ((e = row_signed(st, &c)))
+			break;
+		c.from_serial = prev;
+		prev = c.to_serial;
+		if ((e = push_signed(&arr, &cnt, &cap, &c))) {
+			hub_signed_change_fini(&c);
+			break;
+		}
+	}
+	if (e == FEDNS_OK && rc != SQLITE_DONE)
+		e = sql_err(s, rc, "changes after");
+	done(st);
+	/* a deleted zone's stream ends with its deletion (never sent, but it tells the caller
+	 * to drop the zone); it keeps the serial of the last version */
+	if (e == FEDNS_OK && z.deleted && (limit == 0 || cnt < limit)) {
+		if ((e = stmt(s, ST_CHANGE_DELETE_OF, &st)) == FEDNS_OK) {
+			sqlite3_bind_int64(st, 1, zone_id);
+			rc = sqlite3_step(st);
+			if (rc == SQLITE_ROW) {
+				if ((e = row_signed(st, &c)) == FEDNS_OK) {
+					c.from_serial = prev;
+					if ((e = push_signed(&arr, &cnt, &cap, &c)))
+						hub_signed_change_fini(&c);
+				}
+			} else if (rc != SQLITE_DONE) {
+				e = sql_err(s, rc, "deletion of zone");
+			}
+			done(st);
+		}
+	}
+	if (e) {
+		for (size_t i = 0; i < cnt; i++)
+			hub_signed_change_fini(&arr[i]);
+		free(arr);
+		return e;
+	}
+	*out = arr;
+	*n = cnt;
+	return FEDNS_OK;
+}
+
+fedns_err
+hub_change_set_signed(hub_store *s, int64_t change_id, const uint8_t *payload, size_t payload_len,
+		      const uint8_t *signature, size_t signature_len, const char *key_id)
+{
+	sqlite3_stmt *st;
+	if (!payload || payload_len == 0 || payload_len > INT32_MAX || !signature ||
+	    signature_len == 0 || signature_len > INT32_MAX)
+		return store_fail(s, FEDNS_EINVAL,
+				  "signed change %" PRId64 ": empty payload or signature",
+				  change_id);
+	if (!key_id || !*key_id || strlen(key_id) >= sizeof(((hub_signed_change *)0)->key_id))
+		return store_fail(s, FEDNS_EINVAL,
+				  "signed change %" PRId64 ": key id empty or too long", change_id);
+	fedns_err e = stmt(s, ST_CHANGE_STATE, &st);
+	if (e)
+		return e;
+	sqlite3_bind_int64(st, 1, change_id);
+	if ((e = step_one(s, st, "change"))) {
+		if (e == FEDNS_ENOENT)
+			store_fail(s, e, "change %" PRId64 " does not exist", change_id);
+		return e;
+	}
+	int state = sqlite3_column_int(st, 0);
+	done(st);
+	if (state != HUB_CHANGE_COMMITTED)
+		return store_fail(s, FEDNS_EINVAL,
+				  "change %" PRId64 " is %s, not committed: it cannot be signed",
+				  change_id, hub_change_state_name((hub_change_state)state));
+	if ((e = stmt(s, ST_SIGNED_INS, &st)))
+		return e;
+	sqlite3_bind_int64(st, 1, change_id);
+	sqlite3_bind_blob(st, 2, payload, (int)payload_len, SQLITE_TRANSIENT);
+	sqlite3_bind_blob(st, 3, signature, (int)signature_len, SQLITE_TRANSIENT);
+	bind_text(st, 4, key_id);
+	sqlite3_bind_int64(st, 5, now_ms());
+	e = run(s, st, "store signed change");
+	if (e == FEDNS_EEXIST)
+		store_fail(s, e, "change %" PRId64 " is already signed", change_id);
+	return e;
+}
+
+/* --- federation: clusters --- */
+
+static fedns_err
+check_cluster_name(hub_store *s, const char *name)
+{
+	if (!name || !*name)
+		return store_fail(s, FEDNS_EINVAL, "cluster name is empty");
+	if (strlen(name) >= sizeof(((hub_cluster *)0)->name))
+		return store_fail(s, FEDNS_ETOOBIG, "cluster name is longer than %zu bytes",
+				  sizeof(((hub_cluster *)0)->name) - 1);
+	return FEDNS_OK;
+}
+
+static fedns_err
+fill_cluster(sqlite3_stmt *st, void *elem)
+{
+	hub_cluster *c = elem;
+	memset(c, 0, sizeof *c);
+	copy_text(c->name, sizeof c->name, sqlite3_column_text(st, 0));
+	c->connected = sqlite3_column_int(st, 1) != 0;
+	c->first_seen = sqlite3_column_int64(st, 2);
+	c->last_seen = sqlite3_column_int64(st, 3);
+	c->connected_since = sqlite3_column_int64(st, 4);
+	copy_text(c->software_version, sizeof c->software_version, sqlite3_column_text(st, 5));
+	copy_text(c->peer, sizeof c->peer, sqlite3_column_text(st, 6));
+	c->cert_not_after = sqlite3_column_int64(st, 7);
+	copy_text(c->last_error, sizeof c->last_error, sqlite3_column_text(st, 8));
+	c->sent = (uint64_t)sqlite3_column_int64(st, 9);
+	c->applied = (uint64_t)sqlite3_column_int64(st, 10);
+	c->refused = (uint64_t)sqlite3_column_int64(st, 11);
+	return FEDNS_OK;
+}
+
+fedns_err
+hub_cluster_connected(hub_store *s, const char *name, const char *software_version,
+		      const char *peer, int64_t cert_not_after, int64_t now)
+{
+	sqlite3_stmt *st;
+	fedns_err e = check_cluster_name(s, name);
+	if (e)
+		return e;
+	if ((e = stmt(s, ST_CLUSTER_CONNECT, &st)))
+		return e;
+	bind_text(st, 1, name);
+	bind_text(st, 2, software_version ? software_version : "");
+	bind_text(st, 3, peer ? peer : "");
+	sqlite3_bind_int64(st, 4, cert_not_after);
+	sqlite3_bind_int64(st, 5, now ? now : now_ms());
+	return run(s, st, "cluster connected");
+}
+
+fedns_err
+hub_cluster_disconnected(hub_store *s, const char *name, const char *last_error, int64_t now)
+{
+	sqlite3_stmt *st;
+	fedns_err e = check_cluster_name(s, name);
+	if (e)
+		return e;
+	if ((e = stmt(s, ST_CLUSTER_DISCONNECT, &st)))
+		return e;
+	bind_text(st, 1, name);
+	bind_text(st, 2, last_error);
+	sqlite3_bind_int64(st, 3, now ? now : now_ms());
+	e = run(s, st, "cluster disconnected");
+	if (e == FEDNS_OK && sqlite3_changes(s->db) == 0)
+		e = store_fail(s, FEDNS_ENOENT,
+			       "cluster \"%s\" never connected and has no zone placed on it", name);
+	return e;
+}
+
+fedns_err
+hub_cluster_get(hub_store *s, const char *name, hub_cluster *out)
+{
+	sqlite3_stmt *st;
+	if (!name || !*name)
+		return store_fail(s, FEDNS_ENOENT, "cluster: not found");
+	fedns_err e = stmt(s, ST_CLUSTER_GET, &st);
+	if (e)
+		return e;
+	bind_text(st, 1, name);
+	if ((e = step_one(s, st, "cluster"))) {
+		if (e == FEDNS_ENOENT)
+			store_fail(s, e, "cluster \"%s\" is not known", name);
+		return e;
+	}
+	fill_cluster(st, out);
+	done(st);
+	return FEDNS_OK;
+}
+
+fedns_err
+hub_cluster_list(hub_store *s, hub_cluster **out, size_t *n)
+{
+	sqlite3_stmt *st;
+	fedns_err e = stmt(s, ST_CLUSTER_LIST, &st);
+	if (e)
+		return e;
+	sqlite3_bind_null(st, 1);
+	return collect(s, st, sizeof(hub_cluster), fill_cluster, NULL, (void **)out, n,
+		       "list clusters");
+}
+
+fedns_err
+hub_cluster_count(hub_store *s, const char *name, uint32_t sent, uint32_t applied, uint32_t refused,
+		  const char *last_error)
+{
+	sqlite3_stmt *st;
+	fedns_err e = check_cluster_name(s, name);
+	if (e)
+		return e;
+	if ((e = stmt(s, ST_CLUSTER_COUNT, &st)))
+		return e;
+	bind_text(st, 1, name);
+	sqlite3_bind_int64(st, 2, sent);
+	sqlite3_bind_int64(st, 3, applied);
+	sqlite3_bind_int64(st, 4, refused);
+	bind_text(st, 5, last_error);
+	e = run(s, st, "count cluster");
+	if (e == FEDNS_OK && sqlite3_changes(s->db) == 0)
+		e = store_fail(s, FEDNS_ENOENT, "cluster \"%s\" never connected", name);
+	return e;
+}
+
+fedns_err
+hub_cluster_zones(hub_store *s, const char *cluster, hub_zone **out, size_t *n)
+{
+	sqlite3_stmt *st;
+	fedns_err e = stmt(s, ST_CLUSTER_ZONES, &st);
+	if (e)
+		return e;
+	bind_text(st, 1, cluster ? cluster : "");
+	return collect(s, st, sizeof(hub_zone), fill_zone, NULL, (void **)out, n,
+		       "zones of cluster");
+}
+
+/* --- federation: what spokes hold --- */
+
+fedns_err
+hub_spoke_zone_put(hub_store *s, const hub_spoke_zone *z)
+{
+	sqlite3_stmt *st;
+	fedns_err e = check_cluster_name(s, z->cluster);
+	if (e)
+		return e;
+	if ((e = stmt(s, ST_SPOKE_ZONE_PUT, &st)))
+		return e;
+	bind_text(st, 1, z->cluster);
+	sqlite3_bind_int64(st, 2, z->zone_id);
+	sqlite3_bind_int64(st, 3, z->serial);
+	bind_text(st, 4, z->digest);
+	sqlite3_bind_int64(st, 5, z->acked_at);
+	sqlite3_bind_int64(st, 6, z->change_id);
+	sqlite3_bind_int64(st, 7, z->committed_at);
+	sqlite3_bind_int64(st, 8, z->applied_ms);
+	bind_text(st, 9, z->last_status);
+	bind_text(st, 10, z->last_reason);
+	e = run(s, st, "store spoke zone");
+	if (e == FEDNS_ENOENT)
+		store_fail(s, e, "spoke zone: zone %" PRId64 " does not exist", z->zone_id);
+	return e;
+}
+
+static fedns_err
+fill_spoke_zone(sqlite3_stmt *st, void *elem)
+{
+	hub_spoke_zone *z = elem;
+	memset(z, 0, sizeof *z);
+	copy_text(z->cluster, sizeof z->cluster, sqlite3_column_text(st, 0));
+	z->zone_id = sqlite3_column_int64(st, 1);
+	copy_text(z->zone, sizeof z->zone, sqlite3_column_text(st, 2));
+	z->serial = (uint32_t)sqlite3_column_int64(st, 3);
+	copy_text(z->digest, sizeof z->digest, sqlite3_column_text(st, 4));
+	z->acked_at = sqlite3_column_int64(st, 5);
+	z->change_id = sqlite3_column_int64(st, 6);
+	z->committed_at = sqlite3_column_int64(st, 7);
+	z->applied_ms = sqlite3_column_int64(st, 8);
+	copy_text(z->last_status, sizeof z->last_status, sqlite3_column_text(st, 9));
+	copy_text(z->last_reason, sizeof z->last_reason, sqlite3_column_text(st, 10));
+	return FEDNS_OK;
+}
+
+fedns_err
+hub_spoke_zone_list(hub_store *s, const char *cluster, int64_t zone_id, hub_spoke_zone **out,
+		    size_t *n)
+{
+	sqlite3_stmt *st;
+	fedns_err e = stmt(s, ST_SPOKE_ZONE_LIST, &st);
+	if (e)
+		return e;
+	bind_text(st, 1, cluster);
+	sqlite3_bind_int64(st, 2, zone_id);
+	return collect(s, st, sizeof(hub_spoke_zone), fill_spoke_zone, NULL, (void **)out, n,
+		       "list spoke zones");
+}
+
+/* Deleting what is not there is not an error: placement removal may race a disconnect. */
+static fedns_err
+delete_pair(hub_store *s, enum stmt_id id, const char *cluster, int64_t zone_id, const char *what)
+{
+	sqlite3_stmt *st;
+	fedns_err e = stmt(s, id, &st);
+	if (e)
+		return e;
+	bind_text(st, 1, cluster ? cluster : "");
+	sqlite3_bind_int64(st, 2, zone_id);
+	return run(s, st, what);
+}
+
+fedns_err
+hub_spoke_zone_delete(hub_store *s, const char *cluster, int64_t zone_id)
+{
+	return delete_pair(s, ST_SPOKE_ZONE_DEL, cluster, zone_id, "delete spoke zone");
+}
+
+/* --- federation: what secondaries serve --- */
+
+static bool
+secondary_state_ok(const char *st)
+{
+	static const char *const states[] = {"unknown", "in_sync", "lagging", "diverged",
+					     "unreachable"};
+	for (size_t i = 0; i < sizeof states / sizeof states[0]; i++)
+		if (strcmp(st, states[i]) == 0)
+			return true;
+	return false;
+}
+
+fedns_err
+hub_secondary_put(hub_store *s, const hub_secondary *r, char *old_state)
+{
+	sqlite3_stmt *st;
+	char old[16] = "";
+	int64_t since = 0;
+	fedns_err e = check_cluster_name(s, r->cluster);
+	if (e)
+		return e;
+	if (!r->secondary[0])
+		return store_fail(s, FEDNS_EINVAL, "secondary of cluster %s has no name",
+				  r->cluster);
+	if (!secondary_state_ok(r->state))
+		return store_fail(s, FEDNS_EINVAL, "secondary %s: \"%.16s\" is not a state",
+				  r->secondary, r->state);
+	if ((e = sp_begin(s)))
+		return e;
+	if ((e = stmt(s, ST_SECONDARY_OLD, &st)))
+		goto out;
+	bind_text(st, 1, r->cluster);
+	sqlite3_bind_int64(st, 2, r->zone_id);
+	bind_text(st, 3, r->secondary);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		copy_text(old, sizeof old, sqlite3_column_text(st, 0));
+		since = sqlite3_column_int64(st, 1);
+	} else if (rc != SQLITE_DONE) {
+		e = sql_err(s, rc, "secondary state");
+	}
+	done(st);
+	if (e)
+		goto out;
+	int64_t updated = r->updated_at ? r->updated_at : now_ms();
+	if (strcmp(old, r->state) != 0)
+		since = r->state_since ? r->state_since : updated;
+	if ((e = stmt(s, ST_SECONDARY_PUT, &st)))
+		goto out;
+	bind_text(st, 1, r->cluster);
+	sqlite3_bind_int64(st, 2, r->zone_id);
+	bind_text(st, 3, r->secondary);
+	bind_text(st, 4, r->address);
+	bind_text(st, 5, r->state);
+	sqlite3_bind_int(st, 6, r->has_serial ? 1 : 0);
+	sqlite3_bind_int64(st, 7, r->has_serial ? r->serial : 0);
+	bind_text(st, 8, r->digest);
+	sqlite3_bind_int64(st, 9, r->last_proven);
+	sqlite3_bind_int64(st, 10, r->lag_ms);
+	bind_text(st, 11, r->last_error);
+	sqlite3_bind_int64(st, 12, r->repairs);
+	sqlite3_bind_int64(st, 13, updated);
+	sqlite3_bind_int64(st, 14, since);
+	sqlite3_bind_int64(st, 15, r->confirmed_ms);
+	e = run(s, st, "store secondary");
+	if (e == FEDNS_ENOENT)
+		store_fail(s, e, "secondary %s: zone %" PRId64 " does not exist", r->secondary,
+			   r->zone_id);
+out:
+	e = sp_end(s, e);
+	if (e == FEDNS_OK && old_state)
+		memcpy(old_state, old, sizeof old);
+	return e;
+}
+
+static fedns_err
+fill_secondary(sqlite3_stmt *st, void *elem)
+{
+	hub_secondary *r = elem;
+	memset(r, 0, sizeof *r);
+	copy_text(r->cluster, sizeof r->cluster, sqlite3_column_text(st, 0));
+	r->zone_id = sqlite3_column_int64(st, 1);
+	copy_text(r->zone, sizeof r->zone, sqlite3_column_text(st, 2));
+	copy_text(r->secondary, sizeof r->secondary, sqlite3_column_text(st, 3));
+	copy_text(r->address, sizeof r->address, sqlite3_column_text(st, 4));
+	copy_text(r->state, sizeof r->state, sqlite3_column_text(st, 5));
+	r->has_serial = sqlite3_column_int(st, 6) != 0;
+	r->serial = (uint32_t)sqlite3_column_int64(st, 7);
+	copy_text(r->digest, sizeof r->digest, sqlite3_column_text(st, 8));
+	r->last_proven = sqlite3_column_int64(st, 9);
+	r->lag_ms = sqlite3_column_int64(st, 10);
+	copy_text(r->last_error, sizeof r->last_error, sqlite3_column_text(st, 11));
+	r->repairs = (uint32_t)sqlite3_column_int64(st, 12);
+	r->updated_at = sqlite3_column_int64(st, 13);
+	r->state_since = sqlite3_column_int64(st, 14);
+	r->confirmed_ms = sqlite3_column_int64(st, 15);
+	return FEDNS_OK;
+}
+
+fedns_err
+hub_secondary_list(hub_store *s, const char *cluster, int64_t zone_id, const char *state,
+		   hub_secondary **out, size_t *n)
+{
+	sqlite3_stmt *st;
+	fedns_err e = stmt(s, ST_SECONDARY_LIST, &st);
+	if (e)
+		return e;
+	bind_text(st, 1, cluster);
+	sqlite3_bind_int64(st, 2, zone_id);
+	bind_text(st, 3, state);
+	return collect(s, st, sizeof(hub_secondary), fill_secondary, NULL, (void **)out, n,
+		       "list secondaries");
+}
+
+fedns_err
+hub_secondary_delete(hub_store *s, const char *cluster, int64_t zone_id)
+{
+	return delete_pair(s, ST_SECONDARY_DEL, cluster, zone_id, "delete secondaries");
 }

@@ -83,6 +83,11 @@ raw_sql(const char *path, const char *sql)
 	sqlite3_close(db);
 }
 
+/* What schema 4 added, dropped again: the file is then what a schema 3 hub wrote. */
+#define DROP_V4                                                                                    \
+	"DROP TABLE signed_changes; DROP TABLE clusters; DROP TABLE spoke_zones;"                  \
+	"DROP TABLE secondaries; DROP INDEX zone_placement_cluster;"
+
 static void
 test_migrations(void **state)
 {
@@ -98,14 +103,14 @@ test_migrations(void **state)
 	assert_non_null(strstr(d.msg, "does not exist"));
 
 	s = open_store(dbpath);
-	assert_int_equal(hub_store_schema_version(s), 3);
+	assert_int_equal(hub_store_schema_version(s), 4);
 	hub_store_close(s);
 
 	/* reopen: nothing to migrate, data kept */
 	s = NULL;
 	fedns_diag_clear(&d);
 	assert_int_equal(hub_store_open(&o, &s, &d), FEDNS_OK);
-	assert_int_equal(hub_store_schema_version(s), 3);
+	assert_int_equal(hub_store_schema_version(s), 4);
 	int64_t tid;
 	assert_int_equal(hub_tenant_create(s, "bank", &tid), FEDNS_OK);
 	hub_store_close(s);
@@ -123,10 +128,11 @@ test_migrations(void **state)
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
 	sqlite3_finalize(st);
-	const char *tables[] = {"tenants",	 "principals", "tokens",	 "pubkeys",
-				"role_bindings", "zones",      "zone_placement", "changes",
-				"approvals",	 "versions",   "snapshots",	 "audit",
-				"idempotency"};
+	const char *tables[] = {"tenants",	 "principals",	   "tokens",	     "pubkeys",
+				"role_bindings", "zones",	   "zone_placement", "changes",
+				"approvals",	 "versions",	   "snapshots",	     "audit",
+				"idempotency",	 "signed_changes", "clusters",	     "spoke_zones",
+				"secondaries"};
 	for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
 		assert_int_equal(sqlite3_prepare_v2(db,
 						    "SELECT count(*) FROM sqlite_schema WHERE "
@@ -142,13 +148,14 @@ test_migrations(void **state)
 	sqlite3_close(db);
 
 	/* a schema 1 store (before changes.delete_zone) is migrated on open */
-	raw_sql(dbpath, "ALTER TABLE approvals DROP COLUMN key_id;"
+	raw_sql(dbpath,
+		DROP_V4 "ALTER TABLE approvals DROP COLUMN key_id;"
 			"ALTER TABLE approvals DROP COLUMN signed_digest;"
 			"ALTER TABLE changes DROP COLUMN delete_zone; PRAGMA user_version = 1");
 	s = NULL;
 	fedns_diag_clear(&d);
 	assert_int_equal(hub_store_open(&o, &s, &d), FEDNS_OK);
-	assert_int_equal(hub_store_schema_version(s), 3);
+	assert_int_equal(hub_store_schema_version(s), 4);
 	hub_store_close(s);
 
 	/* a schema newer than this code knows is refused, naming both versions */
@@ -158,7 +165,7 @@ test_migrations(void **state)
 	assert_int_equal(hub_store_open(&o, &s, &d), FEDNS_ENOTSUP);
 	assert_null(s);
 	assert_non_null(strstr(d.msg, "schema version 99"));
-	assert_non_null(strstr(d.msg, "up to 3"));
+	assert_non_null(strstr(d.msg, "up to 4"));
 
 	/* another application's database is not taken for a store */
 	char other[320];
@@ -1304,6 +1311,498 @@ test_backup(void **state)
 	hub_store_close(s);
 }
 
+/* A committed change from 'from' to 'to' (zone_text contents) and its version. */
+static int64_t
+commit_version(hub_store *s, int64_t zone, int64_t author, uint32_t from, uint32_t to)
+{
+	char *prev = zone_text(from), *cur = zone_text(to);
+	hub_change c = {.zone_id = zone,
+			.author_id = author,
+			.base_serial = from,
+			.state = HUB_CHANGE_COMMITTED,
+			.serial = to};
+	snprintf(c.reason, sizeof c.reason, "to %u", to);
+	snprintf(c.digest, sizeof c.digest, "dg%u", to);
+	c.diff = diff_text(prev, cur);
+	assert_int_equal(hub_store_begin(s, true), FEDNS_OK);
+	assert_int_equal(hub_change_create(s, &c, NULL), FEDNS_OK);
+	if (hub_version_add(s, zone, to, c.id, c.digest, NULL))
+		fail_msg("version %u: %s", to, hub_store_errmsg(s));
+	assert_int_equal(hub_store_commit(s), FEDNS_OK);
+	free(c.diff);
+	free(prev);
+	free(cur);
+	return c.id;
+}
+
+/* A minimal zone of its own name (zone_text's names are under example.com.). */
+static int64_t
+add_small_zone(hub_store *s, int64_t tenant, const char *name)
+{
+	char text[300];
+	snprintf(text, sizeof text,
+		 "$ORIGIN %s\n$TTL 300\n@ SOA ns1 hostmaster 1 3600 600 86400 300\n@ NS ns1\n"
+		 "ns1 A 192.0.2.53\n",
+		 name);
+	int64_t id = 0;
+	if (hub_zone_create(s, tenant, name, 1, 1, "d1", text, &id))
+		fail_msg("zone create: %s", hub_store_errmsg(s));
+	return id;
+}
+
+static void
+free_signed(hub_signed_change *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		hub_signed_change_fini(&v[i]);
+	free(v);
+}
+
+/* A schema 3 store (a placement, a committed change) opened by this code becomes schema 4
+ * with its data, and the new calls work on it at once. */
+static void
+test_federation_migrate_v3(void **state)
+{
+	(void)state;
+	hub_store *s = open_store(dbpath);
+	int64_t t, alice;
+	assert_int_equal(hub_tenant_create(s, "bank", &t), FEDNS_OK);
+	assert_int_equal(hub_principal_create(s, "alice", "person", &alice), FEDNS_OK);
+	int64_t z = add_zone(s, t, "example.com.", 10);
+	const char *cl[] = {"east"};
+	assert_int_equal(hub_zone_set_placement(s, z, cl, 1), FEDNS_OK);
+	int64_t c11 = commit_version(s, z, alice, 10, 11);
+	hub_store_close(s);
+	raw_sql(dbpath, DROP_V4 "PRAGMA user_version = 3");
+
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db,
+					    "SELECT count(*) FROM sqlite_schema WHERE name IN "
+					    "('clusters', 'secondaries')",
+					    -1, &st, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(st, 0), 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+
+	s = open_store(dbpath);
+	assert_int_equal(hub_store_schema_version(s), 4);
+	hub_zone zz;
+	assert_int_equal(hub_zone_get(s, "example.com.", &zz), FEDNS_OK);
+	assert_int_equal(zz.serial, 11);
+	hub_cluster *cls = NULL;
+	size_t n = 0;
+	assert_int_equal(hub_cluster_list(s, &cls, &n), FEDNS_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(cls[0].name, "east");
+	assert_false(cls[0].connected);
+	free(cls);
+	hub_signed_change *v = NULL;
+	assert_int_equal(hub_changes_after(s, z, 10, 0, &v, &n), FEDNS_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(v[0].change_id, c11);
+	assert_null(v[0].payload);
+	free_signed(v, n);
+	const uint8_t pl[] = {1, 2, 3}, sig[] = {9, 8};
+	assert_int_equal(hub_change_set_signed(s, c11, pl, 3, sig, 2, "k1"), FEDNS_OK);
+	assert_int_equal(hub_store_check(s, NULL), FEDNS_OK);
+	hub_store_close(s);
+}
+
+static void
+test_changes_after(void **state)
+{
+	(void)state;
+	hub_store *s = open_store(dbpath);
+	int64_t t, alice;
+	assert_int_equal(hub_tenant_create(s, "bank", &t), FEDNS_OK);
+	assert_int_equal(hub_principal_create(s, "alice", "person", &alice), FEDNS_OK);
+	/* serials wrap (RFC 1982): commit order is not numeric order */
+	int64_t z = add_zone(s, t, "example.com.", 4294967294u);
+	const uint32_t ser[] = {4294967294u, 4294967295u, 1, 2, 3, 4};
+	int64_t cid[6] = {0};
+	for (size_t i = 1; i < 6; i++)
+		cid[i] = commit_version(s, z, alice, ser[i - 1], ser[i]);
+
+	hub_signed_change *v = NULL;
+	size_t n = 99;
+	assert_int_equal(hub_changes_after(s, z, 4294967294u, 0, &v, &n), FEDNS_OK);
+	assert_int_equal(n, 5);
+	for (size_t i = 0; i < 5; i++) {
+		assert_int_equal(v[i].change_id, cid[i + 1]);
+		assert_int_equal(v[i].zone_id, z);
+		assert_int_equal(v[i].from_serial, ser[i]);
+		assert_int_equal(v[i].to_serial, ser[i + 1]);
+		char want[16];
+		snprintf(want, sizeof want, "dg%u", ser[i + 1]);
+		assert_string_equal(v[i].digest, want);
+		assert_false(v[i].delete_zone);
+		assert_null(v[i].payload);
+		assert_int_equal(v[i].payload_len, 0);
+		/* the committed diff text, SOA lines included */
+		char *a = zone_text(ser[i]), *b = zone_text(ser[i + 1]), *d = diff_text(a, b);
+		assert_string_equal(v[i].diff, d);
+		free(a);
+		free(b);
+		free(d);
+	}
+	free_signed(v, n);
+	/* from the middle, with a limit */
+	assert_int_equal(hub_changes_after(s, z, 1, 2, &v, &n), FEDNS_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(v[0].from_serial, 1);
+	assert_int_equal(v[0].to_serial, 2);
+	assert_int_equal(v[1].from_serial, 2);
+	assert_int_equal(v[1].to_serial, 3);
+	free_signed(v, n);
+	/* current: nothing to send */
+	assert_int_equal(hub_changes_after(s, z, 4, 0, &v, &n), FEDNS_OK);
+	assert_int_equal(n, 0);
+	free(v);
+	/* never a version, an unknown zone */
+	assert_int_equal(hub_changes_after(s, z, 5, 0, &v, &n), FEDNS_ENOENT);
+	assert_int_equal(n, 0);
+	assert_null(v);
+	assert_int_equal(hub_changes_after(s, 999, 4, 0, &v, &n), FEDNS_ENOENT);
+
+	/* signed once; the bytes come back with the change */
+	const uint8_t pl[] = {0x0a, 0x00, 0x03, 0xff}, sig[64] = {1, 2, 3};
+	assert_int_equal(
+		hub_change_set_signed(s, cid[4], pl, sizeof pl, sig, sizeof sig, "hubkey-1"),
+		FEDNS_OK);
+	const uint8_t other[] = {7};
+	assert_int_equal(hub_change_set_signed(s, cid[4], other, 1, sig, sizeof sig, "hubkey-2"),
+			 FEDNS_EEXIST);
+	assert_non_null(strstr(hub_store_errmsg(s), "already signed"));
+	assert_int_equal(hub_changes_after(s, z, 1, 0, &v, &n), FEDNS_OK);
+	assert_int_equal(n, 3);
+	assert_null(v[0].payload);
+	assert_int_equal(v[1].change_id, cid[4]);
+	assert_int_equal(v[1].payload_len, sizeof pl);
+	assert_memory_equal(v[1].payload, pl, sizeof pl); /* the first signing's bytes */
+	assert_int_equal(v[1].signature_len, sizeof sig);
+	assert_memory_equal(v[1].signature, sig, sizeof sig);
+	assert_string_equal(v[1].key_id, "hubkey-1");
+	assert_null(v[2].payload);
+	free_signed(v, n);
+	/* bad input: nothing stored */
+	assert_int_equal(hub_change_set_signed(s, cid[5], NULL, 0, sig, sizeof sig, "k"),
+			 FEDNS_EINVAL);
+	assert_int_equal(hub_change_set_signed(s, cid[5], pl, sizeof pl, sig, 0, "k"),
+			 FEDNS_EINVAL);
+	assert_int_equal(hub_change_set_signed(s, cid[5], pl, sizeof pl, sig, sizeof sig, ""),
+			 FEDNS_EINVAL);
+	assert_int_equal(hub_change_set_signed(s, 999, pl, sizeof pl, sig, sizeof sig, "k"),
+			 FEDNS_ENOENT);
+	hub_change prop = {.zone_id = z, .author_id = alice, .base_serial = 4};
+	snprintf(prop.reason, sizeof prop.reason, "open");
+	prop.diff = "+x.example.com.\t300\tIN\tA\t192.0.2.1\n";
+	assert_int_equal(hub_change_create(s, &prop, NULL), FEDNS_OK);
+	assert_int_equal(hub_change_set_signed(s, prop.id, pl, sizeof pl, sig, sizeof sig, "k"),
+			 FEDNS_EINVAL);
+	assert_non_null(strstr(hub_store_errmsg(s), "not committed"));
+	assert_int_equal(hub_changes_after(s, z, 3, 0, &v, &n), FEDNS_OK);
+	assert_int_equal(n, 1);
+	assert_null(v[0].payload);
+	free_signed(v, n);
+
+	/* pruned versions are not a starting point any more */
+	assert_int_equal(hub_version_prune(s, z, 2), FEDNS_OK);
+	assert_int_equal(hub_changes_after(s, z, 1, 0, &v, &n), FEDNS_ENOENT);
+	assert_int_equal(hub_changes_after(s, z, 3, 0, &v, &n), FEDNS_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(v[0].to_serial, 4);
+	free_signed(v, n);
+
+	/* a deletion ends the stream: it keeps the last serial and is marked */
+	hub_change del = {.zone_id = z,
+			  .author_id = alice,
+			  .base_serial = 4,
+			  .serial = 4,
+			  .state = HUB_CHANGE_COMMITTED,
+			  .delete_zone = true};
+	snprintf(del.reason, sizeof del.reason, "gone");
+	snprintf(del.digest, sizeof del.digest, "dg4");
+	del.diff = "-h1.example.com.\t300\tIN\tA\t198.51.100.11\n";
+	assert_int_equal(hub_change_create(s, &del, NULL), FEDNS_OK);
+	assert_int_equal(hub_zone_mark_deleted(s, z), FEDNS_OK);
+	assert_int_equal(hub_changes_after(s, z, 4, 0, &v, &n), FEDNS_OK);
+	assert_int_equal(n, 1);
+	assert_true(v[0].delete_zone);
+	assert_int_equal(v[0].change_id, del.id);
+	assert_int_equal(v[0].from_serial, 4);
+	assert_int_equal(v[0].to_serial, 4);
+	free_signed(v, n);
+	assert_int_equal(hub_changes_after(s, z, 3, 0, &v, &n), FEDNS_OK);
+	assert_int_equal(n, 2);
+	assert_false(v[0].delete_zone);
+	assert_true(v[1].delete_zone);
+	free_signed(v, n);
+	assert_int_equal(hub_changes_after(s, z, 3, 1, &v, &n), FEDNS_OK);
+	assert_int_equal(n, 1);
+	assert_false(v[0].delete_zone);
+	free_signed(v, n);
+	hub_store_close(s);
+}
+
+static void
+test_clusters(void **state)
+{
+	(void)state;
+	hub_store *s = open_store(dbpath);
+	int64_t t;
+	assert_int_equal(hub_tenant_create(s, "bank", &t), FEDNS_OK);
+	int64_t za = add_small_zone(s, t, "a.example.");
+	int64_t zb = add_small_zone(s, t, "b.example.");
+	int64_t zc = add_small_zone(s, t, "c.example.");
+	const char *p1[] = {"west", "east"}, *p2[] = {"east"}, *p3[] = {"gone"};
+	assert_int_equal(hub_zone_set_placement(s, zb, p1, 2), FEDNS_OK);
+	assert_int_equal(hub_zone_set_placement(s, za, p2, 1), FEDNS_OK);
+	assert_int_equal(hub_zone_set_placement(s, zc, p3, 1), FEDNS_OK);
+	assert_int_equal(hub_zone_mark_deleted(s, zc), FEDNS_OK); /* "gone" is not listed */
+
+	hub_cluster *cl = NULL;
+	size_t n = 0;
+	assert_int_equal(hub_cluster_list(s, &cl, &n), FEDNS_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(cl[0].name, "east");
+	assert_string_equal(cl[1].name, "west");
+	assert_false(cl[0].connected);
+	assert_int_equal(cl[0].first_seen, 0);
+	assert_int_equal(cl[0].last_seen, 0);
+	free(cl);
+	hub_cluster c;
+	assert_int_equal(hub_cluster_get(s, "west", &c), FEDNS_OK);
+	assert_false(c.connected);
+	assert_int_equal(hub_cluster_get(s, "gone", &c), FEDNS_ENOENT);
+	assert_int_equal(hub_cluster_get(s, "north", &c), FEDNS_ENOENT);
+	assert_non_null(strstr(hub_store_errmsg(s), "north"));
+
+	/* a spoke connects: its row is made, the placement-only listing is not doubled */
+	assert_int_equal(hub_cluster_connected(s, "east", "fedns-spoke 0.4", "192.0.2.7:4100",
+					       1900000000, 1000),
+			 FEDNS_OK);
+	assert_int_equal(hub_cluster_connected(s, "north", "v", "192.0.2.8:1", 5, 1500), FEDNS_OK);
+	assert_int_equal(hub_cluster_list(s, &cl, &n), FEDNS_OK);
+	assert_int_equal(n, 3);
+	assert_string_equal(cl[0].name, "east");
+	assert_string_equal(cl[1].name, "north");
+	assert_string_equal(cl[2].name, "west");
+	assert_true(cl[0].connected);
+	assert_int_equal(cl[0].first_seen, 1000);
+	assert_int_equal(cl[0].connected_since, 1000);
+	assert_string_equal(cl[0].software_version, "fedns-spoke 0.4");
+	assert_string_equal(cl[0].peer, "192.0.2.7:4100");
+	assert_int_equal(cl[0].cert_not_after, 1900000000);
+	free(cl);
+
+	assert_int_equal(hub_cluster_count(s, "east", 5, 4, 1, "digest_mismatch"), FEDNS_OK);
+	assert_int_equal(hub_cluster_count(s, "east", 2, 2, 0, NULL), FEDNS_OK);
+	assert_int_equal(hub_cluster_count(s, "west", 1, 0, 0, NULL), FEDNS_ENOENT);
+	assert_int_equal(hub_cluster_disconnected(s, "east", NULL, 2000), FEDNS_OK);
+	assert_int_equal(hub_cluster_get(s, "east", &c), FEDNS_OK);
+	assert_false(c.connected);
+	assert_int_equal(c.connected_since, 0);
+	assert_int_equal(c.last_seen, 2000);
+	assert_int_equal(c.sent, 7);
+	assert_int_equal(c.applied, 6);
+	assert_int_equal(c.refused, 1);
+	assert_string_equal(c.last_error, "digest_mismatch"); /* kept: NULL sets nothing */
+	/* reconnect: first_seen stays, a new connected_since */
+	assert_int_equal(hub_cluster_connected(s, "east", "fedns-spoke 0.5", "192.0.2.7:4101",
+					       1900000001, 3000),
+			 FEDNS_OK);
+	assert_int_equal(hub_cluster_get(s, "east", &c), FEDNS_OK);
+	assert_true(c.connected);
+	assert_int_equal(c.first_seen, 1000);
+	assert_int_equal(c.connected_since, 3000);
+	assert_string_equal(c.software_version, "fedns-spoke 0.5");
+	assert_int_equal(c.sent, 7);
+
+	/* a refused cluster known only by placement gets a row showing why */
+	assert_int_equal(hub_cluster_disconnected(s, "west", "certificate revoked", 4000),
+			 FEDNS_OK);
+	assert_int_equal(hub_cluster_get(s, "west", &c), FEDNS_OK);
+	assert_false(c.connected);
+	assert_int_equal(c.first_seen, 0);
+	assert_int_equal(c.last_seen, 4000);
+	assert_string_equal(c.last_error, "certificate revoked");
+	/* a name nobody placed or saw is not recorded from an unauthenticated hello */
+	assert_int_equal(hub_cluster_disconnected(s, "mallory", "bad", 4000), FEDNS_ENOENT);
+	assert_int_equal(hub_cluster_get(s, "mallory", &c), FEDNS_ENOENT);
+	assert_int_equal(hub_cluster_connected(s, "", "v", "p", 0, 1), FEDNS_EINVAL);
+	char longname[80];
+	memset(longname, 'x', sizeof longname - 1);
+	longname[sizeof longname - 1] = '\0';
+	assert_int_equal(hub_cluster_connected(s, longname, "v", "p", 0, 1), FEDNS_ETOOBIG);
+
+	/* the zones placed on a cluster, live ones, by name */
+	hub_zone *zl = NULL;
+	assert_int_equal(hub_cluster_zones(s, "east", &zl, &n), FEDNS_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(zl[0].name, "a.example.");
+	assert_string_equal(zl[1].name, "b.example.");
+	free(zl);
+	assert_int_equal(hub_cluster_zones(s, "gone", &zl, &n), FEDNS_OK);
+	assert_int_equal(n, 0);
+	free(zl);
+	hub_store_close(s);
+}
+
+static void
+test_spoke_zones_secondaries(void **state)
+{
+	(void)state;
+	hub_store *s = open_store(dbpath);
+	int64_t t;
+	assert_int_equal(hub_tenant_create(s, "bank", &t), FEDNS_OK);
+	int64_t za = add_small_zone(s, t, "a.example.");
+	int64_t zb = add_small_zone(s, t, "b.example.");
+
+	hub_spoke_zone sz = {.zone_id = zb,
+			     .serial = 7,
+			     .acked_at = 100,
+			     .change_id = 0,
+			     .committed_at = 90,
+			     .applied_ms = 10};
+	snprintf(sz.cluster, sizeof sz.cluster, "west");
+	snprintf(sz.digest, sizeof sz.digest, "abcd");
+	snprintf(sz.last_status, sizeof sz.last_status, "applied");
+	assert_int_equal(hub_spoke_zone_put(s, &sz), FEDNS_OK);
+	snprintf(sz.cluster, sizeof sz.cluster, "east");
+	assert_int_equal(hub_spoke_zone_put(s, &sz), FEDNS_OK);
+	sz.zone_id = za;
+	sz.serial = 3;
+	sz.applied_ms = -1;
+	assert_int_equal(hub_spoke_zone_put(s, &sz), FEDNS_OK);
+	/* an update replaces the row */
+	sz.serial = 4;
+	snprintf(sz.last_status, sizeof sz.last_status, "refused");
+	snprintf(sz.last_reason, sizeof sz.last_reason, "gap");
+	assert_int_equal(hub_spoke_zone_put(s, &sz), FEDNS_OK);
+	sz.zone_id = 999;
+	assert_int_equal(hub_spoke_zone_put(s, &sz), FEDNS_ENOENT);
+
+	hub_spoke_zone *l = NULL;
+	size_t n = 0;
+	assert_int_equal(hub_spoke_zone_list(s, NULL, 0, &l, &n), FEDNS_OK);
+	assert_int_equal(n, 3);
+	assert_string_equal(l[0].cluster, "east");
+	assert_string_equal(l[0].zone, "a.example.");
+	assert_int_equal(l[0].serial, 4);
+	assert_string_equal(l[0].last_status, "refused");
+	assert_string_equal(l[0].last_reason, "gap");
+	assert_int_equal(l[0].applied_ms, -1);
+	assert_string_equal(l[1].zone, "b.example.");
+	assert_string_equal(l[2].cluster, "west");
+	assert_int_equal(l[2].serial, 7);
+	assert_string_equal(l[2].digest, "abcd");
+	assert_int_equal(l[2].acked_at, 100);
+	assert_int_equal(l[2].committed_at, 90);
+	assert_int_equal(l[2].applied_ms, 10);
+	free(l);
+	assert_int_equal(hub_spoke_zone_list(s, "east", zb, &l, &n), FEDNS_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(l[0].serial, 7);
+	free(l);
+	assert_int_equal(hub_spoke_zone_delete(s, "east", zb), FEDNS_OK);
+	assert_int_equal(hub_spoke_zone_delete(s, "east", zb), FEDNS_OK); /* idempotent */
+	assert_int_equal(hub_spoke_zone_list(s, NULL, zb, &l, &n), FEDNS_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(l[0].cluster, "west");
+	free(l);
+
+	/* secondaries: a new row says "" was before; the same state keeps state_since */
+	hub_secondary r = {.zone_id = za,
+			   .has_serial = true,
+			   .serial = 4,
+			   .last_proven = 0,
+			   .lag_ms = -1,
+			   .updated_at = 1000,
+			   .confirmed_ms = -1};
+	snprintf(r.cluster, sizeof r.cluster, "east");
+	snprintf(r.secondary, sizeof r.secondary, "ns1");
+	snprintf(r.address, sizeof r.address, "127.0.0.1:5301");
+	snprintf(r.state, sizeof r.state, "lagging");
+	char old[16] = "x";
+	assert_int_equal(hub_secondary_put(s, &r, old), FEDNS_OK);
+	assert_string_equal(old, "");
+	r.updated_at = 2000;
+	r.lag_ms = 900;
+	assert_int_equal(hub_secondary_put(s, &r, old), FEDNS_OK);
+	assert_string_equal(old, "lagging");
+	hub_secondary *sl = NULL;
+	assert_int_equal(hub_secondary_list(s, NULL, 0, NULL, &sl, &n), FEDNS_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(sl[0].state_since, 1000);
+	assert_int_equal(sl[0].updated_at, 2000);
+	assert_int_equal(sl[0].lag_ms, 900);
+	assert_string_equal(sl[0].zone, "a.example.");
+	free(sl);
+	/* a new state starts its own since (updated_at when not given) */
+	snprintf(r.state, sizeof r.state, "in_sync");
+	snprintf(r.digest, sizeof r.digest, "beef");
+	r.updated_at = 3000;
+	r.last_proven = 3000;
+	r.confirmed_ms = 42;
+	r.repairs = 1;
+	assert_int_equal(hub_secondary_put(s, &r, old), FEDNS_OK);
+	assert_string_equal(old, "lagging");
+	assert_int_equal(hub_secondary_list(s, "east", za, "in_sync", &sl, &n), FEDNS_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(sl[0].state_since, 3000);
+	assert_int_equal(sl[0].confirmed_ms, 42);
+	assert_int_equal(sl[0].repairs, 1);
+	assert_int_equal(sl[0].last_proven, 3000);
+	assert_string_equal(sl[0].digest, "beef");
+	assert_string_equal(sl[0].address, "127.0.0.1:5301");
+	assert_true(sl[0].has_serial);
+	assert_int_equal(sl[0].serial, 4);
+	free(sl);
+	/* more rows for the filters and the order (zone, cluster, secondary) */
+	snprintf(r.secondary, sizeof r.secondary, "ns0");
+	snprintf(r.state, sizeof r.state, "unreachable");
+	r.has_serial = false;
+	r.state_since = 2500;
+	assert_int_equal(hub_secondary_put(s, &r, NULL), FEDNS_OK);
+	r.zone_id = zb;
+	snprintf(r.cluster, sizeof r.cluster, "west");
+	assert_int_equal(hub_secondary_put(s, &r, NULL), FEDNS_OK);
+	assert_int_equal(hub_secondary_list(s, NULL, 0, NULL, &sl, &n), FEDNS_OK);
+	assert_int_equal(n, 3);
+	assert_string_equal(sl[0].secondary, "ns0");
+	assert_int_equal(sl[0].state_since, 2500);
+	assert_false(sl[0].has_serial);
+	assert_string_equal(sl[1].secondary, "ns1");
+	assert_string_equal(sl[2].zone, "b.example.");
+	free(sl);
+	assert_int_equal(hub_secondary_list(s, NULL, 0, "unreachable", &sl, &n), FEDNS_OK);
+	assert_int_equal(n, 2);
+	free(sl);
+	assert_int_equal(hub_secondary_list(s, "west", 0, NULL, &sl, &n), FEDNS_OK);
+	assert_int_equal(n, 1);
+	free(sl);
+	/* bad rows change nothing */
+	snprintf(r.state, sizeof r.state, "pending");
+	assert_int_equal(hub_secondary_put(s, &r, old), FEDNS_EINVAL);
+	assert_non_null(strstr(hub_store_errmsg(s), "pending"));
+	snprintf(r.state, sizeof r.state, "in_sync");
+	r.secondary[0] = '\0';
+	assert_int_equal(hub_secondary_put(s, &r, old), FEDNS_EINVAL);
+	snprintf(r.secondary, sizeof r.secondary, "ns9");
+	r.zone_id = 999;
+	assert_int_equal(hub_secondary_put(s, &r, old), FEDNS_ENOENT);
+	assert_int_equal(hub_secondary_delete(s, "east", za), FEDNS_OK);
+	assert_int_equal(hub_secondary_list(s, NULL, 0, NULL, &sl, &n), FEDNS_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(sl[0].cluster, "west");
+	free(sl);
+	hub_store_close(s);
+}
+
 int
 main(void)
 {
@@ -1320,6 +1819,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_check_integrity, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backup, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_federation_migrate_v3, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_changes_after, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_clusters, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_spoke_zones_secondaries, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
