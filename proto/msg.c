@@ -568,6 +568,29 @@ fedns_proto_check(const fedns_proto_msg *m, const fedns_proto_limits *lim, fedns
 			      (int)m->type);
 }
 
+static bool eq_str(const char *a, const char *b);
+
+static fedns_err
+check_changeset(const fedns_proto_changeset *c, const char *p, const fedns_proto_limits *lim,
+		fedns_diag *d)
+{
+	fedns_proto_limits l = *lim;
+	fedns_err err;
+	if ((err = check_zone(c->zone, p, "zone", &l, d)) != FEDNS_OK ||
+	    (err = check_digest(&c->digest, p, "digest", true, d)) != FEDNS_OK ||
+	    (err = check_text(c->author, p, "author", &l, false, d)) != FEDNS_OK ||
+	    (err = check_names(c->approvers, c->napprovers, p, "approvers", &l, false, d)) !=
+		    FEDNS_OK)
+		return err;
+	if (c->ndeleted > l.max_rrs || c->nadded > l.max_rrs - c->ndeleted)
+		return fedns_diag_set(d, FEDNS_ETOOBIG,
+				      "%s: %zu deleted and %zu added RRs, the cap is %zu", p,
+				      c->ndeleted, c->nadded, l.max_rrs);
+	if ((err = check_rrs(c->deleted, c->ndeleted, p, "deleted", d)) != FEDNS_OK)
+		return err;
+	return check_rrs(c->added, c->nadded, p, "added", d);
+}
+
 fedns_err
 fedns_proto_body_check(const fedns_proto_body *b, const fedns_proto_limits *lim, fedns_diag *d)
 {
@@ -575,23 +598,36 @@ fedns_proto_body_check(const fedns_proto_body *b, const fedns_proto_limits *lim,
 		return fedns_diag_set(d, FEDNS_EINVAL, "no payload");
 	fedns_proto_limits l = lim != NULL ? limits_of(lim) : no_caps;
 	fedns_err err;
-	if (b->kind == FEDNS_PROTO_BODY_CHANGESET) {
-		const fedns_proto_changeset *c = &b->u.changeset;
-		const char *p = "change_set";
-		if ((err = check_zone(c->zone, p, "zone", &l, d)) != FEDNS_OK ||
-		    (err = check_digest(&c->digest, p, "digest", true, d)) != FEDNS_OK ||
-		    (err = check_text(c->author, p, "author", &l, false, d)) != FEDNS_OK ||
-		    (err = check_names(c->approvers, c->napprovers, p, "approvers", &l, false,
-				       d)) != FEDNS_OK)
+	if (b->kind == FEDNS_PROTO_BODY_CHANGESET)
+		return check_changeset(&b->u.changeset, "change_set", &l, d);
+	if (b->kind == FEDNS_PROTO_BODY_BATCH) {
+		const fedns_proto_batch *bt = &b->u.batch;
+		if ((err = check_count(bt->n, l.max_items, "batch", "change_sets", d)) != FEDNS_OK)
 			return err;
-		if (c->ndeleted > l.max_rrs || c->nadded > l.max_rrs - c->ndeleted)
-			return fedns_diag_set(d, FEDNS_ETOOBIG,
-					      "change_set: %zu deleted and %zu added RRs, the cap "
-					      "is %zu",
-					      c->ndeleted, c->nadded, l.max_rrs);
-		if ((err = check_rrs(c->deleted, c->ndeleted, p, "deleted", d)) != FEDNS_OK)
-			return err;
-		return check_rrs(c->added, c->nadded, p, "added", d);
+		if (bt->n == 0)
+			return fedns_diag_set(d, FEDNS_EMALFORMED, "batch.change_sets: empty");
+		size_t rrs = 0;
+		for (size_t i = 0; i < bt->n; i++) {
+			const fedns_proto_changeset *c = &bt->changesets[i];
+			char p[48];
+			snprintf(p, sizeof(p), "batch.change_sets[%zu]", i);
+			if ((err = check_changeset(c, p, &l, d)) != FEDNS_OK)
+				return err;
+			if (c->ndeleted + c->nadded > l.max_rrs - rrs)
+				return fedns_diag_set(d, FEDNS_ETOOBIG,
+						      "batch: more than %zu RRs in all", l.max_rrs);
+			rrs += c->ndeleted + c->nadded;
+			if (i > 0 && !eq_str(c->zone, bt->changesets[0].zone))
+				return fedns_diag_set(d, FEDNS_EMALFORMED,
+						      "%s.zone: %s is not the batch's zone %s", p,
+						      c->zone, bt->changesets[0].zone);
+			if (i > 0 && c->from_serial != bt->changesets[i - 1].to_serial)
+				return fedns_diag_set(d, FEDNS_EMALFORMED,
+						      "%s.from_serial: %u does not follow %u", p,
+						      c->from_serial,
+						      bt->changesets[i - 1].to_serial);
+		}
+		return FEDNS_OK;
 	}
 	if (b->kind == FEDNS_PROTO_BODY_SNAPSHOT) {
 		const fedns_proto_snapshot *s = &b->u.snapshot;
@@ -889,6 +925,27 @@ fedns_proto_encode(const fedns_proto_msg *m, uint8_t **out, size_t *len)
 	return err;
 }
 
+static fedns_err
+put_changeset(fedns_arena *a, const fedns_proto_changeset *c, Fedns__ChangeSet *cs)
+{
+	put_text(c->zone, &cs->has_zone, &cs->zone);
+	SET(cs, from_serial, c->from_serial);
+	SET(cs, to_serial, c->to_serial);
+	cs->deleted = put_rrs(a, c->deleted, c->ndeleted);
+	cs->added = put_rrs(a, c->added, c->nadded);
+	cs->digest = put_digest(a, &c->digest);
+	cs->approvers = put_texts(a, c->approvers, c->napprovers);
+	if (cs->deleted == NULL || cs->added == NULL || cs->digest == NULL || cs->approvers == NULL)
+		return FEDNS_ENOMEM;
+	cs->n_deleted = c->ndeleted;
+	cs->n_added = c->nadded;
+	cs->n_approvers = c->napprovers;
+	SET(cs, change_id, c->change_id);
+	SET(cs, commit_time, c->commit_time);
+	put_text(c->author, &cs->has_author, &cs->author);
+	return FEDNS_OK;
+}
+
 fedns_err
 fedns_proto_body_encode(const fedns_proto_body *b, uint8_t **out, size_t *len)
 {
@@ -901,27 +958,29 @@ fedns_proto_body_encode(const fedns_proto_body *b, uint8_t **out, size_t *len)
 	Fedns__SignedBody sb = FEDNS__SIGNED_BODY__INIT;
 	Fedns__ChangeSet cs = FEDNS__CHANGE_SET__INIT;
 	Fedns__Snapshot ss = FEDNS__SNAPSHOT__INIT;
+	Fedns__ChangeSetBatch batch = FEDNS__CHANGE_SET_BATCH__INIT;
 	fedns_err err = FEDNS_ENOMEM;
 	if (b->kind == FEDNS_PROTO_BODY_CHANGESET) {
-		const fedns_proto_changeset *c = &b->u.changeset;
-		put_text(c->zone, &cs.has_zone, &cs.zone);
-		SET(&cs, from_serial, c->from_serial);
-		SET(&cs, to_serial, c->to_serial);
-		cs.deleted = put_rrs(&a, c->deleted, c->ndeleted);
-		cs.added = put_rrs(&a, c->added, c->nadded);
-		cs.digest = put_digest(&a, &c->digest);
-		cs.approvers = put_texts(&a, c->approvers, c->napprovers);
-		if (cs.deleted == NULL || cs.added == NULL || cs.digest == NULL ||
-		    cs.approvers == NULL)
+		if (put_changeset(&a, &b->u.changeset, &cs) != FEDNS_OK)
 			goto out;
-		cs.n_deleted = c->ndeleted;
-		cs.n_added = c->nadded;
-		cs.n_approvers = c->napprovers;
-		SET(&cs, change_id, c->change_id);
-		SET(&cs, commit_time, c->commit_time);
-		put_text(c->author, &cs.has_author, &cs.author);
 		sb.body_case = FEDNS__SIGNED_BODY__BODY_CHANGE_SET;
 		sb.change_set = &cs;
+	} else if (b->kind == FEDNS_PROTO_BODY_BATCH) {
+		const fedns_proto_batch *bt = &b->u.batch;
+		Fedns__ChangeSet **v = fedns_arena_alloc(&a, bt->n * sizeof(*v));
+		if (v == NULL)
+			goto out;
+		for (size_t i = 0; i < bt->n; i++) {
+			if ((v[i] = fedns_arena_alloc(&a, sizeof(**v))) == NULL)
+				goto out;
+			fedns__change_set__init(v[i]);
+			if (put_changeset(&a, &bt->changesets[i], v[i]) != FEDNS_OK)
+				goto out;
+		}
+		batch.change_sets = v;
+		batch.n_change_sets = bt->n;
+		sb.body_case = FEDNS__SIGNED_BODY__BODY_BATCH;
+		sb.batch = &batch;
 	} else {
 		const fedns_proto_snapshot *s = &b->u.snapshot;
 		put_text(s->zone, &ss.has_zone, &ss.zone);
@@ -1212,28 +1271,51 @@ take_msg(dec *x, const Fedns__Envelope *env, fedns_proto_msg *m)
 }
 
 static fedns_err
+take_changeset(dec *x, const Fedns__ChangeSet *c, fedns_proto_changeset *o, const char *p)
+{
+	fedns_err err;
+	if ((err = take_text(x, c->has_zone, c->zone, &o->zone, p, "zone")) != 0 ||
+	    (err = take_text(x, c->has_author, c->author, &o->author, p, "author")) != 0 ||
+	    (err = take_texts(x, c->n_approvers, c->approvers, &o->approvers, &o->napprovers, p,
+			      "approvers")) != 0 ||
+	    (err = take_digest(x, c->digest, &o->digest, p, "digest")) != 0 ||
+	    (err = take_rrs(x, c->n_deleted, c->deleted, &o->deleted, &o->ndeleted, p,
+			    "deleted")) != 0 ||
+	    (err = take_rrs(x, c->n_added, c->added, &o->added, &o->nadded, p, "added")) != 0)
+		return err;
+	o->from_serial = c->has_from_serial ? c->from_serial : 0;
+	o->to_serial = c->has_to_serial ? c->to_serial : 0;
+	o->change_id = c->has_change_id ? c->change_id : 0;
+	o->commit_time = c->has_commit_time ? c->commit_time : 0;
+	return FEDNS_OK;
+}
+
+static fedns_err
 take_body(dec *x, const Fedns__SignedBody *sb, fedns_proto_body *b)
 {
 	fedns_err err;
 	if (sb->body_case == FEDNS__SIGNED_BODY__BODY_CHANGE_SET) {
-		const Fedns__ChangeSet *c = sb->change_set;
-		fedns_proto_changeset *o = &b->u.changeset;
-		const char *p = "change_set";
 		b->kind = FEDNS_PROTO_BODY_CHANGESET;
-		if ((err = take_text(x, c->has_zone, c->zone, &o->zone, p, "zone")) != 0 ||
-		    (err = take_text(x, c->has_author, c->author, &o->author, p, "author")) != 0 ||
-		    (err = take_texts(x, c->n_approvers, c->approvers, &o->approvers,
-				      &o->napprovers, p, "approvers")) != 0 ||
-		    (err = take_digest(x, c->digest, &o->digest, p, "digest")) != 0 ||
-		    (err = take_rrs(x, c->n_deleted, c->deleted, &o->deleted, &o->ndeleted, p,
-				    "deleted")) != 0 ||
-		    (err = take_rrs(x, c->n_added, c->added, &o->added, &o->nadded, p, "added")) !=
-			    0)
-			return err;
-		o->from_serial = c->has_from_serial ? c->from_serial : 0;
-		o->to_serial = c->has_to_serial ? c->to_serial : 0;
-		o->change_id = c->has_change_id ? c->change_id : 0;
-		o->commit_time = c->has_commit_time ? c->commit_time : 0;
+		return take_changeset(x, sb->change_set, &b->u.changeset, "change_set");
+	}
+	if (sb->body_case == FEDNS__SIGNED_BODY__BODY_BATCH) {
+		const Fedns__ChangeSetBatch *bt = sb->batch;
+		fedns_proto_batch *o = &b->u.batch;
+		b->kind = FEDNS_PROTO_BODY_BATCH;
+		if (bt->n_change_sets == 0)
+			return fedns_diag_set(x->d, FEDNS_EMALFORMED, "batch.change_sets: empty");
+		fedns_proto_changeset *v = fedns_arena_alloc(x->a, bt->n_change_sets * sizeof(*v));
+		if (v == NULL)
+			return NOMEM(x);
+		memset(v, 0, bt->n_change_sets * sizeof(*v));
+		for (size_t i = 0; i < bt->n_change_sets; i++) {
+			char p[48];
+			snprintf(p, sizeof(p), "batch.change_sets[%zu]", i);
+			if ((err = take_changeset(x, bt->change_sets[i], &v[i], p)) != 0)
+				return err;
+		}
+		o->changesets = v;
+		o->n = bt->n_change_sets;
 		return FEDNS_OK;
 	}
 	if (sb->body_case == FEDNS__SIGNED_BODY__BODY_SNAPSHOT) {
@@ -1251,7 +1333,7 @@ take_body(dec *x, const Fedns__SignedBody *sb, fedns_proto_body *b)
 		return FEDNS_OK;
 	}
 	return fedns_diag_set(x->d, FEDNS_EMALFORMED,
-			      "payload: neither a change set nor a snapshot");
+			      "payload: neither a change set, a batch nor a snapshot");
 }
 
 /* The shared frame of both decoders: caps, scan, budgeted unpack, then 'take' into a
@@ -1500,20 +1582,32 @@ fedns_proto_msg_equal(const fedns_proto_msg *a, const fedns_proto_msg *b)
 	return false;
 }
 
+static bool
+eq_changeset(const fedns_proto_changeset *x, const fedns_proto_changeset *y)
+{
+	return eq_str(x->zone, y->zone) && x->from_serial == y->from_serial &&
+	       x->to_serial == y->to_serial &&
+	       eq_rrs(x->deleted, x->ndeleted, y->deleted, y->ndeleted) &&
+	       eq_rrs(x->added, x->nadded, y->added, y->nadded) &&
+	       eq_digest(&x->digest, &y->digest) && x->change_id == y->change_id &&
+	       x->commit_time == y->commit_time && eq_str(x->author, y->author) &&
+	       eq_strs(x->approvers, x->napprovers, y->approvers, y->napprovers);
+}
+
 bool
 fedns_proto_body_equal(const fedns_proto_body *a, const fedns_proto_body *b)
 {
 	if (a->kind != b->kind)
 		return false;
-	if (a->kind == FEDNS_PROTO_BODY_CHANGESET) {
-		const fedns_proto_changeset *x = &a->u.changeset, *y = &b->u.changeset;
-		return eq_str(x->zone, y->zone) && x->from_serial == y->from_serial &&
-		       x->to_serial == y->to_serial &&
-		       eq_rrs(x->deleted, x->ndeleted, y->deleted, y->ndeleted) &&
-		       eq_rrs(x->added, x->nadded, y->added, y->nadded) &&
-		       eq_digest(&x->digest, &y->digest) && x->change_id == y->change_id &&
-		       x->commit_time == y->commit_time && eq_str(x->author, y->author) &&
-		       eq_strs(x->approvers, x->napprovers, y->approvers, y->napprovers);
+	if (a->kind == FEDNS_PROTO_BODY_CHANGESET)
+		return eq_changeset(&a->u.changeset, &b->u.changeset);
+	if (a->kind == FEDNS_PROTO_BODY_BATCH) {
+		if (a->u.batch.n != b->u.batch.n)
+			return false;
+		for (size_t i = 0; i < a->u.batch.n; i++)
+			if (!eq_changeset(&a->u.batch.changesets[i], &b->u.batch.changesets[i]))
+				return false;
+		return true;
 	}
 	if (a->kind == FEDNS_PROTO_BODY_SNAPSHOT) {
 		const fedns_proto_snapshot *x = &a->u.snapshot, *y = &b->u.snapshot;

@@ -221,9 +221,18 @@ typedef struct fedns_proto_snapshot {
 	uint64_t created_time;
 } fedns_proto_snapshot;
 
+/* Consecutive change sets of one zone under one signature: every element names the same
+ * zone and each one's from_serial is the previous one's to_serial (checked by decode and
+ * encode); at least one, at most max_items, and max_rrs RRs in all. */
+typedef struct fedns_proto_batch {
+	const fedns_proto_changeset *changesets;
+	size_t n;
+} fedns_proto_batch;
+
 typedef enum fedns_proto_body_kind {
 	FEDNS_PROTO_BODY_CHANGESET = 1,
 	FEDNS_PROTO_BODY_SNAPSHOT = 2,
+	FEDNS_PROTO_BODY_BATCH = 3,
 } fedns_proto_body_kind;
 
 /* What a signed payload holds; the kind is inside the signed bytes. */
@@ -232,6 +241,7 @@ typedef struct fedns_proto_body {
 	union {
 		fedns_proto_changeset changeset;
 		fedns_proto_snapshot snapshot;
+		fedns_proto_batch batch;
 	} u;
 	fedns_arena arena; /* private */
 } fedns_proto_body;

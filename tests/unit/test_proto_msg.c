@@ -291,6 +291,75 @@ test_changeset_signed_roundtrip(void **state)
 	fedns_proto_body_free(body_roundtrip(&b, NULL, NULL));
 }
 
+/* Consecutive change sets under one signature: round trip, and the batch rules (one zone,
+ * each from_serial the previous to_serial, not empty) checked by encode and decode. */
+static void
+test_batch_roundtrip_and_rules(void **state)
+{
+	(void)state;
+	fedns_rr del[] = {{apex, 6, 1, 3600, sizeof(soa_old) - 1, soa_old}};
+	fedns_rr add[] = {{apex, 6, 1, 3600, sizeof(soa_new) - 1, soa_new},
+			  {www, 1, 1, 300, sizeof(a_rd), a_rd}};
+	fedns_proto_changeset cs[3];
+	for (unsigned i = 0; i < 3; i++) {
+		cs[i] = (fedns_proto_changeset){.zone = "example.com.",
+						.from_serial = 1 + i,
+						.to_serial = 2 + i,
+						.deleted = del,
+						.ndeleted = 1,
+						.added = add,
+						.nadded = 2,
+						.digest = digest384((uint8_t)i),
+						.change_id = 10 + i,
+						.author = "alice"};
+	}
+	fedns_proto_body b = {.kind = FEDNS_PROTO_BODY_BATCH};
+	b.u.batch = (fedns_proto_batch){cs, 3};
+	uint8_t *payload;
+	size_t plen;
+	fedns_proto_body *out = body_roundtrip(&b, &payload, &plen);
+	assert_int_equal(out->kind, FEDNS_PROTO_BODY_BATCH);
+	assert_int_equal(out->u.batch.n, 3);
+	assert_int_equal(out->u.batch.changesets[2].from_serial, 3);
+	assert_int_equal(out->u.batch.changesets[2].change_id, 12);
+	assert_int_equal(out->u.batch.changesets[1].nadded, 2);
+	assert_true(fedns_proto_body_equal(&b, out));
+	fedns_proto_body_free(out);
+	free(payload);
+
+	fedns_diag d;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	cs[2].from_serial = 5; /* does not follow 3 */
+	fedns_diag_clear(&d);
+	assert_int_equal(fedns_proto_body_check(&b, NULL, &d), FEDNS_EMALFORMED);
+	assert_string_equal(d.msg, "batch.change_sets[2].from_serial: 5 does not follow 3");
+	assert_int_equal(fedns_proto_body_encode(&b, &buf, &len), FEDNS_EINVAL);
+	cs[2].from_serial = 3;
+	cs[1].zone = "example.net.";
+	fedns_diag_clear(&d);
+	assert_int_equal(fedns_proto_body_check(&b, NULL, &d), FEDNS_EMALFORMED);
+	assert_string_equal(d.msg,
+			    "batch.change_sets[1].zone: example.net. is not the batch's zone "
+			    "example.com.");
+	cs[1].zone = "example.com.";
+	b.u.batch.n = 0;
+	fedns_diag_clear(&d);
+	assert_int_equal(fedns_proto_body_check(&b, NULL, &d), FEDNS_EMALFORMED);
+	assert_string_equal(d.msg, "batch.change_sets: empty");
+
+	/* the decoder counts a batch's elements against max_items */
+	b.u.batch.n = 3;
+	fedns_proto_limits lim = {.max_items = 2};
+	assert_int_equal(fedns_proto_body_encode(&b, &buf, &len), FEDNS_OK);
+	fedns_proto_body *o2 = NULL;
+	fedns_diag_clear(&d);
+	assert_int_equal(fedns_proto_body_decode(buf, len, &lim, &o2, &d), FEDNS_ETOOBIG);
+	assert_string_equal(d.msg, "payload.batch.change_sets: more than 2 entries");
+	assert_null(o2);
+	free(buf);
+}
+
 static void
 test_snapshot_roundtrip_and_rr_cap(void **state)
 {
@@ -587,7 +656,7 @@ test_bad_rrs(void **state)
 	assert_diag(d, "type 65536 or class 0 is over 65535");
 	/* no body kind */
 	assert_int_equal(decode_body_bytes("", 0, NULL, &d), FEDNS_EMALFORMED);
-	assert_string_equal(d.msg, "payload: neither a change set nor a snapshot");
+	assert_string_equal(d.msg, "payload: neither a change set, a batch nor a snapshot");
 }
 
 static void
@@ -690,6 +759,7 @@ main(void)
 		cmocka_unit_test(test_small_messages_roundtrip),
 		cmocka_unit_test(test_ack_and_status_roundtrip),
 		cmocka_unit_test(test_changeset_signed_roundtrip),
+		cmocka_unit_test(test_batch_roundtrip_and_rules),
 		cmocka_unit_test(test_snapshot_roundtrip_and_rr_cap),
 		cmocka_unit_test(test_string_caps),
 		cmocka_unit_test(test_version_and_body),
