@@ -1621,6 +1621,7 @@ h_zone_policy(rq *r)
 	    jint(r, r->body, "", "approvals_required", true, 1, MAX_APPROVALS, &appr, NULL) != 0) {
 		return -1;
 	}
+	r->zone_id = z.id;
 	if ((e = hub_zone_set_policy(r->s, z.id, (uint32_t)appr)) != FEDNS_OK ||
 	    (e = hub_zone_get_id(r->s, z.id, &z)) != FEDNS_OK) {
 		return fail_err(r, e, "zone policy");
@@ -1649,6 +1650,7 @@ h_zone_placement(rq *r)
 	}
 	e = hub_zone_set_placement(r->s, z.id, cl, n);
 	free(cl);
+	r->zone_id = z.id; /* the fan-out looks at the zone again once this commits */
 	if (e != FEDNS_OK) {
 		return fail_err(r, e, "placement");
 	}
@@ -2578,6 +2580,656 @@ h_audit_export(rq *r)
 	return export_approvals(r);
 }
 
+/* ---- federation status ---- */
+
+/* unix ms as RFC 3339 UTC with milliseconds; 0 (never) is null */
+static void
+add_time_ms(cJSON *o, const char *k, int64_t ms)
+{
+	struct tm tm;
+	char b[48];
+	time_t secs = (time_t)(ms / 1000);
+
+	if (ms <= 0 || gmtime_r(&secs, &tm) == NULL ||
+	    strftime(b, sizeof(b), "%Y-%m-%dT%H:%M:%S", &tm) == 0) {
+		cJSON_AddNullToObject(o, k);
+		return;
+	}
+	size_t n = strlen(b);
+	snprintf(b + n, sizeof(b) - n, ".%03dZ", (int)(ms % 1000));
+	cJSON_AddStringToObject(o, k, b);
+}
+
+static void
+add_str_or_null(cJSON *o, const char *k, const char *s)
+{
+	if (s != NULL && s[0] != '\0') {
+		cJSON_AddStringToObject(o, k, s);
+	} else {
+		cJSON_AddNullToObject(o, k);
+	}
+}
+
+static void
+add_int_or_null(cJSON *o, const char *k, int64_t v, bool has)
+{
+	if (has) {
+		add_int(o, k, v);
+	} else {
+		cJSON_AddNullToObject(o, k);
+	}
+}
+
+/* The tenants whose zones the caller may read, loaded once per request: status never
+ * shows another tenant's zone. */
+typedef struct tscope {
+	bool all; /* an estate-wide role */
+	int64_t *ids;
+	size_t n;
+} tscope;
+
+static int
+scope_load(rq *r, tscope *sc)
+{
+	hub_tenant *t = NULL;
+	size_t nt = 0;
+	fedns_err e;
+
+	memset(sc, 0, sizeof(*sc));
+	if (hub_role_of(r->s, r->who.id, HUB_TENANT_ALL) >= HUB_ROLE_VIEWER) {
+		sc->all = true;
+		return 0;
+	}
+	if ((e = hub_tenant_list(r->s, &t, &nt)) != FEDNS_OK) {
+		return fail_err(r, e, "tenants");
+	}
+	if ((sc->ids = calloc(nt + 1, sizeof(*sc->ids))) == NULL) {
+		free(t);
+		return oom(r);
+	}
+	for (size_t i = 0; i < nt; i++) {
+		if (hub_auth_allowed(r->s, &r->who, t[i].id, HUB_ACT_READ, 0)) {
+			sc->ids[sc->n++] = t[i].id;
+		}
+	}
+	free(t);
+	return 0;
+}
+
+static bool
+scope_has(const tscope *sc, int64_t tenant_id)
+{
+	if (sc->all) {
+		return true;
+	}
+	for (size_t i = 0; i < sc->n; i++) {
+		if (sc->ids[i] == tenant_id) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Row states from best to worst; a row is the worst of its parts. */
+static const char *const row_states[] = {"in_sync", "unknown",	"pending",
+					 "lagging", "diverged", "unreachable"};
+#define NROW_STATES (sizeof(row_states) / sizeof(row_states[0]))
+
+static size_t
+state_rank(const char *s)
+{
+	for (size_t i = 0; i < NROW_STATES; i++) {
+		if (strcmp(s, row_states[i]) == 0) {
+			return i;
+		}
+	}
+	return 1; /* a state this hub does not know says nothing: unknown */
+}
+
+/* What the status rows of one zone are built from: the spokes' acks, the secondaries'
+ * reports and the kept versions (for pending_changes), read once per zone. */
+typedef struct zstatus {
+	const hub_zone *z;
+	char tenant[64];
+	hub_spoke_zone *sz;
+	size_t nsz;
+	hub_secondary *sec;
+	size_t nsec;
+	uint32_t *vers;
+	size_t nvers;
+} zstatus;
+
+static void
+zstatus_fini(zstatus *zs)
+{
+	free(zs->sz);
+	free(zs->sec);
+	free(zs->vers);
+	memset(zs, 0, sizeof(*zs));
+}
+
+static int
+zstatus_load(rq *r, const hub_zone *z, zstatus *zs)
+{
+	fedns_err e;
+
+	memset(zs, 0, sizeof(*zs));
+	zs->z = z;
+	tenant_name(r, z->tenant_id, zs->tenant, sizeof(zs->tenant));
+	if ((e = hub_spoke_zone_list(r->s, NULL, z->id, &zs->sz, &zs->nsz)) != FEDNS_OK ||
+	    (e = hub_secondary_list(r->s, NULL, z->id, NULL, &zs->sec, &zs->nsec)) != FEDNS_OK ||
+	    (zs->nsz > 0 &&
+	     (e = hub_version_list(r->s, z->id, &zs->vers, &zs->nvers)) != FEDNS_OK)) {
+		zstatus_fini(zs);
+		return fail_err(r, e, "zone status");
+	}
+	return 0;
+}
+
+/* One ZONESTATUS object for (zone, cluster); *state is the row's state. */
+static cJSON *
+status_row(rq *r, const zstatus *zs, const char *cluster, const char **state)
+{
+	const hub_zone *z = zs->z;
+	const hub_spoke_zone *sz = NULL;
+	cJSON *o = obj_new(r);
+
+	if (o == NULL) {
+		return NULL;
+	}
+	for (size_t i = 0; i < zs->nsz; i++) {
+		if (strcmp(zs->sz[i].cluster, cluster) == 0) {
+			sz = &zs->sz[i];
+		}
+	}
+	/* until the spoke holds the hub's serial the row cannot be better than pending */
+	size_t worst = sz != NULL && sz->serial == z->serial ? 0 : state_rank("pending");
+	size_t nsec = 0;
+	cJSON_AddStringToObject(o, "zone", z->name);
+	cJSON_AddStringToObject(o, "tenant", zs->tenant);
+	cJSON_AddStringToObject(o, "cluster", cluster);
+	add_int(o, "hub_serial", z->serial);
+	bool has_pending = false;
+	int64_t pending = 0;
+	for (size_t i = 0; sz != NULL && i < zs->nvers; i++) {
+		if (zs->vers[i] == sz->serial) {
+			pending = (int64_t)(zs->nvers - 1 - i);
+			has_pending = true;
+		}
+	}
+	add_int_or_null(o, "pending_changes", pending, has_pending);
+	cJSON *sp = NULL;
+	if (sz == NULL) {
+		cJSON_AddNullToObject(o, "spoke");
+	} else if ((sp = cJSON_AddObjectToObject(o, "spoke")) != NULL) {
+		add_int(sp, "serial", sz->serial);
+		add_str_or_null(sp, "digest", sz->digest);
+		add_time_ms(sp, "acked_at", sz->acked_at);
+		add_str_or_null(sp, "status", sz->last_status);
+		add_str_or_null(sp, "reason", sz->last_reason);
+		add_int_or_null(sp, "applied_ms", sz->applied_ms, sz->applied_ms >= 0);
+	}
+	cJSON *arr = cJSON_AddArrayToObject(o, "secondaries");
+	for (size_t i = 0; i < zs->nsec; i++) {
+		const hub_secondary *s = &zs->sec[i];
+		if (strcmp(s->cluster, cluster) != 0) {
+			continue;
+		}
+		nsec++;
+		size_t rank = state_rank(s->state);
+		if (rank == 0 && (!s->has_serial || s->serial != z->serial)) {
+			rank = state_rank("pending"); /* proven, but not yet at the hub's serial */
+		}
+		if (rank > worst) {
+			worst = rank;
+		}
+		cJSON *so = cJSON_CreateObject();
+		if (so == NULL) {
+			continue;
+		}
+		cJSON_AddStringToObject(so, "name", s->secondary);
+		add_str_or_null(so, "address", s->address);
+		cJSON_AddStringToObject(so, "state", s->state);
+		add_int_or_null(so, "serial", s->serial, s->has_serial);
+		add_str_or_null(so, "digest", s->digest);
+		add_time_ms(so, "last_proven", s->last_proven);
+		add_int_or_null(so, "lag_ms", s->lag_ms, s->lag_ms >= 0);
+		add_str_or_null(so, "last_error", s->last_error);
+		add_int(so, "repairs", s->repairs);
+		add_time_ms(so, "updated_at", s->updated_at);
+		add_time_ms(so, "state_since", s->state_since);
+		add_int_or_null(so, "confirmed_ms", s->confirmed_ms, s->confirmed_ms >= 0);
+		cJSON_AddItemToArray(arr, so);
+	}
+	if (nsec == 0 && worst == 0) {
+		worst = state_rank("unknown"); /* the spoke holds it, but no secondary proved it */
+	}
+	*state = row_states[worst];
+	cJSON_AddStringToObject(o, "state", *state);
+	return o;
+}
+
+/* Filters and the page of a status listing. */
+typedef struct sfilter {
+	const char *cluster; /* NULL: every placed cluster */
+	const char *state;   /* NULL: any row state */
+	size_t limit;	     /* 0: no limit */
+	/* cursor: rows after (after_zone, after_cluster) in (zone, cluster) order */
+	const char *after_zone, *after_cluster;
+	/* out */
+	size_t shown;
+	bool more;
+	char last[400];
+} sfilter;
+
+/* Appends the rows of zone z (one per placed cluster, filtered) to arr. */
+static int
+zone_rows(rq *r, const hub_zone *z, sfilter *f, cJSON *arr)
+{
+	char **cl = NULL;
+	size_t ncl = 0, first = 0;
+	zstatus zs;
+	fedns_err e;
+	int rv = 0;
+
+	if (f->more) {
+		return 0;
+	}
+	if ((e = hub_zone_placement(r->s, z->id, &cl, &ncl)) != FEDNS_OK) {
+		return fail_err(r, e, "placement");
+	}
+	bool any = false;
+	for (size_t i = 0; i < ncl; i++) {
+		bool skip = (f->cluster != NULL && strcmp(cl[i], f->cluster) != 0) ||
+			    (f->after_zone != NULL && strcmp(z->name, f->after_zone) == 0 &&
+			     strcmp(cl[i], f->after_cluster) <= 0);
+		if (skip) {
+			free(cl[i]);
+			cl[i] = NULL;
+		} else {
+			any = true;
+		}
+	}
+	if (any && zstatus_load(r, z, &zs) != 0) {
+		rv = -1;
+		any = false;
+	}
+	for (size_t i = first; any && i < ncl && rv == 0; i++) {
+		const char *state;
+		if (cl[i] == NULL) {
+			continue;
+		}
+		cJSON *row = status_row(r, &zs, cl[i], &state);
+		if (row == NULL) {
+			rv = -1;
+			break;
+		}
+		if (f->state != NULL && strcmp(state, f->state) != 0) {
+			cJSON_Delete(row);
+			continue;
+		}
+		if (f->limit != 0 && f->shown == f->limit) {
+			cJSON_Delete(row);
+			f->more = true;
+			break;
+		}
+		cJSON_AddItemToArray(arr, row);
+		f->shown++;
+		snprintf(f->last, sizeof(f->last), "%s/%s", z->name, cl[i]);
+	}
+	if (any) {
+		zstatus_fini(&zs);
+	}
+	for (size_t i = 0; i < ncl; i++) {
+		free(cl[i]);
+	}
+	free(cl);
+	return rv;
+}
+
+/* The row-state filter of a query (absent: NULL). */
+static int
+qstate(rq *r, char *buf, size_t bufsz, const char **out)
+{
+	*out = NULL;
+	if (!qparam(r, "state", buf, bufsz)) {
+		return r->status != 0 ? -1 : 0;
+	}
+	for (size_t i = 0; i < NROW_STATES; i++) {
+		if (strcmp(buf, row_states[i]) == 0) {
+			*out = row_states[i];
+			return 0;
+		}
+	}
+	return fail(r, 400, "invalid_query", "state",
+		    "state must be in_sync, unknown, pending, lagging, diverged or unreachable");
+}
+
+static bool
+cluster_name_ok(const char *s)
+{
+	return strlen(s) <= 63 && name_chars_ok(s, "-_.");
+}
+
+/* The cluster filter of a query (absent: NULL). */
+static int
+qcluster(rq *r, char *buf, size_t bufsz, const char **out)
+{
+	*out = NULL;
+	if (!qparam(r, "cluster", buf, bufsz)) {
+		return r->status != 0 ? -1 : 0;
+	}
+	if (!cluster_name_ok(buf)) {
+		return fail(r, 400, "invalid_query", "cluster",
+			    "cluster must be a cluster name (1-63 letters, digits, '-', '_', '.')");
+	}
+	*out = buf;
+	return 0;
+}
+
+static void
+status_next(rq *r, const sfilter *f)
+{
+	if (f->more) {
+		cJSON_AddStringToObject(r->out, "next", f->last);
+	} else {
+		cJSON_AddNullToObject(r->out, "next");
+	}
+}
+
+#define STATUS_BATCH 256
+
+/* GET /status: a row per (zone, placed cluster) of every zone the caller may read, by zone
+ * then cluster, paged with after=ZONE/CLUSTER (the "next" of the page before). */
+static int
+h_status(rq *r)
+{
+	char zname[300], cbuf[80], sbuf[32], tbuf[80], after[400];
+	sfilter f = {0};
+	tscope sc = {0};
+	int64_t tid = -1;
+	hub_zone z;
+	fedns_err e;
+	int rv = -1;
+
+	snprintf(r->target, sizeof(r->target), "status");
+	if (qlimit(r, &f.limit) != 0 || qcluster(r, cbuf, sizeof(cbuf), &f.cluster) != 0 ||
+	    qstate(r, sbuf, sizeof(sbuf), &f.state) != 0) {
+		return -1;
+	}
+	if (qparam(r, "after", after, sizeof(after))) {
+		char *slash = strrchr(after, '/');
+		if (slash == NULL || slash == after || !cluster_name_ok(slash + 1)) {
+			return fail(r, 400, "invalid_query", "after",
+				    "after must be the \"next\" of an earlier page (ZONE/CLUSTER)");
+		}
+		*slash = '\0';
+		f.after_zone = after;
+		f.after_cluster = slash + 1;
+	} else if (r->status != 0) {
+		return -1;
+	}
+	if (scope_load(r, &sc) != 0) {
+		return -1;
+	}
+	if (qparam(r, "tenant", tbuf, sizeof(tbuf))) {
+		if (tenant_lookup(r, tbuf, "tenant", &tid) != 0) {
+			goto out;
+		}
+		if (tid != HUB_TENANT_ALL && !scope_has(&sc, tid)) {
+			char what[200];
+			snprintf(what, sizeof(what), "read the status of tenant %.80s", tbuf);
+			deny(r, what);
+			goto out;
+		}
+		if (tid == HUB_TENANT_ALL) {
+			tid = -1;
+		}
+	} else if (r->status != 0) {
+		goto out;
+	}
+	if ((r->out = obj_new(r)) == NULL) {
+		goto out;
+	}
+	cJSON *arr = cJSON_AddArrayToObject(r->out, "items");
+	if (qparam(r, "zone", zname, sizeof(zname))) {
+		if (zone_access(r, zname, "zone", HUB_ACT_READ, &z) != 0) {
+			goto out;
+		}
+		snprintf(r->target, sizeof(r->target), "status");
+		if (tid < 0 || z.tenant_id == tid) {
+			if (f.after_zone != NULL && strcmp(z.name, f.after_zone) < 0) {
+				f.after_zone = NULL; /* a cursor before this zone */
+			}
+			if ((f.after_zone == NULL || strcmp(z.name, f.after_zone) == 0) &&
+			    zone_rows(r, &z, &f, arr) != 0) {
+				goto out;
+			}
+		}
+		status_next(r, &f);
+		rv = 0;
+		goto out;
+	} else if (r->status != 0) {
+		goto out;
+	}
+	/* the cursor's own zone may have clusters left; the listing continues after it */
+	const char *from = "";
+	if (f.after_zone != NULL) {
+		if (hub_zone_get(r->s, f.after_zone, &z) == FEDNS_OK && !z.deleted &&
+		    scope_has(&sc, z.tenant_id) && (tid < 0 || z.tenant_id == tid) &&
+		    zone_rows(r, &z, &f, arr) != 0) {
+			goto out;
+		}
+		from = f.after_zone;
+	}
+	char cursor[256];
+	snprintf(cursor, sizeof(cursor), "%s", from);
+	while (!f.more) {
+		hub_zone *zs = NULL;
+		size_t nz = 0;
+		if ((e = hub_zone_list(r->s, tid < 0 ? HUB_TENANT_ALL : tid, cursor, STATUS_BATCH,
+				       &zs, &nz)) != FEDNS_OK) {
+			fail_err(r, e, "zones");
+			goto out;
+		}
+		for (size_t i = 0; i < nz && !f.more; i++) {
+			if (scope_has(&sc, zs[i].tenant_id) && zone_rows(r, &zs[i], &f, arr) != 0) {
+				free(zs);
+				goto out;
+			}
+		}
+		if (nz > 0) {
+			snprintf(cursor, sizeof(cursor), "%s", zs[nz - 1].name);
+		}
+		free(zs);
+		if (nz < STATUS_BATCH) {
+			break;
+		}
+	}
+	status_next(r, &f);
+	rv = 0;
+out:
+	free(sc.ids);
+	return rv;
+}
+
+/* GET /zones/{zone}/status: the zone's rows (every placed cluster). */
+static int
+h_zone_status(rq *r)
+{
+	char cbuf[80], sbuf[32];
+	sfilter f = {0};
+	hub_zone z;
+
+	if (zone_access(r, r->cap[0], NULL, HUB_ACT_READ, &z) != 0 ||
+	    qcluster(r, cbuf, sizeof(cbuf), &f.cluster) != 0 ||
+	    qstate(r, sbuf, sizeof(sbuf), &f.state) != 0) {
+		return -1;
+	}
+	if ((r->out = obj_new(r)) == NULL) {
+		return -1;
+	}
+	cJSON *arr = cJSON_AddArrayToObject(r->out, "items");
+	return zone_rows(r, &z, &f, arr);
+}
+
+static cJSON *
+cluster_json(rq *r, const hub_cluster *c)
+{
+	cJSON *o = obj_new(r);
+
+	if (o == NULL) {
+		return NULL;
+	}
+	cJSON_AddStringToObject(o, "name", c->name);
+	cJSON_AddBoolToObject(o, "connected", c->connected);
+	add_time_ms(o, "connected_since", c->connected ? c->connected_since : 0);
+	add_time_ms(o, "last_seen", c->last_seen);
+	add_str_or_null(o, "software_version", c->software_version);
+	add_str_or_null(o, "peer", c->peer);
+	/* seconds, not ms */
+	add_time_ms(o, "cert_not_after",
+		    c->cert_not_after > 0 && c->cert_not_after < INT64_MAX / 1000
+			    ? c->cert_not_after * 1000
+			    : 0);
+	add_str_or_null(o, "last_error", c->last_error);
+	add_int(o, "sent", (int64_t)c->sent);
+	add_int(o, "applied", (int64_t)c->applied);
+	add_int(o, "refused", (int64_t)c->refused);
+	return o;
+}
+
+/* The zones placed on a cluster that the caller may read. */
+static int
+cluster_visible_zones(rq *r, const tscope *sc, const char *cluster, hub_zone **out, size_t *n)
+{
+	fedns_err e;
+	size_t k = 0;
+
+	if ((e = hub_cluster_zones(r->s, cluster, out, n)) != FEDNS_OK) {
+		return fail_err(r, e, "zones of cluster");
+	}
+	for (size_t i = 0; i < *n; i++) {
+		if (scope_has(sc, (*out)[i].tenant_id)) {
+			(*out)[k++] = (*out)[i];
+		}
+	}
+	*n = k;
+	return 0;
+}
+
+/* GET /clusters: every cluster that connected or has a zone placed on it, by name, paged
+ * with after=NAME; "zones" counts the zones on it the caller may read. */
+static int
+h_cluster_list(rq *r)
+{
+	char after[80] = "";
+	hub_cluster *cl = NULL;
+	size_t n = 0, limit, shown = 0;
+	tscope sc;
+	fedns_err e;
+	int rv = -1;
+
+	snprintf(r->target, sizeof(r->target), "clusters");
+	if (qlimit(r, &limit) != 0) {
+		return -1;
+	}
+	if (!qparam(r, "after", after, sizeof(after)) && r->status != 0) {
+		return -1;
+	}
+	if (scope_load(r, &sc) != 0) {
+		return -1;
+	}
+	if ((e = hub_cluster_list(r->s, &cl, &n)) != FEDNS_OK) {
+		fail_err(r, e, "clusters");
+		goto out;
+	}
+	if ((r->out = obj_new(r)) == NULL) {
+		goto out;
+	}
+	cJSON *arr = cJSON_AddArrayToObject(r->out, "items");
+	const char *last = NULL;
+	bool more = false;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(cl[i].name, after) <= 0) {
+			continue;
+		}
+		if (shown == limit) {
+			more = true;
+			break;
+		}
+		hub_zone *zs = NULL;
+		size_t nz = 0;
+		if (cluster_visible_zones(r, &sc, cl[i].name, &zs, &nz) != 0) {
+			goto out;
+		}
+		free(zs);
+		cJSON *o = cluster_json(r, &cl[i]);
+		if (o == NULL) {
+			goto out;
+		}
+		add_int(o, "zones", (int64_t)nz);
+		cJSON_AddItemToArray(arr, o);
+		shown++;
+		last = cl[i].name;
+	}
+	if (more) {
+		cJSON_AddStringToObject(r->out, "next", last);
+	} else {
+		cJSON_AddNullToObject(r->out, "next");
+	}
+	rv = 0;
+out:
+	free(cl);
+	free(sc.ids);
+	return rv;
+}
+
+/* GET /clusters/{name}: the cluster and the status rows of its zones the caller may read. */
+static int
+h_cluster_show(rq *r)
+{
+	hub_cluster c;
+	hub_zone *zs = NULL;
+	size_t nz = 0;
+	sfilter f = {0};
+	tscope sc;
+	fedns_err e;
+	int rv = -1;
+
+	snprintf(r->target, sizeof(r->target), "cluster:%.200s", r->cap[0]);
+	if (!cluster_name_ok(r->cap[0])) {
+		return fail(r, 404, "not_found", NULL, "cluster \"%.100s\" is not known",
+			    r->cap[0]);
+	}
+	if ((e = hub_cluster_get(r->s, r->cap[0], &c)) != FEDNS_OK) {
+		if (e == FEDNS_ENOENT) {
+			return fail(r, 404, "not_found", NULL, "cluster \"%s\" is not known",
+				    r->cap[0]);
+		}
+		return fail_err(r, e, "cluster");
+	}
+	if (scope_load(r, &sc) != 0) {
+		return -1;
+	}
+	if (cluster_visible_zones(r, &sc, c.name, &zs, &nz) != 0 ||
+	    (r->out = cluster_json(r, &c)) == NULL) {
+		goto out;
+	}
+	f.cluster = c.name;
+	cJSON *arr = cJSON_AddArrayToObject(r->out, "zones");
+	for (size_t i = 0; i < nz; i++) {
+		if (zone_rows(r, &zs[i], &f, arr) != 0) {
+			goto out;
+		}
+	}
+	rv = 0;
+out:
+	free(zs);
+	free(sc.ids);
+	return rv;
+}
+
 /* ---- routes ---- */
 
 static const char *const f_none[] = {NULL};
@@ -2637,6 +3289,10 @@ static const route routes[] = {
 	 "change.withdraw", f_none},
 	{"GET", "audit", h_audit_list, false, BODY_NONE, false, "audit.read", f_none},
 	{"GET", "audit/export", h_audit_export, false, BODY_NONE, false, "audit.export", f_none},
+	{"GET", "clusters", h_cluster_list, false, BODY_NONE, false, "cluster.list", f_none},
+	{"GET", "clusters/*", h_cluster_show, false, BODY_NONE, false, "cluster.read", f_none},
+	{"GET", "status", h_status, false, BODY_NONE, false, "status.read", f_none},
+	{"GET", "zones/*/status", h_zone_status, false, BODY_NONE, false, "zone.read", f_none},
 };
 
 /* Matches the segments against a pattern, capturing the '*' segments. */

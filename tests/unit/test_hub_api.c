@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
 #include <cmocka.h>
 
 #include "common/log.h"
@@ -562,15 +563,380 @@ test_concurrent_writers(void **unused)
 	print_message("%d commits, %d stale refusals\n", commits, stale);
 }
 
+/* ---- federation status ---- */
+
+static int hook_calls;
+static int64_t hook_zone;
+
+static void
+count_hook(void *ctx, int64_t zone_id)
+{
+	(void)ctx;
+	hook_calls++;
+	hook_zone = zone_id;
+}
+
+/* A GET answered 'status' whose body parses; the caller deletes the JSON. */
+static cJSON *
+get_json(const char *path, const char *query, const char *auth, int status)
+{
+	answer a = call("GET", path, query, NULL, auth, NULL, 0);
+	if (a.status != status)
+		fail_msg("GET %s?%s: %d %s (wanted %d)", path, query ? query : "", a.status, a.body,
+			 status);
+	cJSON *j = cJSON_Parse(a.body);
+	if (j == NULL)
+		fail_msg("GET %s: not JSON: %s", path, a.body);
+	answer_fini(&a);
+	return j;
+}
+
+static const char *
+jget_str(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	if (!cJSON_IsString(v))
+		fail_msg("field %s is not a string", k);
+	return v->valuestring;
+}
+
+static bool
+jis_null(const cJSON *o, const char *k)
+{
+	return cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(o, k));
+}
+
+static double
+jget_num(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	if (!cJSON_IsNumber(v))
+		fail_msg("field %s is not a number", k);
+	return v->valuedouble;
+}
+
+static const cJSON *
+items(const cJSON *j)
+{
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(j, "items");
+	assert_true(cJSON_IsArray(a));
+	return a;
+}
+
+/* "zone/cluster=state" for each row, joined with spaces */
+static void
+rows_text(const cJSON *arr, char *out, size_t cap)
+{
+	const cJSON *it;
+	size_t n = 0;
+	out[0] = '\0';
+	cJSON_ArrayForEach(it, arr)
+	{
+		n += (size_t)snprintf(out + n, cap - n, "%s%s/%s=%s", n ? " " : "",
+				      jget_str(it, "zone"), jget_str(it, "cluster"),
+				      jget_str(it, "state"));
+		assert_true(n < cap);
+	}
+}
+
+static void
+expect_error(const char *path, const char *query, const char *auth, int status, const char *code,
+	     const char *field)
+{
+	cJSON *j = get_json(path, query, auth, status);
+	const cJSON *er = cJSON_GetObjectItemCaseSensitive(j, "error");
+	assert_non_null(er);
+	assert_string_equal(jget_str(er, "code"), code);
+	assert_true(strlen(jget_str(er, "message")) > 0);
+	const cJSON *det = cJSON_GetObjectItemCaseSensitive(er, "details");
+	assert_true(cJSON_IsObject(det));
+	if (field != NULL)
+		assert_string_equal(jget_str(det, "field"), field);
+	cJSON_Delete(j);
+}
+
+static hub_secondary
+sec(const char *cluster, int64_t zone, const char *name, const char *state, bool has,
+    uint32_t serial)
+{
+	hub_secondary r = {.zone_id = zone,
+			   .has_serial = has,
+			   .serial = serial,
+			   .lag_ms = -1,
+			   .confirmed_ms = -1,
+			   .updated_at = 1700000000000};
+	snprintf(r.cluster, sizeof(r.cluster), "%s", cluster);
+	snprintf(r.secondary, sizeof(r.secondary), "%s", name);
+	snprintf(r.address, sizeof(r.address), "127.0.0.1:53");
+	snprintf(r.state, sizeof(r.state), "%s", state);
+	return r;
+}
+
+static void
+test_status(void **unused)
+{
+	(void)unused;
+	hub_store_opts so = {.path = dbpath};
+	hub_store *s = NULL;
+	char tok[HUB_TOKEN_LEN + 1], hash[65], viewer[128], rows[1000];
+	int64_t vic, bank_id, acme_id;
+	hub_zone ex, acme;
+	answer a;
+
+	/* a second tenant with its own zone, both zones placed; a bank viewer */
+	a = jcall("POST", "/api/v1/tenants", admin_auth, "{\"name\":\"acme\"}");
+	assert_int_equal(a.status, 201);
+	answer_fini(&a);
+	a = jcall("POST", "/api/v1/zones", admin_auth,
+		  "{\"name\":\"acme.example\",\"tenant\":\"acme\",\"placement\":[\"east\"],"
+		  "\"primary_ns\":\"ns1.example.net\",\"hostmaster\":\"hm@example.net\"}");
+	assert_int_equal(a.status, 201);
+	answer_fini(&a);
+
+	/* a placement write calls the fan-out hook with the zone once it committed */
+	hub_api *prev = api;
+	hub_api_opts ao = {.store_path = dbpath, .on_zone_write = count_hook};
+	assert_int_equal(hub_api_new(&ao, &api, NULL), FEDNS_OK);
+	hub_api_set_ready(api, true);
+	hook_calls = 0;
+	a = jcall("PUT", "/api/v1/zones/example.com/placement", admin_auth,
+		  "{\"clusters\":[\"west\",\"east\"]}");
+	assert_int_equal(a.status, 200);
+	answer_fini(&a);
+	assert_int_equal(hook_calls, 1);
+	a = jcall("PUT", "/api/v1/zones/example.com/placement", admin_auth,
+		  "{\"clusters\":[\"bad name\"]}");
+	assert_int_equal(a.status, 400);
+	answer_fini(&a);
+	assert_int_equal(hook_calls, 1); /* refused: nothing committed, no call */
+	hub_api_free(api);
+	api = prev;
+
+	assert_int_equal(hub_store_open(&so, &s, NULL), FEDNS_OK);
+	assert_int_equal(hub_store_begin(s, true), FEDNS_OK);
+	assert_int_equal(hub_zone_get(s, "example.com.", &ex), FEDNS_OK);
+	assert_int_equal(hub_zone_get(s, "acme.example.", &acme), FEDNS_OK);
+	assert_int_equal(hook_zone, ex.id);
+	bank_id = ex.tenant_id;
+	acme_id = acme.tenant_id;
+	assert_true(bank_id != acme_id);
+	assert_int_equal(hub_principal_create(s, "vic", "person", &vic), FEDNS_OK);
+	assert_int_equal(hub_token_new(tok, hash), FEDNS_OK);
+	assert_int_equal(hub_token_add(s, vic, hash, "t", 0), FEDNS_OK);
+	assert_int_equal(hub_role_grant(s, vic, bank_id, HUB_ROLE_VIEWER), FEDNS_OK);
+	assert_int_equal(hub_store_commit(s), FEDNS_OK);
+	snprintf(viewer, sizeof(viewer), "Bearer %s", tok);
+
+	/* before any spoke: a row per (zone, placed cluster), all pending, nothing known */
+	cJSON *j = get_json("/api/v1/status", NULL, admin_auth, 200);
+	rows_text(items(j), rows, sizeof(rows));
+	assert_string_equal(rows, "acme.example./east=pending example.com./east=pending "
+				  "example.com./west=pending");
+	const cJSON *r0 = cJSON_GetArrayItem(items(j), 1);
+	assert_string_equal(jget_str(r0, "tenant"), "bank");
+	assert_int_equal((uint32_t)jget_num(r0, "hub_serial"), ex.serial);
+	assert_true(jis_null(r0, "spoke"));
+	assert_true(jis_null(r0, "pending_changes"));
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(r0, "secondaries")),
+			 0);
+	assert_true(jis_null(j, "next"));
+	cJSON_Delete(j);
+	j = get_json("/api/v1/clusters", NULL, admin_auth, 200);
+	assert_int_equal(cJSON_GetArraySize(items(j)), 2);
+	const cJSON *c0 = cJSON_GetArrayItem(items(j), 0);
+	assert_string_equal(jget_str(c0, "name"), "east");
+	assert_false(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c0, "connected")));
+	assert_true(jis_null(c0, "last_seen"));
+	assert_true(jis_null(c0, "connected_since"));
+	assert_true(jis_null(c0, "software_version"));
+	assert_int_equal((int)jget_num(c0, "zones"), 2);
+	cJSON_Delete(j);
+
+	/* what the fan-out would write: east holds example.com at the hub's serial with one
+	 * secondary lagging; west holds it with its secondary in sync; acme's east spoke holds
+	 * an old serial */
+	assert_int_equal(hub_store_begin(s, true), FEDNS_OK);
+	assert_int_equal(hub_cluster_connected(s, "east", "fedns-spoke 1.0", "192.0.2.1:40000",
+					       1900000000, 1700000000000),
+			 FEDNS_OK);
+	hub_spoke_zone sz = {
+		.zone_id = ex.id, .serial = ex.serial, .acked_at = 1700000000123, .applied_ms = 12};
+	snprintf(sz.cluster, sizeof(sz.cluster), "east");
+	snprintf(sz.digest, sizeof(sz.digest), "%s", ex.digest);
+	snprintf(sz.last_status, sizeof(sz.last_status), "applied");
+	assert_int_equal(hub_spoke_zone_put(s, &sz), FEDNS_OK);
+	snprintf(sz.cluster, sizeof(sz.cluster), "west");
+	sz.applied_ms = -1;
+	assert_int_equal(hub_spoke_zone_put(s, &sz), FEDNS_OK);
+	sz.zone_id = acme.id;
+	sz.serial = acme.serial - 1;
+	snprintf(sz.cluster, sizeof(sz.cluster), "east");
+	assert_int_equal(hub_spoke_zone_put(s, &sz), FEDNS_OK);
+	hub_secondary r = sec("east", ex.id, "ns1", "in_sync", true, ex.serial);
+	r.last_proven = 1700000000500;
+	r.confirmed_ms = 40;
+	assert_int_equal(hub_secondary_put(s, &r, NULL), FEDNS_OK);
+	r = sec("east", ex.id, "ns2", "lagging", true, ex.serial - 1);
+	r.lag_ms = 2500;
+	assert_int_equal(hub_secondary_put(s, &r, NULL), FEDNS_OK);
+	r = sec("west", ex.id, "ns1", "in_sync", true, ex.serial);
+	assert_int_equal(hub_secondary_put(s, &r, NULL), FEDNS_OK);
+	r = sec("east", acme.id, "ns1", "unreachable", false, 0);
+	snprintf(r.last_error, sizeof(r.last_error), "connection refused");
+	assert_int_equal(hub_secondary_put(s, &r, NULL), FEDNS_OK);
+	/* a row of a cluster the zone is not placed on is not a status row */
+	r = sec("north", ex.id, "ns1", "diverged", true, 1);
+	assert_int_equal(hub_secondary_put(s, &r, NULL), FEDNS_OK);
+	assert_int_equal(hub_store_commit(s), FEDNS_OK);
+
+	j = get_json("/api/v1/status", NULL, admin_auth, 200);
+	rows_text(items(j), rows, sizeof(rows));
+	assert_string_equal(rows, "acme.example./east=unreachable example.com./east=lagging "
+				  "example.com./west=in_sync");
+	r0 = cJSON_GetArrayItem(items(j), 1);
+	assert_int_equal((int)jget_num(r0, "pending_changes"), 0);
+	const cJSON *sp = cJSON_GetObjectItemCaseSensitive(r0, "spoke");
+	assert_int_equal((uint32_t)jget_num(sp, "serial"), ex.serial);
+	assert_string_equal(jget_str(sp, "acked_at"), "2023-11-14T22:13:20.123Z");
+	assert_string_equal(jget_str(sp, "status"), "applied");
+	assert_true(jis_null(sp, "reason"));
+	assert_int_equal((int)jget_num(sp, "applied_ms"), 12);
+	const cJSON *secs = cJSON_GetObjectItemCaseSensitive(r0, "secondaries");
+	assert_int_equal(cJSON_GetArraySize(secs), 2);
+	const cJSON *s0 = cJSON_GetArrayItem(secs, 0), *s1 = cJSON_GetArrayItem(secs, 1);
+	assert_string_equal(jget_str(s0, "name"), "ns1");
+	assert_string_equal(jget_str(s0, "state"), "in_sync");
+	assert_string_equal(jget_str(s0, "last_proven"), "2023-11-14T22:13:20.500Z");
+	assert_int_equal((int)jget_num(s0, "confirmed_ms"), 40);
+	assert_true(jis_null(s0, "lag_ms"));
+	assert_string_equal(jget_str(s1, "state"), "lagging");
+	assert_int_equal((int)jget_num(s1, "lag_ms"), 2500);
+	assert_true(jis_null(s1, "last_proven"));
+	assert_string_equal(jget_str(s1, "state_since"), "2023-11-14T22:13:20.000Z");
+	r0 = cJSON_GetArrayItem(items(j), 0);
+	assert_true(
+		jis_null(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(r0, "secondaries"), 0),
+			 "serial"));
+	cJSON_Delete(j);
+
+	/* the worst state wins, and in_sync at an old serial is only pending */
+	assert_int_equal(hub_store_begin(s, true), FEDNS_OK);
+	r = sec("west", ex.id, "ns1", "in_sync", true, ex.serial - 1);
+	assert_int_equal(hub_secondary_put(s, &r, NULL), FEDNS_OK);
+	r = sec("east", ex.id, "ns3", "diverged", true, ex.serial);
+	assert_int_equal(hub_secondary_put(s, &r, NULL), FEDNS_OK);
+	assert_int_equal(hub_store_commit(s), FEDNS_OK);
+	j = get_json("/api/v1/zones/example.com/status", NULL, admin_auth, 200);
+	rows_text(items(j), rows, sizeof(rows));
+	assert_string_equal(rows, "example.com./east=diverged example.com./west=pending");
+	cJSON_Delete(j);
+
+	/* filters */
+	j = get_json("/api/v1/status", "state=pending", admin_auth, 200);
+	rows_text(items(j), rows, sizeof(rows));
+	assert_string_equal(rows, "example.com./west=pending");
+	cJSON_Delete(j);
+	j = get_json("/api/v1/status", "cluster=east", admin_auth, 200);
+	rows_text(items(j), rows, sizeof(rows));
+	assert_string_equal(rows, "acme.example./east=unreachable example.com./east=diverged");
+	cJSON_Delete(j);
+	j = get_json("/api/v1/status", "zone=example.com&cluster=west", admin_auth, 200);
+	rows_text(items(j), rows, sizeof(rows));
+	assert_string_equal(rows, "example.com./west=pending");
+	cJSON_Delete(j);
+	j = get_json("/api/v1/status", "tenant=acme", admin_auth, 200);
+	rows_text(items(j), rows, sizeof(rows));
+	assert_string_equal(rows, "acme.example./east=unreachable");
+	cJSON_Delete(j);
+	j = get_json("/api/v1/status", "cluster=nowhere", admin_auth, 200);
+	assert_int_equal(cJSON_GetArraySize(items(j)), 0);
+	cJSON_Delete(j);
+
+	/* pages of one row, each "next" continuing where the last stopped */
+	j = get_json("/api/v1/status", "limit=1", admin_auth, 200);
+	rows_text(items(j), rows, sizeof(rows));
+	assert_string_equal(rows, "acme.example./east=unreachable");
+	assert_string_equal(jget_str(j, "next"), "acme.example./east");
+	cJSON_Delete(j);
+	j = get_json("/api/v1/status", "limit=1&after=acme.example./east", admin_auth, 200);
+	rows_text(items(j), rows, sizeof(rows));
+	assert_string_equal(rows, "example.com./east=diverged");
+	assert_string_equal(jget_str(j, "next"), "example.com./east");
+	cJSON_Delete(j);
+	j = get_json("/api/v1/status", "limit=1&after=example.com./east", admin_auth, 200);
+	rows_text(items(j), rows, sizeof(rows));
+	assert_string_equal(rows, "example.com./west=pending");
+	assert_true(jis_null(j, "next"));
+	cJSON_Delete(j);
+	j = get_json("/api/v1/clusters", "limit=1", admin_auth, 200);
+	assert_string_equal(jget_str(j, "next"), "east");
+	cJSON_Delete(j);
+	j = get_json("/api/v1/clusters", "after=east", admin_auth, 200);
+	assert_int_equal(cJSON_GetArraySize(items(j)), 1);
+	assert_string_equal(jget_str(cJSON_GetArrayItem(items(j), 0), "name"), "west");
+	cJSON_Delete(j);
+
+	/* a cluster and its zones */
+	j = get_json("/api/v1/clusters/east", NULL, admin_auth, 200);
+	assert_string_equal(jget_str(j, "name"), "east");
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "connected")));
+	assert_string_equal(jget_str(j, "connected_since"), "2023-11-14T22:13:20.000Z");
+	assert_string_equal(jget_str(j, "software_version"), "fedns-spoke 1.0");
+	assert_string_equal(jget_str(j, "peer"), "192.0.2.1:40000");
+	assert_string_equal(jget_str(j, "cert_not_after"), "2030-03-17T17:46:40.000Z");
+	rows_text(cJSON_GetObjectItemCaseSensitive(j, "zones"), rows, sizeof(rows));
+	assert_string_equal(rows, "acme.example./east=unreachable example.com./east=diverged");
+	cJSON_Delete(j);
+
+	/* a bank viewer sees bank's rows only; acme's zone is not there, nor counted */
+	j = get_json("/api/v1/status", NULL, viewer, 200);
+	rows_text(items(j), rows, sizeof(rows));
+	assert_string_equal(rows, "example.com./east=diverged example.com./west=pending");
+	cJSON_Delete(j);
+	j = get_json("/api/v1/status", "cluster=east", viewer, 200);
+	rows_text(items(j), rows, sizeof(rows));
+	assert_string_equal(rows, "example.com./east=diverged");
+	cJSON_Delete(j);
+	j = get_json("/api/v1/clusters", NULL, viewer, 200);
+	assert_int_equal((int)jget_num(cJSON_GetArrayItem(items(j), 0), "zones"), 1);
+	cJSON_Delete(j);
+	j = get_json("/api/v1/clusters/east", NULL, viewer, 200);
+	rows_text(cJSON_GetObjectItemCaseSensitive(j, "zones"), rows, sizeof(rows));
+	assert_string_equal(rows, "example.com./east=diverged");
+	cJSON_Delete(j);
+	answer b = call("GET", "/api/v1/status", NULL, NULL, viewer, NULL, 0);
+	assert_null(strstr(b.body, "acme"));
+	answer_fini(&b);
+	expect_error("/api/v1/zones/acme.example/status", NULL, viewer, 403, "forbidden", NULL);
+	expect_error("/api/v1/status", "zone=acme.example", viewer, 403, "forbidden", NULL);
+	expect_error("/api/v1/status", "tenant=acme", viewer, 403, "forbidden", NULL);
+
+	/* bad queries and unknown names, in the usual error shape */
+	expect_error("/api/v1/status", "state=bogus", admin_auth, 400, "invalid_query", "state");
+	expect_error("/api/v1/status", "cluster=a%20b", admin_auth, 400, "invalid_query",
+		     "cluster");
+	expect_error("/api/v1/status", "after=nocluster", admin_auth, 400, "invalid_query",
+		     "after");
+	expect_error("/api/v1/status", "limit=0", admin_auth, 400, "invalid_query", "limit");
+	expect_error("/api/v1/status", "zone=nope.example", admin_auth, 404, "not_found", "zone");
+	expect_error("/api/v1/status", "tenant=nope", admin_auth, 404, "not_found", "tenant");
+	expect_error("/api/v1/clusters/nope", NULL, admin_auth, 404, "not_found", NULL);
+	expect_error("/api/v1/zones/nope.example/status", NULL, admin_auth, 404, "not_found", NULL);
+	expect_error("/api/v1/status", NULL, NULL, 401, "unauthorized", NULL);
+	expect_error("/api/v1/clusters", NULL, NULL, 401, "unauthorized", NULL);
+	a = jcall("POST", "/api/v1/status", admin_auth, "{}");
+	assert_int_equal(a.status, 405);
+	answer_fini(&a);
+	hub_store_close(s);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_health),
-		cmocka_unit_test(test_bad_input),
-		cmocka_unit_test(test_oversized),
-		cmocka_unit_test(test_mutations),
-		cmocka_unit_test(test_concurrent_writers),
+		cmocka_unit_test(test_health),	  cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_oversized), cmocka_unit_test(test_mutations),
+		cmocka_unit_test(test_status),	  cmocka_unit_test(test_concurrent_writers),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
