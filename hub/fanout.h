@@ -10,6 +10,8 @@
 
 #include "common/diag.h"
 #include "common/err.h"
+#include "dns/zone.h"
+#include "hub/store.h"
 #include "hub/workflow.h"
 #include "tls/nngtls.h"
 
@@ -63,3 +65,44 @@ size_t hub_fanout_stats(hub_fanout *f, hub_fanout_cluster_stats **out);
 uint64_t hub_fanout_auth_failures(hub_fanout *f);
 size_t hub_fanout_sessions(hub_fanout *f); /* authenticated sessions now */
 bool hub_fanout_listening(hub_fanout *f);
+
+/* ---- the fan-out's pure pieces, exposed for tests ---- */
+
+/* The SignedBody payload of a committed change: its diff text ("-RR"/"+RR" lines as
+ * fedns_rr_print writes them) becomes the deleted/added RRs in wire form with the SOA lines
+ * first (IXFR shape); the old and new SOA must carry c->from_serial and c->to_serial, and
+ * c->digest must be a hex SHA-384. *out is malloc'd (free()). FEDNS_EMALFORMED with the line
+ * in d when the diff does not fit. */
+fedns_err hub_fanout_changeset_payload(const hub_signed_change *c, const char *zone,
+				       uint64_t commit_ms, const char *author,
+				       const char *const *approvers, size_t napprovers,
+				       uint8_t **out, size_t *len, fedns_diag *d);
+/* The SignedBody payload of a snapshot: every RR of z (SOA first) with its SHA-384
+ * digest (48 bytes). */
+fedns_err hub_fanout_snapshot_payload(const fedns_zone *z, const char *zone,
+				      const uint8_t digest[48], uint64_t change_id,
+				      uint64_t created_ms, uint8_t **out, size_t *len,
+				      fedns_diag *d);
+
+/* What to send a spoke for one placed zone, from what it says it holds. */
+typedef enum hub_fanout_plan {
+	HUB_FANOUT_CURRENT = 0,	 /* it holds the hub's current version: nothing yet */
+	HUB_FANOUT_CHANGES = 1,	 /* the change sets after its serial */
+	HUB_FANOUT_SNAPSHOT = 2, /* the whole zone */
+} hub_fanout_plan;
+
+typedef struct hub_fanout_resume {
+	bool held;		  /* the spoke holds the zone at all */
+	uint32_t spoke_serial;	  /* ... at this serial */
+	const char *spoke_digest; /* ... with this hex SHA-384 ("" or NULL: unknown) */
+	uint32_t hub_serial;	  /* the hub's current version */
+	const char *hub_digest;	  /* and its hex digest */
+	/* the hub's hex digest of its version spoke_serial (NULL: the hub does not know it) */
+	const char *digest_at_spoke_serial;
+	fedns_err changes_err;	 /* hub_changes_after(spoke_serial): OK or ENOENT */
+	size_t nchanges;	 /* how many change sets follow spoke_serial */
+	unsigned snapshot_after; /* more than this many: snapshot */
+} hub_fanout_resume;
+
+/* Decides; *why (may be NULL) gets a static phrase for logs. */
+hub_fanout_plan hub_fanout_resume_plan(const hub_fanout_resume *r, const char **why);

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* fedns-hub: serve the REST API over HTTPS, bootstrap the first admin, back up and restore
- * the store. */
+/* fedns-hub: serve the REST API over HTTPS and the federation to spokes, bootstrap the
+ * first admin, back up and restore the store. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,8 @@
 #include "common/sha2.h"
 #include "hub/api.h"
 #include "hub/auth.h"
+#include "hub/dashboard.h"
+#include "hub/fanout.h"
 #include "hub/http.h"
 #include "hub/store.h"
 
@@ -30,12 +33,21 @@ usage(FILE *f)
 		"usage: fedns-hub serve --store FILE --listen URL --cert FILE --key FILE\n"
 		"                 [--client-ca FILE] [--port-file FILE] [--log-level LEVEL]\n"
 		"                 [--workers N] [--keep-versions N]\n"
+		"                 [--spoke-listen URL --spoke-ca FILE --sign-key FILE\n"
+		"                  [--spoke-crl FILE] [--spoke-cert FILE --spoke-key FILE]\n"
+		"                  [--spoke-port-file FILE] [--heartbeat-ms N]\n"
+		"                  [--snapshot-after N]]\n"
 		"       fedns-hub bootstrap --store FILE --admin NAME\n"
 		"       fedns-hub backup --store FILE --to DEST [--force]\n"
 		"       fedns-hub restore --from BACKUP --store FILE [--force]\n"
 		"\n"
 		"serve      run the REST API over HTTPS (URL like https://127.0.0.1:8443; port 0\n"
-		"           binds a free port, written to --port-file once listening)\n"
+		"           binds a free port, written to --port-file once listening); with\n"
+		"           --spoke-listen tls+tcp://HOST:PORT also the federation to spokes\n"
+		"           (mutual TLS against --spoke-ca, identity by challenge, change sets\n"
+		"           signed with --sign-key; --spoke-cert/--spoke-key default to\n"
+		"           --cert/--key; heartbeat default 5000 ms; a spoke more than\n"
+		"           --snapshot-after changes behind (default 10000) gets a snapshot)\n"
 		"bootstrap  create the store and its first, estate-wide admin; prints the admin's\n"
 		"           token once on stdout; refuses when any principal exists\n"
 		"backup     online copy of the store (the hub may keep serving)\n"
@@ -359,21 +371,93 @@ write_port_file(const char *path, uint16_t port)
 	return 0;
 }
 
+/* The API is created before the fan-out (which needs its workflow), so the write hook
+ * reaches the fan-out through this slot, filled once it exists and emptied before it goes. */
+typedef struct fanout_slot {
+	_Atomic(hub_fanout *) f;
+} fanout_slot;
+
+static void
+zone_written(void *ctx, int64_t zone_id)
+{
+	hub_fanout *f = atomic_load(&((fanout_slot *)ctx)->f);
+	if (f != NULL) {
+		hub_fanout_zone_changed(f, zone_id);
+	}
+}
+
+typedef struct front {
+	hub_ops *ops;
+	hub_api *api;
+} front;
+
+/* The ops handler (/, /dashboard/, /metrics) answers first; everything else is the API. */
+static void
+serve_http(void *ctx, const hub_req *req, hub_res *res)
+{
+	front *fr = ctx;
+	if (fr->ops != NULL && hub_ops_handle(fr->ops, req, res)) {
+		return;
+	}
+	hub_api_handle(fr->api, req, res);
+}
+
+static int
+parse_uint(const char *v, const char *name, unsigned long lo, unsigned long hi, unsigned *out)
+{
+	char *end = NULL;
+	unsigned long n;
+
+	if (v == NULL) {
+		return 0;
+	}
+	n = strtoul(v, &end, 10);
+	if (v[0] == '\0' || v[0] == '-' || *end != '\0' || n < lo || n > hi) {
+		fprintf(stderr, "fedns-hub: %s must be a number from %lu to %lu\n", name, lo, hi);
+		return -1;
+	}
+	*out = (unsigned)n;
+	return 0;
+}
+
 static int
 cmd_serve(int argc, char **argv)
 {
 	const char *store = NULL, *listen = NULL, *cert = NULL, *key = NULL, *ca = NULL,
-		   *port_file = NULL, *level = NULL, *workers = NULL, *keep = NULL;
-	const opt opts[] = {{"--store", &store, false},	       {"--listen", &listen, false},
-			    {"--cert", &cert, false},	       {"--key", &key, false},
-			    {"--client-ca", &ca, false},       {"--port-file", &port_file, false},
-			    {"--log-level", &level, false},    {"--workers", &workers, false},
-			    {"--keep-versions", &keep, false}, {NULL, NULL, false}};
+		   *port_file = NULL, *level = NULL, *workers = NULL, *keep = NULL,
+		   *spoke_listen = NULL, *spoke_port_file = NULL, *spoke_ca = NULL,
+		   *spoke_crl = NULL, *spoke_cert = NULL, *spoke_key = NULL, *sign_key = NULL,
+		   *heartbeat = NULL, *snapshot_after = NULL;
+	const opt opts[] = {{"--store", &store, false},
+			    {"--listen", &listen, false},
+			    {"--cert", &cert, false},
+			    {"--key", &key, false},
+			    {"--client-ca", &ca, false},
+			    {"--port-file", &port_file, false},
+			    {"--log-level", &level, false},
+			    {"--workers", &workers, false},
+			    {"--keep-versions", &keep, false},
+			    {"--spoke-listen", &spoke_listen, false},
+			    {"--spoke-port-file", &spoke_port_file, false},
+			    {"--spoke-ca", &spoke_ca, false},
+			    {"--spoke-crl", &spoke_crl, false},
+			    {"--spoke-cert", &spoke_cert, false},
+			    {"--spoke-key", &spoke_key, false},
+			    {"--sign-key", &sign_key, false},
+			    {"--heartbeat-ms", &heartbeat, false},
+			    {"--snapshot-after", &snapshot_after, false},
+			    {NULL, NULL, false}};
 	fedns_log_level lv = FEDNS_LOG_INFO;
 	hub_api_opts ao;
 	hub_http_opts ho;
+	hub_fanout_opts fo;
+	hub_ops_opts oo;
 	hub_api *api = NULL;
 	hub_http *http = NULL;
+	hub_fanout *fan = NULL;
+	hub_ops *ops = NULL;
+	static fanout_slot slot;
+	front fr;
 	fedns_diag d;
 	sigset_t set;
 	int sig = 0;
@@ -381,6 +465,35 @@ cmd_serve(int argc, char **argv)
 
 	if (parse_opts(argc, argv, opts) != 0 || need(store, "--store") != 0 ||
 	    need(listen, "--listen") != 0 || need(cert, "--cert") != 0 || need(key, "--key") != 0) {
+		return 2;
+	}
+	memset(&fo, 0, sizeof(fo));
+	if (spoke_listen != NULL) {
+		if (spoke_ca == NULL || sign_key == NULL) {
+			fprintf(stderr, "fedns-hub: --spoke-listen needs %s%s%s\n",
+				spoke_ca == NULL ? "--spoke-ca FILE (the CA bundle spokes' "
+						   "certificates chain to)"
+						 : "",
+				spoke_ca == NULL && sign_key == NULL ? " and " : "",
+				sign_key == NULL ? "--sign-key FILE (the hub's change-set signing "
+						   "key, e.g. hub-signing.key of fednsctl pki init)"
+						 : "");
+			return 2;
+		}
+		if ((spoke_cert == NULL) != (spoke_key == NULL)) {
+			fprintf(stderr, "fedns-hub: --spoke-cert and --spoke-key go together\n");
+			return 2;
+		}
+		if (parse_uint(heartbeat, "--heartbeat-ms", 100, 3600000, &fo.heartbeat_ms) != 0 ||
+		    parse_uint(snapshot_after, "--snapshot-after", 1, 100000000,
+			       &fo.snapshot_after) != 0) {
+			return 2;
+		}
+	} else if (spoke_port_file != NULL || spoke_ca != NULL || spoke_crl != NULL ||
+		   spoke_cert != NULL || spoke_key != NULL || sign_key != NULL ||
+		   heartbeat != NULL || snapshot_after != NULL) {
+		fprintf(stderr, "fedns-hub: the --spoke-*, --sign-key, --heartbeat-ms and "
+				"--snapshot-after options need --spoke-listen\n");
 		return 2;
 	}
 	if (level != NULL) {
@@ -431,20 +544,74 @@ cmd_serve(int argc, char **argv)
 	fedns_diag_clear(&d);
 	ao.store_path = store;
 	ao.workflow.warn_delete_fraction = 0.10;
+	if (spoke_listen != NULL) {
+		ao.on_zone_write = zone_written;
+		ao.hook_ctx = &slot;
+	}
 	if (hub_api_new(&ao, &api, &d) != FEDNS_OK) {
 		fedns_log(FEDNS_LOG_ERROR, "hub.store.open_failed", FEDNS_LF_STR("store", store),
 			  FEDNS_LF_STR("error", fedns_diag_format(&d, m, sizeof(m))));
 		return 1;
 	}
+	if (spoke_listen != NULL) {
+		fo.store_path = store;
+		fo.listen_url = spoke_listen;
+		fo.tls.cert_file = spoke_cert != NULL ? spoke_cert : cert;
+		fo.tls.key_file = spoke_cert != NULL ? spoke_key : key;
+		fo.tls.ca_file = spoke_ca;
+		fo.tls.crl_file = spoke_crl;
+		fo.spoke_ca = spoke_ca;
+		fo.spoke_crl = spoke_crl;
+		fo.sign_key = sign_key;
+		fo.workflow = hub_api_workflow(api);
+		fedns_diag_clear(&d);
+		if (hub_fanout_new(&fo, &fan, &d) != FEDNS_OK ||
+		    hub_fanout_start(fan, &d) != FEDNS_OK) {
+			fedns_log(FEDNS_LOG_ERROR, "hub.spoke_listen_failed",
+				  FEDNS_LF_STR("listen", spoke_listen),
+				  FEDNS_LF_STR("error", fedns_diag_format(&d, m, sizeof(m))));
+			hub_fanout_free(fan);
+			hub_api_free(api);
+			return 1;
+		}
+		atomic_store(&slot.f, fan);
+		if (spoke_port_file != NULL &&
+		    write_port_file(spoke_port_file, hub_fanout_port(fan)) != 0) {
+			fedns_log(FEDNS_LOG_ERROR, "hub.port_file_failed",
+				  FEDNS_LF_STR("path", spoke_port_file),
+				  FEDNS_LF_STR("error", strerror(errno)));
+			atomic_store(&slot.f, NULL);
+			hub_fanout_free(fan);
+			hub_api_free(api);
+			return 1;
+		}
+	}
+	memset(&oo, 0, sizeof(oo));
+	oo.store_path = store;
+	oo.fanout = fan;
+	fedns_diag_clear(&d);
+	if (hub_ops_new(&oo, &ops, &d) != FEDNS_OK) {
+		fedns_log(FEDNS_LOG_ERROR, "hub.ops_failed",
+			  FEDNS_LF_STR("error", fedns_diag_format(&d, m, sizeof(m))));
+		atomic_store(&slot.f, NULL);
+		hub_fanout_free(fan);
+		hub_api_free(api);
+		return 1;
+	}
+	fr.ops = ops;
+	fr.api = api;
 	ho.listen_url = listen;
 	ho.cert_file = cert;
 	ho.key_file = key;
 	ho.client_ca_file = ca;
 	ho.tls = true;
 	ho.max_body = HUB_API_MAX_ZONE_BODY + 4096;
-	if (hub_http_start(&ho, hub_api_handle, api, &http, &d) != FEDNS_OK) {
+	if (hub_http_start(&ho, serve_http, &fr, &http, &d) != FEDNS_OK) {
 		fedns_log(FEDNS_LOG_ERROR, "hub.listen_failed", FEDNS_LF_STR("listen", listen),
 			  FEDNS_LF_STR("error", fedns_diag_format(&d, m, sizeof(m))));
+		atomic_store(&slot.f, NULL);
+		hub_ops_free(ops);
+		hub_fanout_free(fan);
 		hub_api_free(api);
 		return 1;
 	}
@@ -453,19 +620,30 @@ cmd_serve(int argc, char **argv)
 		fedns_log(FEDNS_LOG_ERROR, "hub.port_file_failed", FEDNS_LF_STR("path", port_file),
 			  FEDNS_LF_STR("error", strerror(errno)));
 		hub_http_stop(http);
+		atomic_store(&slot.f, NULL);
+		hub_ops_free(ops);
+		hub_fanout_free(fan);
 		hub_api_free(api);
 		return 1;
 	}
+	/* ready once every listener is bound (and the spoke port written) */
 	hub_api_set_ready(api, true);
 	fedns_log(FEDNS_LOG_INFO, "hub.serving", FEDNS_LF_STR("store", store),
 		  FEDNS_LF_STR("listen", listen), FEDNS_LF_UINT("port", port),
-		  FEDNS_LF_BOOL("mtls", ca != NULL));
+		  FEDNS_LF_BOOL("mtls", ca != NULL),
+		  FEDNS_LF_STR("spoke_listen", spoke_listen != NULL ? spoke_listen : ""),
+		  FEDNS_LF_UINT("spoke_port", fan != NULL ? hub_fanout_port(fan) : 0));
 	while (sigwait(&set, &sig) != 0) {
 	}
 	fedns_log(FEDNS_LOG_INFO, "hub.stopping",
 		  FEDNS_LF_STR("signal", sig == SIGINT ? "SIGINT" : "SIGTERM"));
 	hub_api_set_ready(api, false);
 	hub_http_stop(http);
+	/* no handler runs any more, so nothing calls the hook */
+	atomic_store(&slot.f, NULL);
+	hub_fanout_stop(fan);
+	hub_ops_free(ops);
+	hub_fanout_free(fan);
 	hub_api_free(api);
 	fedns_log(FEDNS_LOG_INFO, "hub.stopped", FEDNS_LF_STR("store", store));
 	return 0;
