@@ -190,6 +190,17 @@ spoke_zoneset_set_store(spoke_zoneset *zs, const spoke_zoneset_store *st)
 	pthread_mutex_unlock(&zs->wmu);
 }
 
+bool
+spoke_zoneset_get_store(spoke_zoneset *zs, spoke_zoneset_store *st)
+{
+	pthread_mutex_lock(&zs->wmu);
+	bool has = zs->has_store;
+	if (has)
+		*st = zs->store;
+	pthread_mutex_unlock(&zs->wmu);
+	return has;
+}
+
 void
 spoke_zoneset_catalog_resume(spoke_zoneset *zs, uint32_t serial)
 {

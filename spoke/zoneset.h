@@ -85,6 +85,9 @@ typedef struct spoke_zoneset_store {
 
 /* Installs (copies) the hooks; NULL removes them. Call before the set is shared. */
 void spoke_zoneset_set_store(spoke_zoneset *zs, const spoke_zoneset_store *st);
+/* Copies the installed hooks into *st and returns true; false when none are installed.
+ * Lets a wrapper (the hub session's digest check) chain to the journal's hooks. */
+bool spoke_zoneset_get_store(spoke_zoneset *zs, spoke_zoneset_store *st);
 
 /* One restored IXFR journal entry for spoke_zoneset_restore. */
 typedef struct spoke_zoneset_jdiff {

@@ -1,0 +1,791 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Unit tests for spoke/hubsession's pure part: signed change sets and snapshots checked
+ * and applied against a real zone set (and journal): continuity, replay, gap, digest
+ * mismatch (nothing served, nothing journaled), not placed, unknown key, bad signature
+ * before decoding, batches, placement generations, held digests, status row changes. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "dns/diff.h"
+#include "dns/rdata.h"
+#include "dns/zonefile.h"
+#include "dns/zonemd.h"
+#include "proto/msg.h"
+#include "spoke/hubsession.h"
+#include "spoke/journal.h"
+#include "spoke/zoneset.h"
+#include "tls/sign.h"
+
+static const uint8_t origin[] = "\x07"
+				"example\x03"
+				"com";
+static const uint8_t other[] = "\x07"
+			       "example\x03"
+			       "org";
+
+static fedns_zone *
+zone_at(const uint8_t *o, uint32_t serial, const char *www)
+{
+	char text[512];
+	snprintf(text, sizeof(text),
+		 "$TTL 60\n@ SOA ns hm %u 1 1 1 1\n@ NS ns\nns A 192.0.2.1\nwww A %s\n", serial,
+		 www);
+	fedns_zone *z = NULL;
+	assert_int_equal(fedns_zone_new(o, FEDNS_C_IN, NULL, &z), FEDNS_OK);
+	fedns_zonefile_opts opts = {.origin = o};
+	assert_int_equal(fedns_zonefile_parse("t", text, strlen(text), &opts, z, NULL), FEDNS_OK);
+	assert_int_equal(fedns_zone_finish(z, NULL, NULL), FEDNS_OK);
+	return z;
+}
+
+static void
+digest_of(const fedns_zone *z, fedns_proto_digest *g)
+{
+	size_t len = 0;
+	memset(g, 0, sizeof(*g));
+	assert_int_equal(fedns_zonemd_compute(z, FEDNS_ZONEMD_SHA384, g->value, &len), FEDNS_OK);
+	g->alg = 1;
+	g->len = (uint8_t)len;
+}
+
+/* The hub's side: bodies encoded and signed with a key. */
+typedef struct signer {
+	fedns_sign_key *k;
+	char id[FEDNS_SIGN_KEYID_LEN + 1];
+	uint8_t *payload;
+	size_t len;
+	uint8_t sig[FEDNS_SIGN_RAW_LEN];
+	fedns_proto_signed sb;
+} signer;
+
+static void
+signer_init(signer *s)
+{
+	memset(s, 0, sizeof(*s));
+	assert_int_equal(fedns_sign_generate(&s->k), FEDNS_OK);
+	assert_int_equal(fedns_sign_key_id(s->k, s->id), FEDNS_OK);
+}
+
+static void
+signer_fini(signer *s)
+{
+	free(s->payload);
+	fedns_sign_key_free(s->k);
+}
+
+/* Signs payload[0..len) (taken) into s->sb. */
+static const fedns_proto_signed *
+sign_bytes(signer *s, uint8_t *payload, size_t len)
+{
+	free(s->payload);
+	s->payload = payload;
+	s->len = len;
+	assert_int_equal(fedns_sign_sign(s->k, payload, len, s->sig, NULL, 0, NULL), FEDNS_OK);
+	s->sb = (fedns_proto_signed){.payload = {payload, len},
+				     .signature = {s->sig, sizeof(s->sig)},
+				     .key_id = s->id,
+				     .alg = FEDNS_PROTO_SIG_ECDSA_P256_SHA256};
+	return &s->sb;
+}
+
+static const fedns_proto_signed *
+sign_body(signer *s, const fedns_proto_body *b)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	assert_int_equal(fedns_proto_body_encode(b, &buf, &len), FEDNS_OK);
+	return sign_bytes(s, buf, len);
+}
+
+/* A change set from -> to with the digest of 'to' (or 'dg' when not NULL). The diff is
+ * kept in *diff (the body points into it). */
+static void
+changeset(const fedns_zone *from, const fedns_zone *to, const char *zone,
+	  const fedns_proto_digest *dg, fedns_diff *diff, fedns_proto_body *b)
+{
+	fedns_diff_init(diff);
+	assert_int_equal(fedns_diff_compute(from, to, diff), FEDNS_OK);
+	memset(b, 0, sizeof(*b));
+	b->kind = FEDNS_PROTO_BODY_CHANGESET;
+	fedns_proto_changeset *cs = &b->u.changeset;
+	cs->zone = zone;
+	cs->from_serial = fedns_zone_serial(from);
+	cs->to_serial = fedns_zone_serial(to);
+	cs->deleted = diff->del;
+	cs->ndeleted = diff->ndel;
+	cs->added = diff->add;
+	cs->nadded = diff->nadd;
+	if (dg != NULL)
+		cs->digest = *dg;
+	else
+		digest_of(to, &cs->digest);
+	cs->change_id = cs->to_serial * 10u;
+	cs->author = "alice";
+}
+
+typedef struct rrlist {
+	fedns_rr rr[64];
+	size_t n;
+} rrlist;
+
+static int
+collect(void *ctx, const fedns_rr *rr)
+{
+	rrlist *l = ctx;
+	assert_true(l->n < 64);
+	l->rr[l->n++] = *rr;
+	return 0;
+}
+
+static void
+snapshot(const fedns_zone *z, const char *zone, rrlist *l, fedns_proto_body *b)
+{
+	l->n = 0;
+	fedns_zone_walk(z, collect, l);
+	memset(b, 0, sizeof(*b));
+	b->kind = FEDNS_PROTO_BODY_SNAPSHOT;
+	b->u.snapshot.zone = zone;
+	b->u.snapshot.serial = fedns_zone_serial(z);
+	b->u.snapshot.rrs = l->rr;
+	b->u.snapshot.nrrs = l->n;
+	digest_of(z, &b->u.snapshot.digest);
+}
+
+/* Outcomes as the session would send them. */
+typedef struct acks {
+	spoke_blob_outcome o[8];
+	size_t n;
+} acks;
+
+static void
+emit(void *ctx, const spoke_blob_outcome *o)
+{
+	acks *a = ctx;
+	assert_true(a->n < 8);
+	a->o[a->n] = *o;
+	/* the strings point into the outcome: re-point them at the copy */
+	a->o[a->n].ack.zone = a->o[a->n].zone;
+	a->o[a->n].ack.detail = a->o[a->n].detail;
+	a->n++;
+}
+
+static const spoke_blob_outcome *
+handle(spoke_hubstate *st, const fedns_proto_signed *sb, acks *a)
+{
+	a->n = 0;
+	size_t n = spoke_hubstate_handle_signed(st, sb, 1234, emit, a);
+	assert_int_equal(n, a->n);
+	assert_true(n >= 1);
+	/* every ack must be one the protocol accepts */
+	for (size_t i = 0; i < n; i++) {
+		fedns_proto_msg m = {.type = FEDNS_PROTO_ACK, .u.ack = a->o[i].ack};
+		fedns_diag d;
+		fedns_diag_clear(&d);
+		assert_int_equal(fedns_proto_check(&m, NULL, &d), FEDNS_OK);
+		assert_int_equal(a->o[i].ack.received_time, 1234);
+	}
+	return &a->o[0];
+}
+
+static uint32_t
+served(spoke_zoneset *zs, const uint8_t *o)
+{
+	spoke_version *v = spoke_zoneset_get(zs, o);
+	if (v == NULL)
+		return 0;
+	uint32_t s = v->serial;
+	spoke_version_rele(v);
+	return s;
+}
+
+static void
+place(spoke_hubstate *st, bool first, uint64_t gen, const char *const *zones, size_t n)
+{
+	fedns_proto_placement p = {.generation = gen, .full = true, .add = zones, .nadd = n};
+	bool applied = false;
+	assert_int_equal(spoke_hubstate_placement(st, &p, first, &applied, NULL, NULL), FEDNS_OK);
+	assert_true(applied);
+}
+
+typedef struct env {
+	spoke_zoneset *zs;
+	spoke_hubstate *st;
+	signer hub;
+	fedns_zone *v[6]; /* the hub's versions 1..5 (index = serial) */
+} env;
+
+static void
+env_init(env *e)
+{
+	memset(e, 0, sizeof(*e));
+	assert_int_equal(spoke_zoneset_new(NULL, &e->zs), FEDNS_OK);
+	assert_int_equal(spoke_hubstate_new(e->zs, &e->st), FEDNS_OK);
+	signer_init(&e->hub);
+	fedns_sign_key *pub = NULL;
+	uint8_t spki[FEDNS_SIGN_SPKI_MAX];
+	size_t sl = 0;
+	assert_int_equal(fedns_sign_public_der(e->hub.k, spki, sizeof(spki), &sl), FEDNS_OK);
+	assert_int_equal(fedns_sign_load_public_der(spki, sl, &pub), FEDNS_OK);
+	assert_int_equal(spoke_hubstate_add_key(e->st, pub, NULL), FEDNS_OK);
+	for (uint32_t s = 1; s <= 5; s++) {
+		char a[32];
+		snprintf(a, sizeof(a), "192.0.2.%u", 100 + s);
+		e->v[s] = zone_at(origin, s, a);
+	}
+	static const char *const zones[] = {"example.com."};
+	place(e->st, true, 1, zones, 1);
+}
+
+static void
+env_fini(env *e)
+{
+	spoke_hubstate_free(e->st);
+	spoke_zoneset_free(e->zs);
+	signer_fini(&e->hub);
+	for (int s = 1; s <= 5; s++)
+		fedns_zone_free(e->v[s]);
+}
+
+/* Snapshot of v[1], then changes in order; retransmission, replay and gap refused. */
+static void
+test_continuity(void **state)
+{
+	(void)state;
+	env e;
+	env_init(&e);
+	acks a;
+	rrlist l;
+	fedns_proto_body b;
+	fedns_diff diff;
+
+	snapshot(e.v[1], "example.com.", &l, &b);
+	const spoke_blob_outcome *o = handle(e.st, sign_body(&e.hub, &b), &a);
+	assert_int_equal(o->ack.status, FEDNS_PROTO_ACK_APPLIED);
+	assert_int_equal(o->ack.serial, 1);
+	assert_int_equal(o->ack.change_id, 0);
+	assert_memory_equal(o->ack.digest.value, b.u.snapshot.digest.value, 48);
+	assert_int_equal(served(e.zs, origin), 1);
+
+	/* 1 -> 2 applies and acks the digest of the result */
+	changeset(e.v[1], e.v[2], "example.com.", NULL, &diff, &b);
+	o = handle(e.st, sign_body(&e.hub, &b), &a);
+	assert_int_equal(o->ack.status, FEDNS_PROTO_ACK_APPLIED);
+	assert_int_equal(o->ack.reason, FEDNS_PROTO_REASON_NONE);
+	assert_int_equal(o->ack.serial, 2);
+	assert_int_equal(o->ack.change_id, 20);
+	assert_int_equal(o->ack.digest.alg, 1);
+	assert_memory_equal(o->ack.digest.value, b.u.changeset.digest.value, 48);
+	assert_string_equal(o->ack.zone, "example.com.");
+	assert_int_equal(served(e.zs, origin), 2);
+
+	/* the same change again (a lost ack): already applied, never twice */
+	o = handle(e.st, &e.hub.sb, &a);
+	assert_int_equal(o->ack.status, FEDNS_PROTO_ACK_ALREADY_APPLIED);
+	assert_int_equal(o->ack.reason, FEDNS_PROTO_REASON_NONE);
+	assert_int_equal(o->ack.serial, 2);
+	assert_int_equal(served(e.zs, origin), 2);
+	fedns_diff_fini(&diff);
+
+	changeset(e.v[2], e.v[3], "example.com.", NULL, &diff, &b);
+	assert_int_equal(handle(e.st, sign_body(&e.hub, &b), &a)->ack.status,
+			 FEDNS_PROTO_ACK_APPLIED);
+	fedns_diff_fini(&diff);
+	assert_int_equal(served(e.zs, origin), 3);
+
+	/* 1 -> 2 now is a replay */
+	changeset(e.v[1], e.v[2], "example.com.", NULL, &diff, &b);
+	o = handle(e.st, sign_body(&e.hub, &b), &a);
+	assert_int_equal(o->ack.status, FEDNS_PROTO_ACK_REFUSED);
+	assert_int_equal(o->ack.reason, FEDNS_PROTO_REASON_REPLAY);
+	assert_int_equal(o->ack.serial, 3); /* what the spoke holds */
+	assert_true(o->held);
+	assert_int_equal(o->held_serial, 3);
+	assert_non_null(strstr(o->ack.detail, "older than the held serial 3"));
+	fedns_diff_fini(&diff);
+
+	/* 4 -> 5 skips 3 -> 4: a gap */
+	changeset(e.v[4], e.v[5], "example.com.", NULL, &diff, &b);
+	o = handle(e.st, sign_body(&e.hub, &b), &a);
+	assert_int_equal(o->ack.reason, FEDNS_PROTO_REASON_GAP);
+	assert_int_equal(o->ack.serial, 3);
+	assert_non_null(strstr(o->ack.detail, "from serial 4, but the spoke holds 3"));
+	fedns_diff_fini(&diff);
+	assert_int_equal(served(e.zs, origin), 3);
+
+	spoke_hubstate_stats st;
+	spoke_hubstate_get_stats(e.st, &st);
+	assert_int_equal(st.applied_changesets, 2);
+	assert_int_equal(st.applied_snapshots, 1);
+	assert_int_equal(st.already_applied, 1);
+	assert_int_equal(st.refused[FEDNS_PROTO_REASON_REPLAY], 1);
+	assert_int_equal(st.refused[FEDNS_PROTO_REASON_GAP], 1);
+	env_fini(&e);
+}
+
+/* A change whose result does not hash to the signed digest: refused, the previous version
+ * stays served, and nothing reaches the durable journal. */
+static void
+test_digest_mismatch(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/fedns-hubsession-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	spoke_journal_opts jo = {.dir = dir};
+	spoke_journal *j = NULL;
+	spoke_zoneset *zs = NULL;
+	assert_int_equal(spoke_zoneset_new(NULL, &zs), FEDNS_OK);
+	assert_int_equal(spoke_journal_open(&jo, &j, NULL), FEDNS_OK);
+	assert_int_equal(spoke_journal_load(j, zs, NULL, NULL, NULL), FEDNS_OK);
+	spoke_journal_attach(j, zs);
+	spoke_hubstate *st = NULL;
+	assert_int_equal(spoke_hubstate_new(zs, &st), FEDNS_OK);
+	signer hub;
+	signer_init(&hub);
+	uint8_t pem[FEDNS_SIGN_PEM_MAX];
+	assert_int_equal(fedns_sign_public_pem(hub.k, (char *)pem, sizeof(pem)), FEDNS_OK);
+	char kf[64];
+	snprintf(kf, sizeof(kf), "%s/hub.pub", dir);
+	FILE *f = fopen(kf, "w");
+	assert_non_null(f);
+	fputs((char *)pem, f);
+	fclose(f);
+	char id[FEDNS_SIGN_KEYID_LEN + 1];
+	assert_int_equal(spoke_hubstate_add_key_file(st, kf, id, NULL), FEDNS_OK);
+	assert_string_equal(id, hub.id);
+	/* the same key twice is refused */
+	fedns_diag d;
+	fedns_diag_clear(&d);
+	assert_int_equal(spoke_hubstate_add_key_file(st, kf, NULL, &d), FEDNS_EEXIST);
+	assert_non_null(strstr(d.msg, "pinned twice"));
+	static const char *const zones[] = {"example.com."};
+	place(st, true, 1, zones, 1);
+
+	fedns_zone *v1 = zone_at(origin, 1, "192.0.2.1"), *v2 = zone_at(origin, 2, "192.0.2.2");
+	fedns_zone *bogus = zone_at(origin, 2, "192.0.2.66");
+	acks a;
+	rrlist l;
+	fedns_proto_body b;
+	fedns_diff diff;
+	snapshot(v1, "example.com.", &l, &b);
+	assert_int_equal(handle(st, sign_body(&hub, &b), &a)->ack.status, FEDNS_PROTO_ACK_APPLIED);
+
+	fedns_proto_digest wrong;
+	digest_of(bogus, &wrong);
+	changeset(v1, v2, "example.com.", &wrong, &diff, &b);
+	const spoke_blob_outcome *o = handle(st, sign_body(&hub, &b), &a);
+	assert_int_equal(o->ack.status, FEDNS_PROTO_ACK_REFUSED);
+	assert_int_equal(o->ack.reason, FEDNS_PROTO_REASON_DIGEST_MISMATCH);
+	assert_int_equal(o->ack.serial, 1);
+	assert_non_null(strstr(o->ack.detail, "previous version stays served"));
+	assert_int_equal(served(zs, origin), 1);
+
+	/* the right digest for the same change applies afterwards */
+	fedns_diff_fini(&diff);
+	changeset(v1, v2, "example.com.", NULL, &diff, &b);
+	assert_int_equal(handle(st, sign_body(&hub, &b), &a)->ack.status, FEDNS_PROTO_ACK_APPLIED);
+	fedns_diff_fini(&diff);
+	assert_int_equal(served(zs, origin), 2);
+
+	/* a snapshot with a wrong digest is refused too, the old copy kept */
+	fedns_zone *v3 = zone_at(origin, 3, "192.0.2.3");
+	snapshot(v3, "example.com.", &l, &b);
+	b.u.snapshot.digest = wrong;
+	o = handle(st, sign_body(&hub, &b), &a);
+	assert_int_equal(o->ack.reason, FEDNS_PROTO_REASON_DIGEST_MISMATCH);
+	assert_int_equal(served(zs, origin), 2);
+
+	/* what the journal holds: serial 2, and the digest the spoke acked */
+	spoke_hubstate_free(st);
+	spoke_zoneset_free(zs);
+	spoke_journal_close(j);
+	assert_int_equal(spoke_zoneset_new(NULL, &zs), FEDNS_OK);
+	assert_int_equal(spoke_journal_open(&jo, &j, NULL), FEDNS_OK);
+	size_t loaded = 0;
+	assert_int_equal(spoke_journal_load(j, zs, &loaded, NULL, NULL), FEDNS_OK);
+	assert_int_equal(loaded, 1);
+	assert_int_equal(served(zs, origin), 2);
+	assert_int_equal(spoke_hubstate_new(zs, &st), FEDNS_OK);
+	fedns_proto_zone_state *held = NULL;
+	size_t n = spoke_hubstate_held(st, &held);
+	assert_int_equal(n, 1);
+	assert_string_equal(held[0].zone, "example.com.");
+	assert_int_equal(held[0].serial, 2);
+	fedns_proto_digest d2;
+	digest_of(v2, &d2);
+	assert_int_equal(held[0].digest.alg, 1);
+	assert_memory_equal(held[0].digest.value, d2.value, 48);
+	spoke_hubstate_held_free(held, n);
+	/* computed once, then cached */
+	uint8_t cached[48];
+	assert_true(spoke_hubstate_cached_digest(st, origin, 2, cached));
+	assert_memory_equal(cached, d2.value, 48);
+	assert_false(spoke_hubstate_cached_digest(st, origin, 1, cached));
+
+	spoke_hubstate_free(st);
+	spoke_zoneset_free(zs);
+	spoke_journal_close(j);
+	fedns_zone_free(v1);
+	fedns_zone_free(v2);
+	fedns_zone_free(v3);
+	fedns_zone_free(bogus);
+	signer_fini(&hub);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* Signature first: an unknown key id and a bad signature are refused before a byte of
+ * the payload is decoded (garbage payload still reads bad_signature, not malformed). */
+static void
+test_signature_first(void **state)
+{
+	(void)state;
+	env e;
+	env_init(&e);
+	acks a;
+	rrlist l;
+	fedns_proto_body b;
+	snapshot(e.v[1], "example.com.", &l, &b);
+
+	signer stranger;
+	signer_init(&stranger);
+	const spoke_blob_outcome *o = handle(e.st, sign_body(&stranger, &b), &a);
+	assert_int_equal(o->ack.status, FEDNS_PROTO_ACK_REFUSED);
+	assert_int_equal(o->ack.reason, FEDNS_PROTO_REASON_UNKNOWN_KEY);
+	assert_string_equal(o->ack.zone, ".");
+	assert_int_equal(o->kind, 0);
+	assert_non_null(strstr(o->ack.detail, stranger.id));
+
+	/* the stranger's signature under the pinned key's id */
+	fedns_proto_signed forged = stranger.sb;
+	forged.key_id = e.hub.id;
+	o = handle(e.st, &forged, &a);
+	assert_int_equal(o->ack.reason, FEDNS_PROTO_REASON_BAD_SIGNATURE);
+	assert_int_equal(o->kind, 0);
+
+	/* a good signature, then one payload byte changed */
+	sign_body(&e.hub, &b);
+	e.hub.payload[e.hub.len / 2] ^= 1;
+	o = handle(e.st, &e.hub.sb, &a);
+	assert_int_equal(o->ack.reason, FEDNS_PROTO_REASON_BAD_SIGNATURE);
+
+	/* garbage under a bad signature: still bad_signature (never parsed) */
+	uint8_t *junk = malloc(16);
+	memset(junk, 0xff, 16);
+	sign_bytes(&e.hub, junk, 16);
+	e.hub.sig[3] ^= 0x80;
+	o = handle(e.st, &e.hub.sb, &a);
+	assert_int_equal(o->ack.reason, FEDNS_PROTO_REASON_BAD_SIGNATURE);
+	/* the same garbage correctly signed is malformed */
+	junk = malloc(16);
+	memset(junk, 0xff, 16);
+	o = handle(e.st, sign_bytes(&e.hub, junk, 16), &a);
+	assert_int_equal(o->ack.reason, FEDNS_PROTO_REASON_MALFORMED);
+	assert_non_null(strstr(o->ack.detail, "signed payload"));
+
+	/* another algorithm */
+	sign_body(&e.hub, &b);
+	e.hub.sb.alg = FEDNS_PROTO_SIG_NONE;
+	o = handle(e.st, &e.hub.sb, &a);
+	assert_int_equal(o->ack.reason, FEDNS_PROTO_REASON_BAD_SIGNATURE);
+	assert_int_equal(served(e.zs, origin), 0);
+
+	spoke_hubstate_stats st;
+	spoke_hubstate_get_stats(e.st, &st);
+	assert_int_equal(st.refused[FEDNS_PROTO_REASON_UNKNOWN_KEY], 1);
+	assert_int_equal(st.refused[FEDNS_PROTO_REASON_BAD_SIGNATURE], 4);
+	assert_int_equal(st.refused[FEDNS_PROTO_REASON_MALFORMED], 1);
+	signer_fini(&stranger);
+	env_fini(&e);
+}
+
+/* Only placed zones: a snapshot or change for another zone is refused, and a placement
+ * that drops a zone stops serving it; generations order deltas. */
+static void
+test_placement(void **state)
+{
+	(void)state;
+	env e;
+	env_init(&e);
+	acks a;
+	rrlist l;
+	fedns_proto_body b;
+	fedns_zone *o1 = zone_at(other, 1, "192.0.2.9");
+	snapshot(o1, "example.org.", &l, &b);
+	const spoke_blob_outcome *o = handle(e.st, sign_body(&e.hub, &b), &a);
+	assert_int_equal(o->ack.reason, FEDNS_PROTO_REASON_NOT_PLACED);
+	assert_string_equal(o->ack.zone, "example.org.");
+	assert_int_equal(served(e.zs, other), 0);
+
+	/* a change set for a placed zone not held yet needs a snapshot: gap */
+	fedns_diff diff;
+	changeset(e.v[1], e.v[2], "example.com.", NULL, &diff, &b);
+	o = handle(e.st, sign_body(&e.hub, &b), &a);
+	assert_int_equal(o->ack.reason, FEDNS_PROTO_REASON_GAP);
+	assert_int_equal(o->ack.serial, 0);
+	assert_int_equal(o->ack.digest.alg, 0);
+
+	/* place both, hold both */
+	static const char *const both[] = {"example.com.", "EXAMPLE.org."};
+	place(e.st, false, 2, both, 2);
+	assert_int_equal(handle(e.st, sign_body(&e.hub, &b), &a)->ack.reason,
+			 FEDNS_PROTO_REASON_GAP);
+	fedns_diff_fini(&diff);
+	snapshot(o1, "example.org.", &l, &b);
+	assert_int_equal(handle(e.st, sign_body(&e.hub, &b), &a)->ack.status,
+			 FEDNS_PROTO_ACK_APPLIED);
+	snapshot(e.v[1], "example.com.", &l, &b);
+	assert_int_equal(handle(e.st, sign_body(&e.hub, &b), &a)->ack.status,
+			 FEDNS_PROTO_ACK_APPLIED);
+	assert_true(spoke_hubstate_is_placed(e.st, other));
+
+	/* an older generation is ignored */
+	static const char *const gone[] = {"example.org."};
+	fedns_proto_placement p = {.generation = 2, .remove = gone, .nremove = 1};
+	bool applied = true;
+	size_t removed = 9;
+	assert_int_equal(spoke_hubstate_placement(e.st, &p, false, &applied, &removed, NULL),
+			 FEDNS_OK);
+	assert_false(applied);
+	assert_int_equal(removed, 0);
+	assert_int_equal(served(e.zs, other), 1);
+	/* a newer one removes the zone and stops serving it */
+	p.generation = 3;
+	assert_int_equal(spoke_hubstate_placement(e.st, &p, false, &applied, &removed, NULL),
+			 FEDNS_OK);
+	assert_true(applied);
+	assert_int_equal(removed, 1);
+	assert_int_equal(served(e.zs, other), 0);
+	assert_int_equal(served(e.zs, origin), 1);
+	assert_false(spoke_hubstate_is_placed(e.st, other));
+
+	/* the first update of a session must be full; any generation is accepted then */
+	fedns_diag d;
+	fedns_diag_clear(&d);
+	assert_int_equal(spoke_hubstate_placement(e.st, &p, true, &applied, NULL, &d),
+			 FEDNS_EMALFORMED);
+	assert_non_null(strstr(d.msg, "must be full"));
+	static const char *const none[] = {"bad..name."};
+	fedns_proto_placement bad = {.generation = 9, .full = true, .add = none, .nadd = 1};
+	fedns_diag_clear(&d);
+	assert_int_equal(spoke_hubstate_placement(e.st, &bad, false, &applied, NULL, &d),
+			 FEDNS_EMALFORMED);
+	assert_int_equal(served(e.zs, origin), 1); /* nothing changed */
+	fedns_proto_placement empty = {.generation = 1, .full = true};
+	assert_int_equal(spoke_hubstate_placement(e.st, &empty, true, &applied, &removed, NULL),
+			 FEDNS_OK);
+	assert_true(applied);
+	assert_int_equal(removed, 1);
+	assert_int_equal(served(e.zs, origin), 0);
+	fedns_zone_free(o1);
+	env_fini(&e);
+}
+
+/* Snapshots: an older one is a replay, the same one already applied, one at the same
+ * serial with other bytes replaces the copy, a newer one replaces it forward. */
+static void
+test_snapshot_rules(void **state)
+{
+	(void)state;
+	env e;
+	env_init(&e);
+	acks a;
+	rrlist l;
+	fedns_proto_body b;
+	snapshot(e.v[3], "example.com.", &l, &b);
+	assert_int_equal(handle(e.st, sign_body(&e.hub, &b), &a)->ack.status,
+			 FEDNS_PROTO_ACK_APPLIED);
+	assert_int_equal(handle(e.st, &e.hub.sb, &a)->ack.status, FEDNS_PROTO_ACK_ALREADY_APPLIED);
+	snapshot(e.v[2], "example.com.", &l, &b);
+	const spoke_blob_outcome *o = handle(e.st, sign_body(&e.hub, &b), &a);
+	assert_int_equal(o->ack.reason, FEDNS_PROTO_REASON_REPLAY);
+	assert_int_equal(o->ack.serial, 3);
+
+	/* the hub's serial 3 differs from ours: its snapshot wins */
+	fedns_zone *alt3 = zone_at(origin, 3, "198.51.100.3");
+	snapshot(alt3, "example.com.", &l, &b);
+	o = handle(e.st, sign_body(&e.hub, &b), &a);
+	assert_int_equal(o->ack.status, FEDNS_PROTO_ACK_APPLIED);
+	assert_memory_equal(o->ack.digest.value, b.u.snapshot.digest.value, 48);
+	spoke_version *v = spoke_zoneset_get(e.zs, origin);
+	assert_non_null(v);
+	fedns_proto_digest dg;
+	digest_of(v->zone, &dg);
+	assert_memory_equal(dg.value, b.u.snapshot.digest.value, 48);
+	spoke_version_rele(v);
+
+	/* a snapshot whose SOA disagrees with its serial field */
+	snapshot(e.v[5], "example.com.", &l, &b);
+	b.u.snapshot.serial = 4;
+	o = handle(e.st, sign_body(&e.hub, &b), &a);
+	assert_int_equal(o->ack.reason, FEDNS_PROTO_REASON_MALFORMED);
+	snapshot(e.v[5], "example.com.", &l, &b);
+	assert_int_equal(handle(e.st, sign_body(&e.hub, &b), &a)->ack.status,
+			 FEDNS_PROTO_ACK_APPLIED);
+	assert_int_equal(served(e.zs, origin), 5);
+	fedns_zone_free(alt3);
+	env_fini(&e);
+}
+
+/* A change set that does not fit the held zone, or has the wrong shape. */
+static void
+test_apply_failed(void **state)
+{
+	(void)state;
+	env e;
+	env_init(&e);
+	acks a;
+	rrlist l;
+	fedns_proto_body b;
+	fedns_diff diff;
+	snapshot(e.v[1], "example.com.", &l, &b);
+	handle(e.st, sign_body(&e.hub, &b), &a);
+
+	/* deletes a record the zone does not have: 2 -> 3 presented as from 1 */
+	changeset(e.v[2], e.v[3], "example.com.", NULL, &diff, &b);
+	b.u.changeset.from_serial = 1;
+	fedns_rr soa = diff.del[0];
+	uint8_t rd[512];
+	memcpy(rd, soa.rdata, soa.rdlen);
+	fedns_soa_set_serial(rd, soa.rdlen, 1);
+	soa.rdata = rd;
+	fedns_rr dels[8];
+	assert_true(diff.ndel <= 8);
+	memcpy(dels, diff.del, diff.ndel * sizeof(*dels));
+	dels[0] = soa;
+	b.u.changeset.deleted = dels;
+	const spoke_blob_outcome *o = handle(e.st, sign_body(&e.hub, &b), &a);
+	assert_int_equal(o->ack.reason, FEDNS_PROTO_REASON_APPLY_FAILED);
+	assert_int_equal(o->ack.serial, 1);
+	assert_int_equal(served(e.zs, origin), 1);
+
+	/* the change set says 1 -> 4 but its new SOA has serial 3 */
+	b.u.changeset.to_serial = 4;
+	o = handle(e.st, sign_body(&e.hub, &b), &a);
+	assert_int_equal(o->ack.reason, FEDNS_PROTO_REASON_MALFORMED);
+	assert_non_null(strstr(o->ack.detail, "do not match"));
+	fedns_diff_fini(&diff);
+	assert_int_equal(served(e.zs, origin), 1);
+	env_fini(&e);
+}
+
+/* A batch: elements applied and acked one by one; a refused element ends it. */
+static void
+test_batch(void **state)
+{
+	(void)state;
+	env e;
+	env_init(&e);
+	acks a;
+	rrlist l;
+	fedns_proto_body b, b12, b23, b34;
+	fedns_diff d12, d23, d34;
+	snapshot(e.v[1], "example.com.", &l, &b);
+	handle(e.st, sign_body(&e.hub, &b), &a);
+	changeset(e.v[1], e.v[2], "example.com.", NULL, &d12, &b12);
+	changeset(e.v[2], e.v[3], "example.com.", NULL, &d23, &b23);
+	fedns_proto_changeset cs[3] = {b12.u.changeset, b23.u.changeset};
+	memset(&b, 0, sizeof(b));
+	b.kind = FEDNS_PROTO_BODY_BATCH;
+	b.u.batch.changesets = cs;
+	b.u.batch.n = 2;
+	handle(e.st, sign_body(&e.hub, &b), &a);
+	assert_int_equal(a.n, 2);
+	assert_int_equal(a.o[0].ack.status, FEDNS_PROTO_ACK_APPLIED);
+	assert_int_equal(a.o[0].ack.serial, 2);
+	assert_true(a.o[0].ack.verify_us > 0);
+	assert_int_equal(a.o[1].ack.status, FEDNS_PROTO_ACK_APPLIED);
+	assert_int_equal(a.o[1].ack.serial, 3);
+	assert_int_equal(a.o[1].ack.verify_us, 0);
+	assert_int_equal(served(e.zs, origin), 3);
+
+	/* resent after lost acks with a third element whose digest is wrong: the two held
+	 * ones are already applied (a retransmission, not a replay), the third refused */
+	changeset(e.v[3], e.v[4], "example.com.", NULL, &d34, &b34);
+	cs[2] = b34.u.changeset;
+	cs[2].digest = b12.u.changeset.digest;
+	b.u.batch.n = 3;
+	handle(e.st, sign_body(&e.hub, &b), &a);
+	assert_int_equal(a.n, 3);
+	assert_int_equal(a.o[0].ack.status, FEDNS_PROTO_ACK_ALREADY_APPLIED);
+	assert_int_equal(a.o[1].ack.status, FEDNS_PROTO_ACK_ALREADY_APPLIED);
+	assert_int_equal(a.o[1].ack.serial, 3);
+	assert_int_equal(a.o[2].ack.reason, FEDNS_PROTO_REASON_DIGEST_MISMATCH);
+	assert_int_equal(served(e.zs, origin), 3);
+	/* the whole batch again, all held: all already applied */
+	b.u.batch.n = 2;
+	handle(e.st, sign_body(&e.hub, &b), &a);
+	assert_int_equal(a.n, 2);
+	assert_int_equal(a.o[1].ack.status, FEDNS_PROTO_ACK_ALREADY_APPLIED);
+	/* only the first element alone (1 -> 2) is a replay */
+	b.u.batch.n = 1;
+	handle(e.st, sign_body(&e.hub, &b), &a);
+	assert_int_equal(a.o[0].ack.reason, FEDNS_PROTO_REASON_REPLAY);
+
+	/* a refusal in the middle ends the batch: 3->4 (bad) then 4->5 never looked at */
+	fedns_diff d45;
+	fedns_proto_body b45;
+	changeset(e.v[4], e.v[5], "example.com.", NULL, &d45, &b45);
+	fedns_proto_changeset cs2[2] = {cs[2], b45.u.changeset};
+	b.u.batch.changesets = cs2;
+	b.u.batch.n = 2;
+	handle(e.st, sign_body(&e.hub, &b), &a);
+	assert_int_equal(a.n, 1);
+	assert_int_equal(a.o[0].ack.reason, FEDNS_PROTO_REASON_DIGEST_MISMATCH);
+	assert_int_equal(served(e.zs, origin), 3);
+	fedns_diff_fini(&d12);
+	fedns_diff_fini(&d23);
+	fedns_diff_fini(&d34);
+	fedns_diff_fini(&d45);
+	env_fini(&e);
+}
+
+static void
+test_row_changed(void **state)
+{
+	(void)state;
+	spoke_verify_row a, b;
+	memset(&a, 0, sizeof(a));
+	fedns_name_copy(a.zone, origin);
+	snprintf(a.secondary, sizeof(a.secondary), "ns1");
+	a.state = SPOKE_VERIFY_IN_SYNC;
+	a.lag_ms = -1;
+	b = a;
+	assert_false(spoke_hubsession_row_changed(&a, &b));
+	b.last_check = 99; /* a check that found nothing new is not a change */
+	assert_false(spoke_hubsession_row_changed(&a, &b));
+	b.state = SPOKE_VERIFY_DIVERGED;
+	assert_true(spoke_hubsession_row_changed(&a, &b));
+	b = a;
+	b.have_seen = true;
+	b.serial_seen = 7;
+	assert_true(spoke_hubsession_row_changed(&a, &b));
+	b = a;
+	b.have_digest = true;
+	assert_true(spoke_hubsession_row_changed(&a, &b));
+	b = a;
+	snprintf(b.last_error, sizeof(b.last_error), "SOA: timeout");
+	assert_true(spoke_hubsession_row_changed(&a, &b));
+	b = a;
+	b.repairs = 1;
+	assert_true(spoke_hubsession_row_changed(&a, &b));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_continuity),	cmocka_unit_test(test_digest_mismatch),
+		cmocka_unit_test(test_signature_first), cmocka_unit_test(test_placement),
+		cmocka_unit_test(test_snapshot_rules),	cmocka_unit_test(test_apply_failed),
+		cmocka_unit_test(test_batch),		cmocka_unit_test(test_row_changed),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
