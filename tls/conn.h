@@ -19,6 +19,10 @@
 #include "tls/nngtls.h"
 
 #define FEDNS_CONN_MAX_FRAME_DEFAULT ((size_t)256 << 20) /* = proto's max_msg default */
+/* An accepted peer must complete the TLS handshake and send its first bytes within this
+ * (nng 1.5.2 reports a finished handshake only through data, see conn.c), or it is dropped
+ * and counted as rejected. */
+#define FEDNS_CONN_HANDSHAKE_MS 10000u
 
 typedef struct fedns_conn fedns_conn;
 typedef struct fedns_conn_listener fedns_conn_listener;
@@ -34,10 +38,14 @@ uint16_t fedns_conn_listener_port(const fedns_conn_listener *l);
 /* Waits for the next connection whose TLS handshake succeeded (a peer that fails the
  * handshake is dropped inside and never returned; its failure is counted, see below).
  * FEDNS_ECANCELED once fedns_conn_listener_close was called. Thread-safe: one thread
- * normally loops on it. */
+ * normally loops on it. nng 1.5.2 shows a finished handshake only through data, so a
+ * connection is handed out once its peer's first bytes arrived (the spoke speaks first;
+ * they are kept for fedns_conn_recv). */
 fedns_err fedns_conn_accept(fedns_conn_listener *l, fedns_conn **out);
 /* Handshakes that failed so far (other CA, revoked, no certificate...). */
 uint64_t fedns_conn_listener_rejected(const fedns_conn_listener *l);
+/* Replaces FEDNS_CONN_HANDSHAKE_MS for connections accepted from now on (0: the default). */
+void fedns_conn_listener_set_handshake_ms(fedns_conn_listener *l, unsigned ms);
 /* Makes a blocked and every later accept return FEDNS_ECANCELED. */
 void fedns_conn_listener_close(fedns_conn_listener *l);
 /* After close, and after the accepting thread returned. Accepts NULL. */
@@ -49,6 +57,15 @@ void fedns_conn_listener_free(fedns_conn_listener *l);
  * FEDNS_ETIMEDOUT, FEDNS_EIO (refused, unreachable); err says which. */
 fedns_err fedns_conn_dial(const fedns_nngtls *t, const char *url, unsigned timeout_ms,
 			  fedns_conn **out, char *err, size_t errlen);
+
+/* fedns_conn_dial, then fedns_conn_send of the first frame (the spoke's Hello) within the
+ * same timeout. With nng 1.5.2 the TLS handshake runs on the first I/O, so fedns_conn_dial
+ * returns once TCP is connected and a refused handshake shows as FEDNS_EAUTH from the first
+ * send or receive; this call reports it as its own FEDNS_EAUTH, with err saying so, and
+ * *out is NULL on any failure. */
+fedns_err fedns_conn_dial_send(const fedns_nngtls *t, const char *url, unsigned timeout_ms,
+			       const uint8_t *first, size_t first_len, fedns_conn **out, char *err,
+			       size_t errlen);
 
 /* Caps one received frame (default FEDNS_CONN_MAX_FRAME_DEFAULT). */
 void fedns_conn_set_max_frame(fedns_conn *c, size_t max_frame);

@@ -166,6 +166,12 @@ fedns_nngtls_free(fedns_nngtls *t)
 	free(t);
 }
 
+bool
+fedns_nngtls_is_server(const fedns_nngtls *t)
+{
+	return t != NULL && t->server;
+}
+
 nng_tls_config *
 fedns_nngtls_config(const fedns_nngtls *t)
 {

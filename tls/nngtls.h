@@ -3,6 +3,7 @@
  * present a certificate and verify the peer's against the fedns CA (and CRL). */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <nng/nng.h>
@@ -40,6 +41,9 @@ fedns_err fedns_nngtls_client_new(const fedns_nngtls_files *f, fedns_nngtls **ou
 				  size_t errlen);
 /* Accepts NULL. Drops this module's reference; listeners/dialers keep theirs. */
 void fedns_nngtls_free(fedns_nngtls *t);
+
+/* True for a listener (hub) config, false for a client (spoke) config. */
+bool fedns_nngtls_is_server(const fedns_nngtls *t);
 
 /* The nng config, borrowed until fedns_nngtls_free (nng_tls_config_hold to keep it). */
 nng_tls_config *fedns_nngtls_config(const fedns_nngtls *t);
