@@ -29,11 +29,14 @@ hash_alg_of(uint8_t alg, fedns_hash_alg *out)
 	}
 }
 
-/* Hashes one RRset. Two scratch records alternate so each RR's canonical rdata can be
- * compared with the previous one: RRs that differ only in the case of embedded names are
- * one RR in canonical form and must be hashed once (RFC 8976 §3.3.1.1). */
-void
-fedns_zonemd_hash_rrset(fedns_hash *h, const fedns_rrset *set, bool apex, uint8_t *scratch)
+/* Emits one RRset's records in ZONEMD form to 'sink'. Two scratch records alternate so
+ * each RR's canonical rdata can be compared with the previous one: RRs that differ only in
+ * the case of embedded names are one RR in canonical form and must be emitted once (RFC
+ * 8976 §3.3.1.1). */
+typedef void (*rr_sink)(void *ctx, const uint8_t *rec, size_t len);
+
+static void
+emit_rrset(const fedns_rrset *set, bool apex, uint8_t *scratch, rr_sink sink, void *ctx)
 {
 	uint8_t *cur = scratch, *prev = scratch + FEDNS_ZONEMD_RR_MAX;
 	size_t olen = fedns_name_len(set->owner);
@@ -65,7 +68,7 @@ fedns_zonemd_hash_rrset(fedns_hash *h, const fedns_rrset *set, bool apex, uint8_
 		if (have_prev && prevlen == rdlen &&
 		    memcmp(prev + olen + RR_FIXED, cur + olen + RR_FIXED, rdlen) == 0)
 			continue;
-		fedns_hash_update(h, cur, olen + RR_FIXED + rdlen);
+		sink(ctx, cur, olen + RR_FIXED + rdlen);
 
 		uint8_t *t = cur;
 		cur = prev;
@@ -73,6 +76,41 @@ fedns_zonemd_hash_rrset(fedns_hash *h, const fedns_rrset *set, bool apex, uint8_
 		prevlen = rdlen;
 		have_prev = true;
 	}
+}
+
+static void
+hash_sink(void *ctx, const uint8_t *rec, size_t len)
+{
+	fedns_hash_update(ctx, rec, len);
+}
+
+void
+fedns_zonemd_hash_rrset(fedns_hash *h, const fedns_rrset *set, bool apex, uint8_t *scratch)
+{
+	emit_rrset(set, apex, scratch, hash_sink, h);
+}
+
+typedef struct wire_sink {
+	uint8_t *out;
+	size_t cap, len;
+} wire_sink;
+
+static void
+copy_sink(void *ctx, const uint8_t *rec, size_t len)
+{
+	wire_sink *w = ctx;
+	if (w->len <= w->cap && w->cap - w->len >= len)
+		memcpy(w->out + w->len, rec, len);
+	w->len += len;
+}
+
+size_t
+fedns_zonemd_rrset_wire(const fedns_rrset *set, bool apex, uint8_t *scratch, uint8_t *out,
+			size_t cap)
+{
+	wire_sink w = {.out = out, .cap = cap, .len = 0};
+	emit_rrset(set, apex, scratch, copy_sink, &w);
+	return w.len;
 }
 
 fedns_err

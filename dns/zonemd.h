@@ -41,3 +41,9 @@ fedns_err fedns_zonemd_verify(const fedns_zone *z);
  * ZONEMD are left out. The incremental digest (dns/zdigest.h) hashes RRsets the same way.
  * 'scratch' holds FEDNS_ZONEMD_SCRATCH bytes. */
 void fedns_zonemd_hash_rrset(fedns_hash *h, const fedns_rrset *set, bool apex, uint8_t *scratch);
+/* The bytes fedns_zonemd_hash_rrset would hash for 'set', written to out (cap bytes, NULL
+ * with cap 0 to measure). Returns their length; when it exceeds cap, out holds only the
+ * records that fit whole. For callers that cache a zone's canonical form (dns/zone.h's
+ * fedns_zone_zonemd). 'scratch' as above. */
+size_t fedns_zonemd_rrset_wire(const fedns_rrset *set, bool apex, uint8_t *scratch, uint8_t *out,
+			       size_t cap);
