@@ -8,7 +8,9 @@
 #include <string.h>
 
 #include "common/arena.h"
+#include "common/sha2.h"
 #include "dns/name.h"
+#include "dns/zonemd.h"
 
 #define ZONE_DEFAULT_MAX_RECORDS 10000000u
 #define ZONE_DEFAULT_MAX_BYTES ((size_t)4 << 30)
@@ -97,6 +99,19 @@ struct fedns_zone {
 	size_t nsets;
 	size_t nrr;
 	uint32_t serial;
+	size_t ndnames; /* DNAME RRsets, for fedns_zone_derive's checks */
+
+	/* copy-on-write form (fedns_zone_share, fedns_zone_derive): the RRsets live in
+	 * segments shared between versions; 'sets' is then NULL */
+	struct zseg **segs;
+	size_t nseg;
+	struct zmem *mem; /* the flat build's memory, once shared */
+	/* ZONEMD cache (fedns_zone_zonemd): mids[i] is the SHA-384 state before segment i,
+	 * valid for i < nmids */
+	fedns_hash *mids;
+	size_t nmids;
+	uint8_t md[FEDNS_SHA384_LEN];
+	bool md_done;
 };
 
 static void
@@ -179,11 +194,14 @@ fedns_zone_new(const uint8_t *origin, uint16_t rclass, const fedns_zone_limits *
 	return FEDNS_OK;
 }
 
+static void cow_fini(fedns_zone *z);
+
 void
 fedns_zone_free(fedns_zone *z)
 {
 	if (z == NULL)
 		return;
+	cow_fini(z);
 	free_staging(z);
 	for (size_t i = 1; i < z->nsources; i++)
 		free(z->sources[i]);
@@ -1380,6 +1398,7 @@ fedns_zone_finish(fedns_zone *z, fedns_diag_fn report_fn, void *ctx)
 		return err;
 	}
 	z->state = ZONE_FINISHED;
+	z->ndnames = f.ndnames;
 	return FEDNS_OK;
 }
 
@@ -1434,17 +1453,153 @@ fedns_zone_rr_count(const fedns_zone *z)
 	return z->state == ZONE_FINISHED ? z->nrr : z->nrec;
 }
 
+/* ---- copy-on-write versions ------------------------------------------------------------ *
+ *
+ * A shared zone keeps its RRsets in segments: runs of about SEG_TARGET RRsets in canonical
+ * order that never split an owner's RRsets (so fedns_zone_find's "the owner's RRSIG sets
+ * are adjacent" holds). Segments are immutable and refcounted; a derived version points at
+ * its base's segments and builds new ones only where the diff lands. A segment's RRsets
+ * point into memory blocks (zmem) it holds references on: the flat build's pools, or the
+ * small block a derive wrote new names and rdata into. A segment rebuilt many times would
+ * collect blocks, so past SEG_MAX_DEPS it copies what it uses into the new block. */
+
+#define SEG_TARGET 64
+#define SEG_MAX (4 * SEG_TARGET)
+#define SEG_MAX_DEPS 8
+
+typedef struct zmem {
+	unsigned refs;
+	bpool pool[3];	   /* a flat build's names, rdata and extra pools */
+	fedns_arena small; /* a derive's new names and rdata */
+	fedns_rrset *sets; /* a flat build's RRset array */
+} zmem;
+
+typedef struct zseg {
+	unsigned refs;
+	uint32_t n;
+	const fedns_rrset *sets;
+	fedns_rrset *own; /* the array 'sets' is, when the segment owns it */
+	zmem *deps[SEG_MAX_DEPS];
+	uint32_t ndeps;
+	uint8_t *canon; /* the RRsets in ZONEMD form, once fedns_zone_zonemd made it */
+	size_t canon_len;
+} zseg;
+
+static void
+zmem_hold(zmem *m)
+{
+	__atomic_add_fetch(&m->refs, 1, __ATOMIC_RELAXED);
+}
+
+static void
+zmem_rele(zmem *m)
+{
+	if (m == NULL || __atomic_sub_fetch(&m->refs, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	for (int k = 0; k < 3; k++)
+		fedns_arena_fini(&m->pool[k].a);
+	fedns_arena_fini(&m->small);
+	free(m->sets);
+	free(m);
+}
+
+static void
+seg_hold(zseg *g)
+{
+	__atomic_add_fetch(&g->refs, 1, __ATOMIC_RELAXED);
+}
+
+static void
+seg_rele(zseg *g)
+{
+	if (g == NULL || __atomic_sub_fetch(&g->refs, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	for (uint32_t i = 0; i < g->ndeps; i++)
+		zmem_rele(g->deps[i]);
+	free(g->own);
+	free(g->canon);
+	free(g);
+}
+
+static void
+cow_fini(fedns_zone *z)
+{
+	for (size_t i = 0; i < z->nseg; i++)
+		seg_rele(z->segs[i]);
+	free(z->segs);
+	z->segs = NULL;
+	z->nseg = 0;
+	free(z->mids);
+	z->mids = NULL;
+	z->nmids = 0;
+	zmem_rele(z->mem);
+	z->mem = NULL;
+}
+
+/* (owner, type) order of RRsets; RRSIG sets of one owner compare equal. */
+static int
+set_key_cmp(const fedns_rrset *s, const uint8_t *owner, uint16_t type)
+{
+	int c = fedns_name_cmp_canonical(s->owner, owner);
+	if (c == 0)
+		c = (s->type > type) - (s->type < type);
+	return c;
+}
+
+/* Lower bound of (owner, type) in a segmented zone: segment *si and offset *off of the
+ * first RRset not before it; *si == z->nseg when every RRset is before it. */
+static void
+seg_lower(const fedns_zone *z, const uint8_t *owner, uint16_t type, size_t *si, size_t *off)
+{
+	size_t lo = 0, hi = z->nseg;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const zseg *g = z->segs[mid];
+		if (set_key_cmp(&g->sets[g->n - 1], owner, type) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*si = lo;
+	*off = 0;
+	if (lo == z->nseg)
+		return;
+	const zseg *g = z->segs[lo];
+	size_t a = 0, b = g->n;
+	while (a < b) {
+		size_t mid = a + (b - a) / 2;
+		if (set_key_cmp(&g->sets[mid], owner, type) < 0)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	*off = a;
+}
+
+/* ---- reading a finished zone (flat or segmented) ---------------------------------------- */
+
 size_t
 fedns_zone_memory(const fedns_zone *z)
 {
 	if (z == NULL)
 		return 0;
 	size_t m = sizeof(*z) + z->names.a.used + z->rdata.a.used + z->extra.a.used;
-	m += z->nsets * sizeof(*z->sets);
+	m += z->sets != NULL ? z->nsets * sizeof(*z->sets) : 0;
 	m += z->caprec * sizeof(*z->recs) + z->capowners * sizeof(*z->owners);
 	m += z->nslots * sizeof(*z->slots);
 	for (size_t i = 1; i < z->nsources; i++)
 		m += strlen(z->sources[i]) + 1 + sizeof(char *);
+	/* a segmented zone: what it holds itself (segments are shared with other versions) */
+	if (z->mem != NULL) {
+		for (int k = 0; k < 3; k++)
+			m += z->mem->pool[k].a.used;
+		m += z->nsets * sizeof(fedns_rrset);
+	}
+	m += z->nseg * (sizeof(zseg *) + (z->mids != NULL ? sizeof(fedns_hash) : 0));
+	for (size_t i = 0; i < z->nseg; i++) {
+		const zseg *g = z->segs[i];
+		m += g->canon_len + (g->own != NULL ? g->n * sizeof(fedns_rrset) : 0);
+	}
 	return m;
 }
 
@@ -1453,6 +1608,16 @@ fedns_zone_find(const fedns_zone *z, const uint8_t *owner, uint16_t type)
 {
 	if (z == NULL || owner == NULL || z->state != ZONE_FINISHED)
 		return NULL;
+	if (z->segs != NULL) {
+		size_t si, off;
+		seg_lower(z, owner, type, &si, &off);
+		if (si == z->nseg)
+			return NULL;
+		const fedns_rrset *s = &z->segs[si]->sets[off];
+		if (s->type != type || !fedns_name_equal(s->owner, owner))
+			return NULL;
+		return s;
+	}
 	/* lower bound: RRSIG may have several sets (one per covered type); give the first */
 	size_t lo = 0, hi = z->nsets;
 	while (lo < hi) {
@@ -1472,6 +1637,17 @@ fedns_zone_find(const fedns_zone *z, const uint8_t *owner, uint16_t type)
 	return &z->sets[lo];
 }
 
+/* The end of the array the set 's' (from fedns_zone_find) lies in. */
+static const fedns_rrset *
+array_end(const fedns_zone *z, const fedns_rrset *s)
+{
+	if (z->segs == NULL)
+		return z->sets + z->nsets;
+	size_t si, off;
+	seg_lower(z, s->owner, s->type, &si, &off);
+	return z->segs[si]->sets + z->segs[si]->n;
+}
+
 bool
 fedns_zone_contains(const fedns_zone *z, const fedns_rr *rr)
 {
@@ -1480,7 +1656,7 @@ fedns_zone_contains(const fedns_zone *z, const fedns_rr *rr)
 	const fedns_rrset *s = fedns_zone_find(z, rr->owner, rr->type);
 	if (s == NULL || rr->rclass != s->rclass)
 		return false;
-	const fedns_rrset *end = z->sets + z->nsets;
+	const fedns_rrset *end = array_end(z, s);
 	const uint8_t *owner = s->owner;
 	for (; s < end && s->type == rr->type && s->owner == owner; s++) {
 		const uint8_t *pos = s->rdata;
@@ -1508,18 +1684,32 @@ const fedns_rrset *
 fedns_zone_iter_next(fedns_zone_iter *it)
 {
 	const fedns_zone *z = it->z;
-	if (z == NULL || z->state != ZONE_FINISHED || it->pos >= z->nsets)
+	if (z == NULL || z->state != ZONE_FINISHED)
+		return NULL;
+	if (z->segs != NULL) {
+		/* pos: segment in the high 32 bits, offset in the low */
+		size_t si = it->pos >> 32, off = it->pos & 0xffffffffu;
+		while (si < z->nseg && off >= z->segs[si]->n) {
+			si++;
+			off = 0;
+		}
+		if (si >= z->nseg) {
+			it->pos = (size_t)z->nseg << 32;
+			return NULL;
+		}
+		it->pos = si << 32 | (off + 1);
+		return &z->segs[si]->sets[off];
+	}
+	if (it->pos >= z->nsets)
 		return NULL;
 	return &z->sets[it->pos++];
 }
 
-int
-fedns_zone_walk(const fedns_zone *z, fedns_zone_rr_fn fn, void *ctx)
+static int
+walk_sets(const fedns_rrset *sets, size_t n, fedns_zone_rr_fn fn, void *ctx)
 {
-	if (z == NULL || fn == NULL || z->state != ZONE_FINISHED)
-		return 0;
-	for (size_t i = 0; i < z->nsets; i++) {
-		const fedns_rrset *s = &z->sets[i];
+	for (size_t i = 0; i < n; i++) {
+		const fedns_rrset *s = &sets[i];
 		const uint8_t *pos = s->rdata;
 		fedns_rr rr = {
 			.owner = s->owner, .type = s->type, .rclass = s->rclass, .ttl = s->ttl};
@@ -1531,4 +1721,845 @@ fedns_zone_walk(const fedns_zone *z, fedns_zone_rr_fn fn, void *ctx)
 		}
 	}
 	return 0;
+}
+
+int
+fedns_zone_walk(const fedns_zone *z, fedns_zone_rr_fn fn, void *ctx)
+{
+	if (z == NULL || fn == NULL || z->state != ZONE_FINISHED)
+		return 0;
+	if (z->segs == NULL)
+		return walk_sets(z->sets, z->nsets, fn, ctx);
+	for (size_t i = 0; i < z->nseg; i++) {
+		int rc = walk_sets(z->segs[i]->sets, z->segs[i]->n, fn, ctx);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* ---- sharing and deriving ---- */
+
+fedns_err
+fedns_zone_share(fedns_zone *z)
+{
+	if (z == NULL || z->state != ZONE_FINISHED)
+		return FEDNS_EINVAL;
+	if (z->segs != NULL)
+		return FEDNS_OK;
+	size_t cap = z->nsets / SEG_TARGET + 2, n = 0;
+	zseg **segs = calloc(cap, sizeof(*segs));
+	zmem *m = calloc(1, sizeof(*m));
+	if (segs == NULL || m == NULL)
+		goto nomem;
+	m->refs = 1;
+	for (size_t i = 0; i < z->nsets;) {
+		size_t j = i + 1;
+		/* cut after SEG_TARGET sets, at the next owner boundary */
+		while (j < z->nsets &&
+		       (j - i < SEG_TARGET || z->sets[j].owner == z->sets[j - 1].owner))
+			j++;
+		if (n == cap) {
+			zseg **ns = realloc(segs, 2 * cap * sizeof(*segs));
+			if (ns == NULL)
+				goto nomem;
+			segs = ns;
+			cap *= 2;
+		}
+		zseg *g = calloc(1, sizeof(*g));
+		if (g == NULL)
+			goto nomem;
+		g->refs = 1;
+		g->sets = &z->sets[i];
+		g->n = (uint32_t)(j - i);
+		g->deps[0] = m;
+		g->ndeps = 1;
+		zmem_hold(m);
+		segs[n++] = g;
+		i = j;
+	}
+	/* the zone's memory moves into the shared block */
+	m->pool[0] = z->names;
+	m->pool[1] = z->rdata;
+	m->pool[2] = z->extra;
+	m->sets = z->sets;
+	bpool_init(&z->names);
+	bpool_init(&z->rdata);
+	bpool_init(&z->extra);
+	z->sets = NULL;
+	z->segs = segs;
+	z->nseg = n;
+	z->mem = m;
+	return FEDNS_OK;
+nomem:
+	for (size_t i = 0; i < n; i++) {
+		segs[i]->ndeps = 0; /* m is freed below */
+		seg_rele(segs[i]);
+	}
+	free(segs);
+	free(m);
+	return FEDNS_ENOMEM;
+}
+
+/* One deletion or addition of a diff (the SOAs aside), sorted by owner, type, rdata. */
+typedef struct chg {
+	const fedns_rr *rr;
+	uint32_t idx; /* position in its list */
+	uint32_t run; /* additions: owner run in diff order, as fedns_zone_add counts them */
+	bool add;
+} chg;
+
+static int
+chg_cmp(const void *va, const void *vb)
+{
+	const chg *a = va, *b = vb;
+	int c = fedns_name_cmp_canonical(a->rr->owner, b->rr->owner);
+	if (c != 0)
+		return c;
+	if (a->rr->type != b->rr->type)
+		return a->rr->type < b->rr->type ? -1 : 1;
+	c = fedns_rdata_cmp(a->rr->type, a->rr->rdata, a->rr->rdlen, b->rr->rdata, b->rr->rdlen);
+	if (c != 0)
+		return c;
+	if (a->add != b->add)
+		return a->add ? 1 : -1;
+	return (a->idx > b->idx) - (a->idx < b->idx);
+}
+
+/* Growable arrays of a derive. */
+typedef struct drv {
+	const fedns_zone *base;
+	zmem *m;
+	fedns_rrset *sets; /* new RRsets of touched owners */
+	size_t nsets, capsets;
+	struct touched {
+		size_t seg;	   /* base segment it lands in */
+		size_t off, nbase; /* base RRsets it replaces there */
+		size_t first, n;   /* its new RRsets in sets[] */
+	} * t;
+	size_t nt, capt;
+	const uint8_t **rds; /* merge scratch: rdata pointers (with their 2-byte length) */
+	size_t caprds;
+	long dsets, drr;
+} drv;
+
+static fedns_err
+grow_to(void **v, size_t *cap, size_t need, size_t elem)
+{
+	if (need <= *cap)
+		return FEDNS_OK;
+	size_t nc = *cap ? *cap * 2 : 16;
+	while (nc < need)
+		nc *= 2;
+	void *p = realloc(*v, nc * elem);
+	if (p == NULL)
+		return FEDNS_ENOMEM;
+	*v = p;
+	*cap = nc;
+	return FEDNS_OK;
+}
+
+static uint32_t
+clamp_add_ttl(uint32_t ttl)
+{
+	return ttl > ZONE_MAX_TTL ? 0 : ttl;
+}
+
+/* The new RRset of (owner, type) from base set b (may be NULL) and the sorted changes
+ * c[0..n) of that type. FEDNS_ENOTSUP when a deletion is missing or an addition exists
+ * already (fedns_diff_apply then reports it). *out->count == 0 means the set goes. */
+static fedns_err
+merge_set(drv *x, const fedns_rrset *b, const chg *c, size_t n, const uint8_t *owner,
+	  fedns_rrset *out)
+{
+	uint16_t type = c[0].rr->type;
+	size_t bcount = b != NULL ? b->count : 0;
+	if (grow_to((void **)&x->rds, &x->caprds, bcount + n, sizeof(*x->rds)) != FEDNS_OK)
+		return FEDNS_ENOMEM;
+	/* survivors of b: both lists are in canonical rdata order */
+	const uint8_t **r = x->rds;
+	size_t nr = 0, k = 0;
+	const uint8_t *pos = b != NULL ? b->rdata : NULL;
+	for (size_t i = 0; i < bcount; i++) {
+		const uint8_t *p = pos;
+		uint16_t len;
+		const uint8_t *rd = fedns_rrset_next_rdata(&pos, &len);
+		bool deleted = false;
+		/* a deletion sorts before an addition of equal rdata */
+		while (k < n) {
+			int cmp = fedns_rdata_cmp(type, c[k].rr->rdata, c[k].rr->rdlen, rd, len);
+			if (cmp > 0)
+				break;
+			if (cmp < 0) {
+				if (!c[k].add)
+					return FEDNS_ENOTSUP; /* deletes a record the set lacks */
+			} else if (!c[k].add) {
+				deleted = true;
+			} else if (!deleted) {
+				return FEDNS_ENOTSUP; /* the record is already in the zone */
+			}
+			k++;
+		}
+		if (!deleted)
+			r[nr++] = p;
+	}
+	for (; k < n; k++)
+		if (!c[k].add)
+			return FEDNS_ENOTSUP;
+	/* merge survivors and additions in canonical rdata order */
+	size_t nadd = 0, last_run = 0, ttl_idx = 0;
+	uint32_t ttl = b != NULL ? b->ttl : 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!c[i].add)
+			continue;
+		/* BIND's loader rule as finish applies it: the set takes the TTL of its first
+		 * RR (in diff order) in the last owner run that adds to it */
+		if (nadd == 0 || c[i].run > last_run ||
+		    (c[i].run == last_run && c[i].idx < ttl_idx)) {
+			last_run = c[i].run;
+			ttl_idx = c[i].idx;
+			ttl = clamp_add_ttl(c[i].rr->ttl);
+		}
+		nadd++;
+	}
+	size_t total = nr + nadd;
+	out->owner = owner;
+	out->type = type;
+	out->rclass = x->base->rclass;
+	out->ttl = ttl;
+	out->count = (uint32_t)total;
+	out->rdata = NULL;
+	if (total == 0)
+		return FEDNS_OK;
+	size_t bytes = 0;
+	for (size_t i = 0; i < nr; i++)
+		bytes += 2u + rd_len(r[i]);
+	for (size_t i = 0; i < n; i++)
+		if (c[i].add)
+			bytes += 2u + c[i].rr->rdlen;
+	uint8_t *w = fedns_arena_alloc(&x->m->small, bytes);
+	if (w == NULL)
+		return FEDNS_ENOMEM;
+	out->rdata = w;
+	size_t a = 0, j = 0;
+	while (a < nr || j < n) {
+		while (j < n && !c[j].add)
+			j++;
+		bool take_add;
+		if (j >= n && a >= nr)
+			break;
+		if (j >= n)
+			take_add = false;
+		else if (a >= nr)
+			take_add = true;
+		else
+			take_add = fedns_rdata_cmp(type, c[j].rr->rdata, c[j].rr->rdlen, r[a] + 2,
+						   rd_len(r[a])) < 0;
+		if (take_add) {
+			const fedns_rr *rr = c[j++].rr;
+			w[0] = (uint8_t)(rr->rdlen >> 8);
+			w[1] = (uint8_t)rr->rdlen;
+			if (rr->rdlen != 0)
+				memcpy(w + 2, rr->rdata, rr->rdlen);
+			w += 2u + rr->rdlen;
+		} else {
+			size_t l = 2u + rd_len(r[a]);
+			memcpy(w, r[a++], l);
+			w += l;
+		}
+	}
+	return FEDNS_OK;
+}
+
+static bool
+cname_ok_beside(uint16_t type)
+{
+	return cname_compatible(type) && type != FEDNS_T_CNAME;
+}
+
+/* Builds the RRsets of one touched owner: base's (in segment 'si' from 'off', 'nbase' of
+ * them) with the changes c[0..n) applied, plus the new SOA at the apex. */
+static fedns_err
+touch_owner(drv *x, const chg *c, size_t n, size_t si, size_t off, size_t nbase, bool apex,
+	    const fedns_rr *nsoa)
+{
+	const fedns_zone *base = x->base;
+	const fedns_rrset *bs = nbase ? &base->segs[si]->sets[off] : NULL;
+	const uint8_t *owner = nbase ? bs[0].owner : NULL;
+	size_t first = x->nsets;
+	size_t cap_need = x->nsets + nbase + n + 1;
+	if (grow_to((void **)&x->sets, &x->capsets, cap_need, sizeof(*x->sets)) != FEDNS_OK)
+		return FEDNS_ENOMEM;
+
+	/* the owner's spelling: base's while any of its records stays, else the first
+	 * addition's in diff order (finish keeps the first run's spelling) */
+	bool base_stays = apex;
+	size_t rr_before = 0;
+	for (size_t i = 0; i < nbase; i++)
+		rr_before += bs[i].count;
+
+	size_t bi = 0, ci = 0;
+	while (bi < nbase || ci < n) {
+		uint16_t t;
+		if (bi < nbase && (ci >= n || bs[bi].type <= c[ci].rr->type))
+			t = bs[bi].type;
+		else
+			t = c[ci].rr->type;
+		size_t cj = ci;
+		while (cj < n && c[cj].rr->type == t)
+			cj++;
+		if (cj == ci) {
+			/* untouched base set (RRSIG sets included: the diff has none) */
+			if (!(apex && t == FEDNS_T_SOA)) {
+				x->sets[x->nsets++] = bs[bi];
+				base_stays = true;
+			}
+			bi++;
+			continue;
+		}
+		const fedns_rrset *b = NULL;
+		if (bi < nbase && bs[bi].type == t)
+			b = &bs[bi++];
+		fedns_rrset ns;
+		fedns_err err = merge_set(x, b, c + ci, cj - ci, owner, &ns);
+		if (err != FEDNS_OK)
+			return err;
+		if (ns.count != 0) {
+			x->sets[x->nsets++] = ns;
+			if (b != NULL && ns.count > 0) {
+				/* does any record of b survive? */
+				size_t dels = 0;
+				for (size_t k = ci; k < cj; k++)
+					dels += !c[k].add;
+				if (b->count > dels)
+					base_stays = true;
+			}
+		}
+		ci = cj;
+	}
+	if (apex) {
+		/* the SOA set: the diff's new SOA, in type order */
+		fedns_rrset soa = {.owner = owner,
+				   .type = FEDNS_T_SOA,
+				   .rclass = base->rclass,
+				   .ttl = clamp_add_ttl(nsoa->ttl),
+				   .count = 1};
+		uint8_t *w = fedns_arena_alloc(&x->m->small, 2u + nsoa->rdlen);
+		if (w == NULL)
+			return FEDNS_ENOMEM;
+		w[0] = (uint8_t)(nsoa->rdlen >> 8);
+		w[1] = (uint8_t)nsoa->rdlen;
+		memcpy(w + 2, nsoa->rdata, nsoa->rdlen);
+		soa.rdata = w;
+		size_t at = first;
+		while (at < x->nsets && x->sets[at].type < FEDNS_T_SOA)
+			at++;
+		memmove(&x->sets[at + 1], &x->sets[at], (x->nsets - at) * sizeof(*x->sets));
+		x->sets[at] = soa;
+		x->nsets++;
+	}
+	size_t nnew = x->nsets - first;
+	if (!base_stays && nnew > 0) {
+		/* a new spelling: the first addition in diff order */
+		const fedns_rr *fa = NULL;
+		uint32_t best = UINT32_MAX;
+		for (size_t k = 0; k < n; k++)
+			if (c[k].add && c[k].idx < best) {
+				best = c[k].idx;
+				fa = c[k].rr;
+			}
+		size_t len = fedns_name_len(fa->owner);
+		uint8_t *name = fedns_arena_alloc(&x->m->small, len);
+		if (name == NULL)
+			return FEDNS_ENOMEM;
+		memcpy(name, fa->owner, len);
+		owner = name;
+	}
+	size_t rr_after = 0;
+	bool cname = false, other = false;
+	size_t ncname = 0;
+	for (size_t i = first; i < x->nsets; i++) {
+		x->sets[i].owner = owner;
+		rr_after += x->sets[i].count;
+		if (x->sets[i].type == FEDNS_T_CNAME) {
+			cname = true;
+			ncname += x->sets[i].count;
+		} else if (!cname_ok_beside(x->sets[i].type)) {
+			other = true;
+		}
+	}
+	/* CNAME alone at its name and never at the apex: the full check words the refusal */
+	if (cname && (apex || other || ncname > 1))
+		return FEDNS_ENOTSUP;
+	x->dsets += (long)nnew - (long)nbase;
+	x->drr += (long)rr_after - (long)rr_before;
+
+	if (grow_to((void **)&x->t, &x->capt, x->nt + 1, sizeof(*x->t)) != FEDNS_OK)
+		return FEDNS_ENOMEM;
+	struct touched *tt = &x->t[x->nt++];
+	tt->seg = si;
+	tt->off = off;
+	tt->nbase = nbase;
+	tt->first = first;
+	tt->n = nnew;
+	return FEDNS_OK;
+}
+
+/* Checks the diff's shape as fedns_diff_apply does; anything it would refuse, or that the
+ * derive does not handle, is FEDNS_ENOTSUP. */
+static fedns_err
+derive_shape(const fedns_zone *base, const fedns_rr *del, size_t ndel, const fedns_rr *add,
+	     size_t nadd)
+{
+	const uint8_t *origin = base->origin;
+	if (ndel == 0 || nadd == 0 || del[0].type != FEDNS_T_SOA || add[0].type != FEDNS_T_SOA)
+		return FEDNS_ENOTSUP;
+	const fedns_rrset *soa = fedns_zone_find(base, origin, FEDNS_T_SOA);
+	if (soa == NULL || soa->count != 1 || !fedns_name_equal(del[0].owner, origin))
+		return FEDNS_ENOTSUP;
+	/* the new SOA names the apex as the zone spells it (finish keeps the first spelling) */
+	size_t olen = fedns_name_len(soa->owner);
+	if (fedns_name_len(add[0].owner) != olen || memcmp(add[0].owner, soa->owner, olen) != 0)
+		return FEDNS_ENOTSUP;
+	if (fedns_rdata_cmp(FEDNS_T_SOA, soa->rdata + 2, rd_len(soa->rdata), del[0].rdata,
+			    del[0].rdlen) != 0)
+		return FEDNS_ENOTSUP;
+	if (fedns_rdata_check(FEDNS_T_SOA, add[0].rdata, add[0].rdlen) != FEDNS_OK)
+		return FEDNS_ENOTSUP;
+	for (size_t i = 0; i < ndel + nadd; i++) {
+		bool isdel = i < ndel;
+		const fedns_rr *rr = isdel ? &del[i] : &add[i - ndel];
+		if (rr->rclass != base->rclass || rr->owner == NULL ||
+		    (rr->rdlen != 0 && rr->rdata == NULL) ||
+		    !fedns_name_is_subdomain(rr->owner, origin))
+			return FEDNS_ENOTSUP;
+		if (i == 0 || i == ndel)
+			continue;
+		uint16_t t = rr->type;
+		/* delegations, DNAMEs and signatures change what other names mean, or how
+		 * sets split: the full check handles those */
+		if (t == FEDNS_T_SOA || t == FEDNS_T_NS || t == FEDNS_T_DNAME || t == FEDNS_T_RRSIG)
+			return FEDNS_ENOTSUP;
+		if (!isdel && (t == 0 || fedns_rrtype_is_meta(t) ||
+			       fedns_rdata_check(t, rr->rdata, rr->rdlen) != FEDNS_OK))
+			return FEDNS_ENOTSUP;
+		if (!isdel && t == FEDNS_T_DS && fedns_name_equal(rr->owner, origin))
+			return FEDNS_ENOTSUP;
+	}
+	return FEDNS_OK;
+}
+
+/* The apex NS targets inside the zone still have an address and are no CNAME (the one
+ * target rule that is an error). Conservative: anything unusual goes to the full check. */
+static bool
+apex_targets_ok(const fedns_zone *z)
+{
+	const fedns_rrset *ns = fedns_zone_find(z, z->origin, FEDNS_T_NS);
+	if (ns == NULL)
+		return false;
+	const uint8_t *pos = ns->rdata;
+	for (uint32_t i = 0; i < ns->count; i++) {
+		uint16_t len;
+		const uint8_t *t = fedns_rrset_next_rdata(&pos, &len);
+		if (fedns_name_check(t, len) == 0 || fedns_name_is_root(t) ||
+		    !fedns_name_is_subdomain(t, z->origin))
+			continue;
+		if (z->ndnames != 0 || fedns_zone_find(z, t, FEDNS_T_CNAME) != NULL)
+			return false;
+		if (fedns_zone_find(z, t, FEDNS_T_A) == NULL &&
+		    fedns_zone_find(z, t, FEDNS_T_AAAA) == NULL)
+			return false;
+	}
+	return true;
+}
+
+/* The owner of the last base record fedns_diff_apply would stage before the additions:
+ * the last RRset (canonical order) that keeps a record, or the apex (its new SOA). */
+static const uint8_t *
+last_staged_owner(const fedns_zone *base, const chg *c, size_t nc)
+{
+	for (size_t si = base->nseg; si-- > 0;) {
+		const zseg *g = base->segs[si];
+		for (size_t k = g->n; k-- > 0;) {
+			const fedns_rrset *s = &g->sets[k];
+			if (s->type == FEDNS_T_SOA)
+				continue;
+			size_t dels = 0;
+			for (size_t i = 0; i < nc; i++)
+				if (!c[i].add && c[i].rr->type == s->type &&
+				    fedns_name_equal(c[i].rr->owner, s->owner))
+					dels++;
+			if (dels < s->count)
+				return s->owner;
+		}
+	}
+	return base->origin;
+}
+
+static void
+drv_fini(drv *x)
+{
+	zmem_rele(x->m);
+	free(x->sets);
+	free(x->t);
+	free(x->rds);
+}
+
+/* Makes the new segment(s) for base segment 'si' with the touched owners t[a..b). */
+static fedns_err
+rebuild_seg(drv *x, size_t si, size_t a, size_t b, zseg ***out, size_t *nout, size_t *capout)
+{
+	const zseg *g = x->base->segs[si];
+	size_t n = g->n;
+	for (size_t k = a; k < b; k++)
+		n = n - x->t[k].nbase + x->t[k].n;
+	if (n == 0)
+		return FEDNS_OK; /* every RRset of it went */
+	fedns_rrset *all = malloc(n * sizeof(*all));
+	if (all == NULL)
+		return FEDNS_ENOMEM;
+	size_t w = 0, at = 0;
+	for (size_t k = a; k < b; k++) {
+		const struct touched *t = &x->t[k];
+		memcpy(all + w, g->sets + at, (t->off - at) * sizeof(*all));
+		w += t->off - at;
+		memcpy(all + w, x->sets + t->first, t->n * sizeof(*all));
+		w += t->n;
+		at = t->off + t->nbase;
+	}
+	memcpy(all + w, g->sets + at, (g->n - at) * sizeof(*all));
+	w += g->n - at;
+
+	/* the blocks it needs: the old segment's and this derive's, unless that makes too
+	 * many: then it copies names and rdata into this derive's block */
+	zmem *deps[SEG_MAX_DEPS];
+	uint32_t ndeps = 0;
+	bool have_m = false;
+	for (uint32_t i = 0; i < g->ndeps; i++) {
+		deps[ndeps++] = g->deps[i];
+		have_m |= g->deps[i] == x->m;
+	}
+	if (!have_m && ndeps == SEG_MAX_DEPS) {
+		const uint8_t *prev = NULL, *copy = NULL;
+		for (size_t i = 0; i < n; i++) {
+			fedns_rrset *s = &all[i];
+			if (s->owner != prev) {
+				prev = s->owner;
+				copy = fedns_arena_memdup(&x->m->small, s->owner,
+							  fedns_name_len(s->owner));
+				if (copy == NULL) {
+					free(all);
+					return FEDNS_ENOMEM;
+				}
+			}
+			s->owner = copy;
+			const uint8_t *pos = s->rdata;
+			for (uint32_t k = 0; k < s->count; k++) {
+				uint16_t len;
+				fedns_rrset_next_rdata(&pos, &len);
+			}
+			uint8_t *rd = fedns_arena_memdup(&x->m->small, s->rdata,
+							 (size_t)(pos - s->rdata));
+			if (rd == NULL && pos != s->rdata) {
+				free(all);
+				return FEDNS_ENOMEM;
+			}
+			s->rdata = rd;
+		}
+		ndeps = 0;
+	}
+	if (!have_m)
+		deps[ndeps++] = x->m;
+
+	/* cut into pieces of about SEG_TARGET RRsets at owner boundaries */
+	for (size_t i = 0; i < n;) {
+		size_t j = i + 1;
+		if (n > SEG_MAX)
+			while (j < n && (j - i < SEG_TARGET || all[j].owner == all[j - 1].owner))
+				j++;
+		else
+			j = n;
+		if (grow_to((void **)out, capout, *nout + 1, sizeof(**out)) != FEDNS_OK) {
+			free(all);
+			return FEDNS_ENOMEM;
+		}
+		zseg *ng = calloc(1, sizeof(*ng));
+		fedns_rrset *own = i == 0 && j == n ? all : malloc((j - i) * sizeof(*own));
+		if (ng == NULL || own == NULL) {
+			free(ng);
+			if (own != all)
+				free(own);
+			free(all);
+			return FEDNS_ENOMEM;
+		}
+		if (own != all)
+			memcpy(own, all + i, (j - i) * sizeof(*own));
+		ng->refs = 1;
+		ng->own = own;
+		ng->sets = own;
+		ng->n = (uint32_t)(j - i);
+		for (uint32_t d = 0; d < ndeps; d++) {
+			ng->deps[d] = deps[d];
+			zmem_hold(deps[d]);
+		}
+		ng->ndeps = ndeps;
+		(*out)[(*nout)++] = ng;
+		i = j;
+	}
+	if ((*nout == 0 || (*out)[*nout - 1]->own != all))
+		free(all);
+	return FEDNS_OK;
+}
+
+fedns_err
+fedns_zone_derive(const fedns_zone *base, const fedns_rr *del, size_t ndel, const fedns_rr *add,
+		  size_t nadd, fedns_zone **out)
+{
+	if (base == NULL || out == NULL || (ndel != 0 && del == NULL) || (nadd != 0 && add == NULL))
+		return FEDNS_EINVAL;
+	if (base->state != ZONE_FINISHED || base->segs == NULL)
+		return FEDNS_ENOTSUP;
+	fedns_err err = derive_shape(base, del, ndel, add, nadd);
+	if (err != FEDNS_OK)
+		return err;
+
+	drv x;
+	memset(&x, 0, sizeof(x));
+	x.base = base;
+	chg *c = NULL;
+	zseg **segs = NULL;
+	size_t nsegs = 0, capsegs = 0;
+	fedns_zone *nz = NULL;
+	size_t nc = (ndel - 1) + (nadd - 1);
+
+	x.m = calloc(1, sizeof(*x.m));
+	c = malloc((nc + 1) * sizeof(*c));
+	if (x.m == NULL || c == NULL) {
+		err = FEDNS_ENOMEM;
+		goto out;
+	}
+	x.m->refs = 1;
+	fedns_arena_init(&x.m->small, 1024, 0);
+	size_t k = 0;
+	for (size_t i = 1; i < ndel; i++)
+		c[k++] = (chg){.rr = &del[i], .idx = (uint32_t)i, .run = 0, .add = false};
+	uint32_t run = 0;
+	for (size_t i = 1; i < nadd; i++) {
+		if (i == 1 || !fedns_name_equal(add[i].owner, add[i - 1].owner))
+			run++;
+		c[k++] = (chg){.rr = &add[i], .idx = (uint32_t)i, .run = run, .add = true};
+	}
+	qsort(c, nc, sizeof(*c), chg_cmp);
+	for (size_t i = 1; i < nc; i++)
+		if (c[i].add == c[i - 1].add &&
+		    fedns_name_cmp_canonical(c[i].rr->owner, c[i - 1].rr->owner) == 0 &&
+		    c[i].rr->type == c[i - 1].rr->type &&
+		    fedns_rdata_cmp(c[i].rr->type, c[i].rr->rdata, c[i].rr->rdlen,
+				    c[i - 1].rr->rdata, c[i - 1].rr->rdlen) == 0) {
+			err = FEDNS_ENOTSUP; /* the diff deletes or adds one record twice */
+			goto out;
+		}
+	/* an addition continuing the owner run of the last copied base record shares its
+	 * TTL rule with it: rare, left to the full build */
+	if (nadd > 1 && fedns_name_equal(add[1].owner, last_staged_owner(base, c, nc))) {
+		err = FEDNS_ENOTSUP;
+		goto out;
+	}
+
+	/* owner by owner, the apex first (it always changes: the SOA) */
+	bool apex_done = false;
+	size_t i = 0;
+	while (i < nc || !apex_done) {
+		const uint8_t *owner = i < nc ? c[i].rr->owner : base->origin;
+		if (!apex_done && fedns_name_cmp_canonical(base->origin, owner) <= 0)
+			owner = base->origin;
+		size_t j = i;
+		while (j < nc && fedns_name_cmp_canonical(c[j].rr->owner, owner) == 0)
+			j++;
+		bool apex = !apex_done && fedns_name_equal(owner, base->origin);
+		apex_done |= apex;
+		size_t si, off, nbase = 0;
+		seg_lower(base, owner, 0, &si, &off);
+		if (si < base->nseg) {
+			const zseg *g = base->segs[si];
+			while (off + nbase < g->n &&
+			       fedns_name_equal(g->sets[off + nbase].owner, owner))
+				nbase++;
+		} else {
+			si = base->nseg - 1;
+			off = base->segs[si]->n;
+		}
+		if (apex && nbase == 0) {
+			err = FEDNS_ENOTSUP;
+			goto out;
+		}
+		err = touch_owner(&x, c + i, j - i, si, off, nbase, apex, &add[0]);
+		if (err != FEDNS_OK)
+			goto out;
+		i = j;
+	}
+	if (base->nrr + (size_t)x.drr > ZONE_DEFAULT_MAX_RECORDS) {
+		err = FEDNS_ENOTSUP;
+		goto out;
+	}
+
+	/* the new segment table: base's, with the touched segments rebuilt */
+	size_t first_touched = x.t[0].seg;
+	for (size_t a = 0, si = 0; si < base->nseg; si++) {
+		size_t b = a;
+		while (b < x.nt && x.t[b].seg == si)
+			b++;
+		if (b == a) {
+			if ((err = grow_to((void **)&segs, &capsegs, nsegs + 1, sizeof(*segs))) !=
+			    FEDNS_OK)
+				goto out;
+			seg_hold(base->segs[si]);
+			segs[nsegs++] = base->segs[si];
+			continue;
+		}
+		if (si < first_touched)
+			first_touched = si;
+		if ((err = rebuild_seg(&x, si, a, b, &segs, &nsegs, &capsegs)) != FEDNS_OK)
+			goto out;
+		a = b;
+	}
+
+	nz = calloc(1, sizeof(*nz));
+	if (nz == NULL) {
+		err = FEDNS_ENOMEM;
+		goto out;
+	}
+	memcpy(nz->origin, base->origin, base->origin_len);
+	nz->origin_len = base->origin_len;
+	nz->rclass = base->rclass;
+	nz->state = ZONE_FINISHED;
+	nz->max_records = base->max_records;
+	nz->max_bytes = base->max_bytes;
+	bpool_init(&nz->names);
+	bpool_init(&nz->rdata);
+	bpool_init(&nz->extra);
+	nz->last_owner = UINT32_MAX;
+	nz->nsets = (size_t)((long)base->nsets + x.dsets);
+	nz->nrr = (size_t)((long)base->nrr + x.drr);
+	nz->serial = fedns_soa_serial(add[0].rdata, add[0].rdlen);
+	nz->ndnames = base->ndnames;
+	nz->segs = segs;
+	nz->nseg = nsegs;
+	segs = NULL;
+	if (!apex_targets_ok(nz)) {
+		err = FEDNS_ENOTSUP;
+		goto out;
+	}
+	/* the ZONEMD states before the first rebuilt segment carry over */
+	size_t keep = base->nmids < first_touched + 1 ? base->nmids : first_touched + 1;
+	if (keep > 0 && (nz->mids = malloc(nz->nseg * sizeof(*nz->mids))) != NULL) {
+		memcpy(nz->mids, base->mids, keep * sizeof(*nz->mids));
+		nz->nmids = keep;
+	}
+	*out = nz;
+	nz = NULL;
+	err = FEDNS_OK;
+out:
+	if (segs != NULL) {
+		for (size_t s = 0; s < nsegs; s++)
+			seg_rele(segs[s]);
+		free(segs);
+	}
+	fedns_zone_free(nz);
+	free(c);
+	drv_fini(&x);
+	return err;
+}
+
+/* ---- ZONEMD over shared segments ---- */
+
+/* A segment's RRsets in ZONEMD form into a new buffer. */
+static fedns_err
+seg_canon(const fedns_zone *z, const zseg *g, uint8_t *scratch, uint8_t **out, size_t *outlen)
+{
+	size_t cap = 0;
+	for (uint32_t i = 0; i < g->n; i++) {
+		const fedns_rrset *s = &g->sets[i];
+		const uint8_t *pos = s->rdata;
+		for (uint32_t k = 0; k < s->count; k++) {
+			uint16_t len;
+			fedns_rrset_next_rdata(&pos, &len);
+		}
+		cap += (size_t)s->count * (fedns_name_len(s->owner) + FEDNS_ZONEMD_RR_FIXED) +
+		       (size_t)(pos - s->rdata) - 2u * s->count;
+	}
+	uint8_t *buf = malloc(cap ? cap : 1);
+	if (buf == NULL)
+		return FEDNS_ENOMEM;
+	size_t len = 0;
+	for (uint32_t i = 0; i < g->n; i++) {
+		const fedns_rrset *s = &g->sets[i];
+		bool apex = fedns_name_equal(s->owner, z->origin);
+		/* the apex ZONEMD RRset is the digest's own container (RFC 8976 §3.3.1.1) */
+		if (apex && s->type == FEDNS_T_ZONEMD)
+			continue;
+		len += fedns_zonemd_rrset_wire(s, apex, scratch, buf + len, cap - len);
+	}
+	*out = buf;
+	*outlen = len;
+	return FEDNS_OK;
+}
+
+fedns_err
+fedns_zone_zonemd(fedns_zone *z, uint8_t alg, uint8_t *out, size_t *outlen)
+{
+	if (z == NULL || out == NULL || outlen == NULL || z->state != ZONE_FINISHED)
+		return FEDNS_EINVAL;
+	if (z->segs == NULL || alg != FEDNS_ZONEMD_SHA384)
+		return fedns_zonemd_compute(z, alg, out, outlen);
+	if (z->md_done) {
+		memcpy(out, z->md, FEDNS_SHA384_LEN);
+		*outlen = FEDNS_SHA384_LEN;
+		return FEDNS_OK;
+	}
+	if (z->mids == NULL) {
+		z->mids = malloc(z->nseg * sizeof(*z->mids));
+		z->nmids = 0;
+		if (z->mids == NULL)
+			return fedns_zonemd_compute(z, alg, out, outlen);
+	}
+	uint8_t *scratch = malloc(FEDNS_ZONEMD_SCRATCH);
+	if (scratch == NULL)
+		return FEDNS_ENOMEM;
+	fedns_hash h;
+	size_t from = z->nmids > 0 ? z->nmids - 1 : 0;
+	if (z->nmids > 0)
+		h = z->mids[from];
+	else
+		fedns_hash_init(&h, FEDNS_HASH_SHA384);
+	for (size_t i = from; i < z->nseg; i++) {
+		z->mids[i] = h;
+		z->nmids = i + 1;
+		zseg *g = z->segs[i];
+		if (g->canon != NULL) {
+			fedns_hash_update(&h, g->canon, g->canon_len);
+			continue;
+		}
+		uint8_t *buf;
+		size_t len;
+		if (seg_canon(z, g, scratch, &buf, &len) != FEDNS_OK) {
+			free(scratch);
+			z->nmids = 0;
+			return fedns_zonemd_compute(z, alg, out, outlen);
+		}
+		fedns_hash_update(&h, buf, len);
+		/* a segment only this zone holds may keep it; a shared one is read by others */
+		if (__atomic_load_n(&g->refs, __ATOMIC_ACQUIRE) == 1) {
+			g->canon = buf;
+			g->canon_len = len;
+		} else {
+			free(buf);
+		}
+	}
+	free(scratch);
+	fedns_hash_final(&h, z->md);
+	z->md_done = true;
+	memcpy(out, z->md, FEDNS_SHA384_LEN);
+	*outlen = FEDNS_SHA384_LEN;
+	return FEDNS_OK;
 }

@@ -99,3 +99,32 @@ const fedns_rrset *fedns_zone_iter_next(fedns_zone_iter *it);
  * and returns that value. */
 typedef int (*fedns_zone_rr_fn)(void *ctx, const fedns_rr *rr);
 int fedns_zone_walk(const fedns_zone *z, fedns_zone_rr_fn fn, void *ctx);
+
+/* ---- copy-on-write versions (the hub's commit path) ----
+ * A shared zone keeps its RRsets in immutable, refcounted segments (runs of RRsets in
+ * canonical order, never splitting an owner), so a version derived from it by a diff
+ * shares everything the diff does not touch and costs O(change + zone / 64). Reading a
+ * shared zone is the same as reading any finished zone. */
+
+/* Makes a finished zone shareable (a no-op when it is already). Call it before other
+ * threads use z. FEDNS_EINVAL for an unfinished zone, FEDNS_ENOMEM (z unchanged). */
+fedns_err fedns_zone_share(fedns_zone *z);
+
+/* Builds base - del + add (the IXFR-shaped diff of dns/diff.h: del[0] the old SOA, add[0]
+ * the new one) as a new shared zone that shares what the diff leaves alone with 'base'
+ * (which must be shared; it is not changed and may be freed before or after *out).
+ * FEDNS_ENOTSUP when it cannot decide cheaply that the result is valid: anything
+ * fedns_diff_apply would refuse, and diffs that touch NS, DNAME, RRSIG, a DS or CNAME at
+ * the apex, CNAME beside other data, or an apex NS target; then fedns_diff_apply decides
+ * and words any refusal. When it succeeds, the result holds exactly the RRsets
+ * fedns_diff_apply would build (owner spelling, TTLs, rdata order). FEDNS_ENOMEM.
+ * Thread-safe for a base no one is modifying. */
+fedns_err fedns_zone_derive(const fedns_zone *base, const fedns_rr *del, size_t ndel,
+			    const fedns_rr *add, size_t nadd, fedns_zone **out);
+
+/* fedns_zonemd_compute (dns/zonemd.h) with caching for a shared zone and SHA-384: each
+ * segment's canonical form is kept, and the hash state before each segment, so a zone
+ * derived from one whose digest was computed re-hashes only from the first segment the
+ * diff touched, without re-encoding untouched segments. Same value as fedns_zonemd_compute.
+ * Writes caches into z: call it while no other thread uses z (before sharing it). */
+fedns_err fedns_zone_zonemd(fedns_zone *z, uint8_t alg, uint8_t *out, size_t *outlen);

@@ -123,14 +123,36 @@ now_s(void)
 	return (int64_t)time(NULL);
 }
 
+/* The ZONEMD of a zone only the caller holds yet (it is about to enter the cache). It
+ * becomes a shared zone first (if memory allows) so the versions derived from it share its
+ * segments and its digest cache: the next commit re-hashes from where its diff lands. */
 static void
-zonemd_hex(const fedns_zone *z, char out[97])
+zonemd_hex(fedns_zone *z, char out[97])
 {
 	uint8_t md[FEDNS_ZONEMD_MAXLEN];
 	size_t n = 0;
 	out[0] = '\0';
-	if (fedns_zonemd_compute(z, FEDNS_ZONEMD_SHA384, md, &n) == FEDNS_OK && n * 2 < 97)
+	(void)fedns_zone_share(z);
+	if (fedns_zone_zonemd(z, FEDNS_ZONEMD_SHA384, md, &n) == FEDNS_OK && n * 2 < 97)
 		fedns_hex_encode(md, n, out, 0);
+}
+
+/* base - del + add: derived from the cached version when that is cheap to decide (O(change),
+ * sharing the rest), else rebuilt and checked by fedns_diff_apply, which also words every
+ * refusal. */
+static fedns_err
+apply_diff(const fedns_zone *base, const fedns_diff *diff, fedns_zone **out, fedns_diag *d)
+{
+	fedns_err err = fedns_zone_derive(base, diff->del, diff->ndel, diff->add, diff->nadd, out);
+	if (err != FEDNS_ENOTSUP) {
+		if (err != FEDNS_OK)
+			fedns_diag_set(d, err, "diff apply: %s", fedns_strerror(err));
+		return err;
+	}
+	err = fedns_diff_apply(base, diff, out, d);
+	if (err == FEDNS_OK)
+		(void)fedns_zone_share(*out);
+	return err;
 }
 
 /* "owner TYPE rdata" for messages, cut to fit. */
@@ -769,7 +791,7 @@ finish_proposal(hub_workflow *w, hub_store *s, const hub_zone *zone, wzone *cur,
 			    zone->name);
 
 	fedns_diag ad = {0};
-	err = fedns_diff_apply(cur->z, diff, &nz, &ad);
+	err = apply_diff(cur->z, diff, &nz, &ad);
 	if (err != FEDNS_OK) {
 		char f[64];
 		snprintf(f, sizeof(f), "%s", field);
@@ -1528,7 +1550,7 @@ build_result(hub_workflow *w, const hub_zone *z, wzone *cur, const hub_change *c
 				     (long long)c->id, pd.msg);
 		goto out;
 	}
-	if ((err = fedns_diff_apply(cur->z, &diff, out, &pd)) != FEDNS_OK) {
+	if ((err = apply_diff(cur->z, &diff, out, &pd)) != FEDNS_OK) {
 		err = fedns_diag_set(d, FEDNS_EZONE, "change %lld no longer applies: %s",
 				     (long long)c->id, pd.msg);
 		goto out;
