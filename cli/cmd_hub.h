@@ -38,6 +38,10 @@ int cmd_tenant_create(int argc, char **argv);
 int cmd_tenant_list(int argc, char **argv);
 int cmd_whoami(int argc, char **argv);
 
+/* Federation status (cli/cmd_status.c). */
+int cmd_status(int argc, char **argv);
+int cmd_clusters(int argc, char **argv);
+
 /* Offline PKI commands (cli/cmd_pki.c). */
 int cmd_pki_init(int argc, char **argv);
 int cmd_pki_verify(int argc, char **argv);

@@ -107,6 +107,10 @@ static const command commands[] = {
 	{"tenant", "create", "NAME", "create a tenant", cmd_tenant_create},
 	{"tenant", "list", "", "tenants", cmd_tenant_list},
 	{"whoami", "", "", "who the hub thinks you are, and your roles", cmd_whoami},
+	{"status", "", "[--zone Z] [--cluster C] [--state S] [--tenant T]",
+	 "per zone, cluster and secondary: state, serial, lag, last proof", cmd_status},
+	{"clusters", "", "[NAME]", "the clusters: connection, counters; one with its zones",
+	 cmd_clusters},
 	/* Offline PKI commands (cli/cmd_pki.c). */
 	{"pki", "init", "--dir DIR --hub-name NAME [--cluster C]... [--days N] [--force]",
 	 "write a dev CA, hub and spoke certificates and the hub signing key", cmd_pki_init},

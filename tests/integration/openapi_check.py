@@ -407,6 +407,7 @@ def live_checks(spec, port, cafile, admin):
           "an idempotent replay gives the first answer without the token")
     L.call("createPrincipal", admin, body={"name": "erin"}, headers=k, expect=409,
            what="same key, other body")
+    dave = (first or {}).get("token", "") if isinstance(first, dict) else ""
     L.call("createToken", admin, params={"principal": "alice"},
            body={"label": "ci", "expires_in": 3600}, expect=201)
     L.call("createToken", admin, params={"principal": "nobody"}, expect=404)
@@ -500,6 +501,28 @@ def live_checks(spec, port, cafile, admin):
                      expect=201)
     L.call("rejectChange", tok["bob"], params={"id": ((plan or {}).get("change") or {})
                                                .get("id", 0)}, expect=200)
+    # federation status: rows exist for every placed cluster before any spoke connected
+    _, sj = L.call("getStatus", tok["carol"], expect=200)
+    rows = (sj or {}).get("items") or [] if isinstance(sj, dict) else []
+    check([(r.get("zone"), r.get("cluster"), r.get("state")) for r in rows] ==
+          [("example.test.", "eu-1", "pending"), ("example.test.", "us-1", "pending")],
+          "getStatus: a pending row per placed cluster before any spoke")
+    L.call("getStatus", tok["carol"], query={"zone": "example.test", "cluster": "eu-1",
+                                            "state": "pending", "limit": 1}, expect=200)
+    L.call("getStatus", tok["carol"], query={"state": "merged"}, expect=400)
+    L.call("getStatus", tok["carol"], query={"zone": "nowhere.test"}, expect=404)
+    L.call("getStatus", dave, query={"tenant": "acme"}, expect=403, what="no role in acme")
+    L.call("getZoneStatus", tok["carol"], params=Z, expect=200)
+    L.call("getZoneStatus", tok["carol"], params={"zone": "nowhere.test"}, expect=404)
+    L.call("getZoneStatus", dave, params=Z, expect=403, what="no role in acme")
+    _, cj = L.call("listClusters", tok["carol"], query={"limit": 1}, expect=200)
+    check(isinstance(cj, dict) and cj.get("next") == "eu-1" and
+          (cj.get("items") or [{}])[0].get("zones") == 1, "listClusters pages and counts")
+    _, cj = L.call("listClusters", dave, expect=200, what="zones not counted")
+    check(isinstance(cj, dict) and all(c.get("zones") == 0 for c in cj.get("items") or []),
+          "listClusters counts no zone the caller may not read")
+    L.call("getCluster", tok["carol"], params={"cluster": "us-1"}, expect=200)
+    L.call("getCluster", tok["carol"], params={"cluster": "nowhere"}, expect=404)
     _, pl = L.call("listPrincipals", admin, query={"limit": 2}, expect=200)
     check(isinstance(pl, dict) and len(pl.get("principals") or []) == 2 and
           isinstance(pl.get("next"), str), "listPrincipals pages")
