@@ -82,6 +82,11 @@ struct spoke_dnssrv {
 	size_t nqueued, capqueued;
 	notify_ent *nent;
 	size_t nnent, capnent;
+	/* a new NOTIFY target list from spoke_dnssrv_set_notify, taken by the server thread */
+	bool notify_changed;
+	struct sockaddr_storage notify_next[64];
+	socklen_t notify_next_len[64];
+	size_t nnotify_next;
 	spoke_dnssrv_stats stats;
 	uint8_t *udp_in, *udp_out;
 };
@@ -394,10 +399,44 @@ nent_get(spoke_dnssrv *s, const uint8_t *zone, size_t target)
 	return e;
 }
 
+/* Installs a target list set by spoke_dnssrv_set_notify (server thread, lock held):
+ * entries of targets still listed follow their target's new index, the others go. */
+static void
+notify_retarget_locked(spoke_dnssrv *s)
+{
+	size_t map[64];
+	for (size_t t = 0; t < s->o.nnotify; t++) {
+		map[t] = SIZE_MAX;
+		for (size_t k = 0; k < s->nnotify_next; k++) {
+			if (s->o.notify_len[t] == s->notify_next_len[k] &&
+			    memcmp(&s->o.notify[t], &s->notify_next[k], s->o.notify_len[t]) == 0) {
+				map[t] = k;
+				break;
+			}
+		}
+	}
+	size_t w = 0;
+	for (size_t i = 0; i < s->nnent; i++) {
+		notify_ent e = s->nent[i];
+		if (e.target >= s->o.nnotify || map[e.target] == SIZE_MAX)
+			continue;
+		e.target = map[e.target];
+		s->nent[w++] = e;
+	}
+	s->nnent = w;
+	memcpy(s->o.notify, s->notify_next, s->nnotify_next * sizeof(s->notify_next[0]));
+	memcpy(s->o.notify_len, s->notify_next_len,
+	       s->nnotify_next * sizeof(s->notify_next_len[0]));
+	s->o.nnotify = s->nnotify_next;
+	s->notify_changed = false;
+}
+
 static void
 notify_take_queue(spoke_dnssrv *s, uint64_t now)
 {
 	pthread_mutex_lock(&s->mu);
+	if (s->notify_changed)
+		notify_retarget_locked(s);
 	for (size_t q = 0; q < s->nqueued; q++) {
 		for (size_t t = 0; t < s->o.nnotify; t++) {
 			notify_ent *e = nent_get(s, s->queued[q].zone, t);
@@ -555,6 +594,26 @@ spoke_dnssrv_notify(spoke_dnssrv *srv, const uint8_t *origin, uint32_t serial)
 	uint64_t one = 1;
 	ssize_t w = write(srv->event_fd, &one, sizeof(one));
 	(void)w;
+}
+
+fedns_err
+spoke_dnssrv_set_notify(spoke_dnssrv *srv, const struct sockaddr_storage *addrs,
+			const socklen_t *lens, size_t n)
+{
+	if (n > sizeof(srv->notify_next) / sizeof(srv->notify_next[0]))
+		return FEDNS_ETOOBIG;
+	pthread_mutex_lock(&srv->mu);
+	for (size_t i = 0; i < n; i++) {
+		srv->notify_next[i] = addrs[i];
+		srv->notify_next_len[i] = lens[i];
+	}
+	srv->nnotify_next = n;
+	srv->notify_changed = true;
+	pthread_mutex_unlock(&srv->mu);
+	uint64_t one = 1;
+	ssize_t w = write(srv->event_fd, &one, sizeof(one));
+	(void)w;
+	return FEDNS_OK;
 }
 
 static void

@@ -48,6 +48,12 @@ uint16_t spoke_dnssrv_port(const spoke_dnssrv *srv);
  * any thread. */
 void spoke_dnssrv_notify(spoke_dnssrv *srv, const uint8_t *origin, uint32_t serial);
 
+/* Replaces the NOTIFY targets (at most 64; FEDNS_ETOOBIG otherwise), e.g. as discovery
+ * finds secondaries come and go. Targets still listed keep their pending NOTIFYs. Takes
+ * effect in the server thread; safe from any thread. */
+fedns_err spoke_dnssrv_set_notify(spoke_dnssrv *srv, const struct sockaddr_storage *addrs,
+				  const socklen_t *lens, size_t n);
+
 /* Counters for metrics and tests. */
 typedef struct spoke_dnssrv_stats {
 	uint64_t queries, refused, formerr, soa, axfr, ixfr, ixfr_fallback, tsig_fail, notify_sent,

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* fedns-spoke: the per-cluster daemon. Standalone mode serves zones loaded from files and
- * takes new versions through a local control socket; the hub session joins later. */
+ * takes new versions through a local control socket; hub mode (--hub) takes zones only
+ * from the hub's signed change sets and reports the secondaries' state back. */
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <netdb.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,13 +24,19 @@
 #include "dns/zone.h"
 #include "dns/zonefile.h"
 #include "spoke/dnssrv.h"
+#include "spoke/httpd.h"
+#include "spoke/hubsession.h"
 #include "spoke/journal.h"
+#include "spoke/metrics.h"
 #include "spoke/verifier.h"
 #include "spoke/xfrclient.h"
 #include "spoke/zoneset.h"
 
 #define ZONE_FILE_MAX ((size_t)4 << 30)
 #define CTL_LINE_MAX 8192
+#define SPOKE_SOFTWARE "fedns-spoke/0.1.0"
+#define DISCOVER_INTERVAL_S 30
+#define HUB_KEYS_MAX 16
 
 static volatile sig_atomic_t stop_requested;
 /* set once zones were restored from --state-dir: a --zone file that is not newer than
@@ -78,6 +86,20 @@ usage(FILE *f)
 		"  --control PATH            unix control socket for 'ctl'\n"
 		"  --port-file PATH          write the bound DNS port there once serving\n"
 		"  --log-level LEVEL         debug, info, warn, error (default info)\n"
+		"  --http ADDR:PORT          operator endpoint: /healthz /readyz /metrics\n"
+		"\n"
+		"hub mode (zones come only from the hub; --zone/--zones are refused):\n"
+		"  --hub tls+tcp://HOST:PORT the hub's spoke listener\n"
+		"  --hub-name NAME           the hub's DNS name in its certificate (required)\n"
+		"  --cluster NAME            this cluster (the CN of --cert)\n"
+		"  --cert FILE --key FILE    the spoke's certificate and key (PEM)\n"
+		"  --ca FILE [--crl FILE]    CA bundle (and CRL) the hub's certificate chains to\n"
+		"  --hub-key FILE            pinned hub signing public key (PEM); repeatable, for\n"
+		"                            key rotation; at least one\n"
+		"  --status-interval-ms N    status report cadence (default 1000; a changed state\n"
+		"                            is reported at once)\n"
+		"  --heartbeat-ms N          idle heartbeat; a hub silent for 3 intervals is\n"
+		"                            reconnected (default 5000)\n"
 		"\n"
 		"verification of the secondaries (off without --secondary):\n"
 		"  --secondary NAME=ADDR[:PORT]  a BIND9 secondary to verify: SOA until our\n"
@@ -95,6 +117,9 @@ usage(FILE *f)
 		"  --rndc-key FILE           rndc -k FILE (its key)\n"
 		"  --rndc-conf FILE          rndc -c FILE (keys per server in rndc.conf)\n"
 		"  --rndc-bin PATH           the rndc program (default rndc from PATH)\n"
+		"  --secondaries-from HOST:PORT  discover secondaries by resolving HOST (a\n"
+		"                            headless Service) every 30 s: each address is\n"
+		"                            NOTIFYed and verified, named by its address\n"
 		"\n"
 		"ctl commands:\n"
 		"  load FILE                 add a zone, or replace it with a newer version\n"
@@ -190,7 +215,27 @@ load_tsig_dir(fedns_tsig_keyring *ring, const char *dir, fedns_diag *d)
 typedef struct spoke_main {
 	spoke_zoneset *zs;
 	spoke_dnssrv *srv;
-	spoke_verifier *verifier; /* NULL without --secondary */
+	/* The verifier is rebuilt when discovery changes the secondaries (its table is sized
+	 * by them), so every use takes vmu. NULL without secondaries. */
+	pthread_mutex_t vmu;
+	spoke_verifier *verifier;
+	spoke_verifier_opts vo_cur;  /* what the current verifier was built with */
+	spoke_verifier_opts vo_base; /* --secondary and the verification knobs */
+	const spoke_dnssrv_opts *so; /* the configured --notify targets */
+	/* --secondaries-from */
+	const char *disc_host, *disc_port;
+	pthread_t disc_thread;
+	bool disc_running, disc_stop;
+	pthread_cond_t disc_cv;
+	struct sockaddr_storage found[SPOKE_VERIFY_SECONDARIES_MAX];
+	socklen_t found_len[SPOKE_VERIFY_SECONDARIES_MAX];
+	size_t nfound;
+	/* hub mode */
+	const fedns_tsig_key *vkey; /* TSIG key for the AXFRs back from secondaries */
+	bool hub_mode;
+	spoke_hubstate *hub;
+	spoke_hubsession *hs;
+	spoke_httpd *httpd;
 	int ctl_fd;
 	pthread_t ctl_thread;
 	bool ctl_running;
@@ -205,7 +250,281 @@ on_zone_change(void *ctx, const uint8_t *origin, uint32_t serial)
 	fedns_log(FEDNS_LOG_INFO, "zone.serial.changed", FEDNS_LF_STR("zone", name),
 		  FEDNS_LF_UINT("serial", serial));
 	spoke_dnssrv_notify(m->srv, origin, serial);
+	pthread_mutex_lock(&m->vmu);
 	spoke_verifier_zone_changed(m->verifier, origin, serial);
+	pthread_mutex_unlock(&m->vmu);
+}
+
+/* Installs a verifier for o's secondaries (none: no verifier) in place of the current
+ * one. The old one's table is lost: the new one verifies every zone at once. */
+static fedns_err
+verifier_set(spoke_main *m, const spoke_verifier_opts *o)
+{
+	spoke_verifier *nv = NULL;
+	if (o->nsecondaries > 0) {
+		fedns_err err = spoke_verifier_new(o, m->zs, NULL, NULL, &nv);
+		if (err == FEDNS_OK)
+			err = spoke_verifier_start(nv);
+		if (err != FEDNS_OK) {
+			spoke_verifier_free(nv);
+			return err;
+		}
+	}
+	pthread_mutex_lock(&m->vmu);
+	spoke_verifier *old = m->verifier;
+	m->verifier = nv;
+	m->vo_cur = *o;
+	pthread_mutex_unlock(&m->vmu);
+	spoke_verifier_free(old);
+	return FEDNS_OK;
+}
+
+static void
+addr_text(const struct sockaddr_storage *ss, socklen_t len, bool with_port, char *out, size_t outsz)
+{
+	char host[NI_MAXHOST], serv[NI_MAXSERV];
+	if (getnameinfo((const struct sockaddr *)ss, len, host, sizeof(host), serv, sizeof(serv),
+			NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+		snprintf(out, outsz, "?");
+		return;
+	}
+	if (!with_port)
+		snprintf(out, outsz, "%s", host);
+	else if (ss->ss_family == AF_INET6)
+		snprintf(out, outsz, "[%s]:%s", host, serv);
+	else
+		snprintf(out, outsz, "%s:%s", host, serv);
+}
+
+/* The hub session's view of the verifier. */
+static size_t
+hub_status_rows(void *ctx, spoke_verify_row **rows)
+{
+	spoke_main *m = ctx;
+	*rows = NULL;
+	pthread_mutex_lock(&m->vmu);
+	size_t n = m->verifier != NULL ? spoke_verifier_status(m->verifier, rows) : 0;
+	pthread_mutex_unlock(&m->vmu);
+	return n;
+}
+
+static void
+hub_secondary_address(void *ctx, const char *name, char *out, size_t outsz)
+{
+	spoke_main *m = ctx;
+	out[0] = '\0';
+	pthread_mutex_lock(&m->vmu);
+	for (size_t i = 0; i < m->vo_cur.nsecondaries; i++) {
+		const spoke_secondary *s = &m->vo_cur.secondaries[i];
+		if (strcmp(s->name, name) == 0) {
+			addr_text(&s->addr, s->addr_len, true, out, outsz);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&m->vmu);
+}
+
+/* ---- --secondaries-from ---- */
+
+static int
+ss_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct sockaddr_storage));
+}
+
+/* Resolves the discovery name; the addresses sorted and unique. -1 on failure. */
+static long
+discover_resolve(spoke_main *m, struct sockaddr_storage *out, socklen_t *lens, size_t max)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_DGRAM, .ai_flags = AI_NUMERICSERV};
+	struct addrinfo *res = NULL;
+	int r = getaddrinfo(m->disc_host, m->disc_port, &hints, &res);
+	if (r != 0) {
+		fedns_log(FEDNS_LOG_WARN, "spoke.secondaries.resolve_failed",
+			  FEDNS_LF_STR("host", m->disc_host),
+			  FEDNS_LF_STR("error", gai_strerror(r)));
+		return -1;
+	}
+	size_t n = 0;
+	for (struct addrinfo *ai = res; ai != NULL && n < max; ai = ai->ai_next) {
+		if (ai->ai_addrlen > sizeof(out[0]))
+			continue;
+		memset(&out[n], 0, sizeof(out[0]));
+		memcpy(&out[n], ai->ai_addr, ai->ai_addrlen);
+		n++;
+	}
+	freeaddrinfo(res);
+	qsort(out, n, sizeof(out[0]), ss_cmp);
+	size_t w = 0;
+	for (size_t i = 0; i < n; i++)
+		if (w == 0 || ss_cmp(&out[w - 1], &out[i]) != 0)
+			out[w++] = out[i];
+	for (size_t i = 0; i < w; i++)
+		lens[i] = out[i].ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+						       : sizeof(struct sockaddr_in);
+	return (long)w;
+}
+
+/* Applies a discovered set: NOTIFY targets and verified secondaries. */
+static void
+discover_apply(spoke_main *m, const struct sockaddr_storage *found, const socklen_t *lens, size_t n)
+{
+	spoke_verifier_opts o = m->vo_base;
+	bool rndc = o.rndc_key != NULL || o.rndc_conf != NULL;
+	for (size_t i = 0; i < n && o.nsecondaries < SPOKE_VERIFY_SECONDARIES_MAX; i++) {
+		spoke_secondary s;
+		memset(&s, 0, sizeof(s));
+		char host[SPOKE_SECONDARY_NAME_MAX];
+		addr_text(&found[i], lens[i], false, host, sizeof(host));
+		/* a secondary's name is [A-Za-z0-9._-]: an IPv6 address keeps its digits */
+		snprintf(s.name, sizeof(s.name), "%s", host);
+		for (char *c = s.name; *c; c++)
+			if (*c == ':')
+				*c = '-';
+		bool dup = false;
+		for (size_t k = 0; k < o.nsecondaries && !dup; k++)
+			dup = strcmp(o.secondaries[k].name, s.name) == 0 ||
+			      (o.secondaries[k].addr_len == lens[i] &&
+			       memcmp(&o.secondaries[k].addr, &found[i], lens[i]) == 0);
+		if (dup)
+			continue;
+		s.addr = found[i];
+		s.addr_len = lens[i];
+		s.key = m->vkey;
+		if (rndc)
+			snprintf(s.rndc_host, sizeof(s.rndc_host), "%s", host);
+		o.secondaries[o.nsecondaries++] = s;
+	}
+	if (verifier_set(m, &o) != FEDNS_OK)
+		fedns_log(FEDNS_LOG_ERROR, "verify.start.failed",
+			  FEDNS_LF_UINT("secondaries", o.nsecondaries));
+	struct sockaddr_storage t[64];
+	socklen_t tl[64];
+	size_t nt = 0;
+	for (size_t i = 0; i < m->so->nnotify && nt < 64; i++) {
+		t[nt] = m->so->notify[i];
+		tl[nt++] = m->so->notify_len[i];
+	}
+	for (size_t i = 0; i < n && nt < 64; i++) {
+		bool dup = false;
+		for (size_t k = 0; k < nt && !dup; k++)
+			dup = tl[k] == lens[i] && memcmp(&t[k], &found[i], lens[i]) == 0;
+		if (!dup) {
+			t[nt] = found[i];
+			tl[nt++] = lens[i];
+		}
+	}
+	spoke_dnssrv_set_notify(m->srv, t, tl, nt);
+	/* the new secondaries learn every zone's serial now */
+	uint8_t **list = NULL;
+	size_t nz = spoke_zoneset_list(m->zs, &list);
+	for (size_t i = 0; i < nz; i++) {
+		spoke_version *v = spoke_zoneset_get(m->zs, list[i]);
+		if (v != NULL)
+			spoke_dnssrv_notify(m->srv, list[i], v->serial);
+		spoke_version_rele(v);
+	}
+	spoke_zoneset_list_free(list, nz);
+}
+
+static void *
+discover_main(void *arg)
+{
+	spoke_main *m = arg;
+	pthread_mutex_lock(&m->vmu);
+	while (!m->disc_stop) {
+		pthread_mutex_unlock(&m->vmu);
+		struct sockaddr_storage got[SPOKE_VERIFY_SECONDARIES_MAX];
+		socklen_t lens[SPOKE_VERIFY_SECONDARIES_MAX];
+		long n = discover_resolve(m, got, lens, SPOKE_VERIFY_SECONDARIES_MAX);
+		/* a failed lookup keeps the last set: a DNS hiccup must not drop every
+		 * secondary from verification */
+		if (n >= 0 && ((size_t)n != m->nfound ||
+			       memcmp(got, m->found, (size_t)n * sizeof(got[0])) != 0)) {
+			size_t added = 0, removed = 0;
+			for (long i = 0; i < n; i++) {
+				bool known = false;
+				for (size_t k = 0; k < m->nfound && !known; k++)
+					known = ss_cmp(&got[i], &m->found[k]) == 0;
+				added += !known;
+			}
+			removed = m->nfound + added - (size_t)n;
+			fedns_log(FEDNS_LOG_INFO, "spoke.secondaries.discovered",
+				  FEDNS_LF_STR("host", m->disc_host), FEDNS_LF_INT("count", n),
+				  FEDNS_LF_UINT("added", added), FEDNS_LF_UINT("removed", removed));
+			memcpy(m->found, got, (size_t)n * sizeof(got[0]));
+			memcpy(m->found_len, lens, (size_t)n * sizeof(lens[0]));
+			m->nfound = (size_t)n;
+			discover_apply(m, got, lens, (size_t)n);
+		}
+		pthread_mutex_lock(&m->vmu);
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_sec += DISCOVER_INTERVAL_S;
+		while (!m->disc_stop &&
+		       pthread_cond_timedwait(&m->disc_cv, &m->vmu, &ts) != ETIMEDOUT)
+			;
+	}
+	pthread_mutex_unlock(&m->vmu);
+	return NULL;
+}
+
+/* ---- the operator endpoint ---- */
+
+static void
+http_metrics(void *ctx, fedns_buf *out)
+{
+	spoke_main *m = ctx;
+	spoke_hubsession_stats hss;
+	spoke_hubstate_stats hst;
+	spoke_dnssrv_stats ds;
+	spoke_metrics_input in = {0};
+	if (m->hs != NULL) {
+		spoke_hubsession_get_stats(m->hs, &hss);
+		spoke_hubstate_get_stats(m->hub, &hst);
+		in.session = &hss;
+		in.hub = &hst;
+	}
+	if (m->srv != NULL) {
+		spoke_dnssrv_get_stats(m->srv, &ds);
+		in.dns = &ds;
+		in.dns_listening = true;
+	}
+	uint8_t **list = NULL;
+	in.zones_served = spoke_zoneset_list(m->zs, &list);
+	spoke_zoneset_list_free(list, in.zones_served);
+	spoke_verify_row *rows = NULL;
+	pthread_mutex_lock(&m->vmu);
+	in.secondaries = m->verifier != NULL ? m->vo_cur.nsecondaries : 0;
+	in.nrows = m->verifier != NULL ? spoke_verifier_status(m->verifier, &rows) : 0;
+	pthread_mutex_unlock(&m->vmu);
+	in.rows = rows;
+	spoke_metrics_write(&in, out);
+	free(rows);
+}
+
+static bool
+http_ready(void *ctx, fedns_buf *j)
+{
+	spoke_main *m = ctx;
+	bool dns = m->srv != NULL;
+	const char *hub = "none";
+	bool hub_ok = true;
+	if (m->hub_mode) {
+		spoke_hubsession_stats st = {0};
+		if (m->hs != NULL)
+			spoke_hubsession_get_stats(m->hs, &st);
+		hub = st.authenticated ? "authenticated"
+		      : st.connected   ? "connected"
+				       : "connecting";
+		hub_ok = st.authenticated;
+	}
+	uint8_t **list = NULL;
+	size_t nz = spoke_zoneset_list(m->zs, &list);
+	spoke_zoneset_list_free(list, nz);
+	fedns_buf_printf(j, "\"hub\":\"%s\",\"dns\":\"%s\",\"zones\":%zu", hub,
+			 dns ? "listening" : "down", nz);
+	return dns && hub_ok;
 }
 
 /* Executes one control line; writes one answer line ("ok ..." or "error ..."). */
@@ -220,6 +539,11 @@ ctl_exec(spoke_main *m, char *line, char *ans, size_t anssz)
 	char msg[FEDNS_DIAG_MSG_MAX + 300];
 	if (cmd == NULL) {
 		snprintf(ans, anssz, "error empty command\n");
+		return;
+	}
+	if (m->hub_mode && (strcmp(cmd, "load") == 0 || strcmp(cmd, "remove") == 0)) {
+		/* a zone changed behind the hub's back would break the change-set chain */
+		snprintf(ans, anssz, "error zones come from the hub (--hub): %s is refused\n", cmd);
 		return;
 	}
 	if (strcmp(cmd, "load") == 0 && arg != NULL) {
@@ -275,12 +599,15 @@ ctl_exec(spoke_main *m, char *line, char *ans, size_t anssz)
 		return;
 	}
 	if (strcmp(cmd, "verify") == 0) {
-		if (m->verifier == NULL) {
+		pthread_mutex_lock(&m->vmu);
+		if (m->verifier != NULL)
+			spoke_verifier_verify_all(m->verifier);
+		bool have = m->verifier != NULL;
+		pthread_mutex_unlock(&m->vmu);
+		if (!have)
 			snprintf(ans, anssz, "error no secondaries to verify (--secondary)\n");
-			return;
-		}
-		spoke_verifier_verify_all(m->verifier);
-		snprintf(ans, anssz, "ok verification scheduled\n");
+		else
+			snprintf(ans, anssz, "ok verification scheduled\n");
 		return;
 	}
 	snprintf(ans, anssz,
@@ -295,11 +622,14 @@ ctl_status(spoke_main *m, int fd)
 {
 	fedns_buf b;
 	fedns_buf_init(&b, (size_t)256 << 20);
-	if (m->verifier == NULL) {
+	pthread_mutex_lock(&m->vmu);
+	spoke_verify_row *rows = NULL;
+	bool have = m->verifier != NULL;
+	size_t n = have ? spoke_verifier_status(m->verifier, &rows) : 0;
+	pthread_mutex_unlock(&m->vmu);
+	if (!have) {
 		fedns_buf_puts(&b, "error no secondaries to verify (--secondary)\n");
 	} else {
-		spoke_verify_row *rows = NULL;
-		size_t n = spoke_verifier_status(m->verifier, &rows);
 		fedns_buf_printf(&b, "ok %zu rows\n", n);
 		for (size_t i = 0; i < n; i++)
 			spoke_verify_row_format(&rows[i], &b);
@@ -620,10 +950,23 @@ main(int argc, char **argv)
 	const char **rndc_args = calloc((size_t)argc, sizeof(char *));
 	size_t nrndc = 0;
 	const char *verify_key = NULL;
+	const char *http_listen = NULL, *secondaries_from = NULL;
+	spoke_hubsession_opts ho = {.software_version = SPOKE_SOFTWARE};
+	const char *hub_keys[HUB_KEYS_MAX];
+	size_t nhub_keys = 0;
 	fedns_diag d;
 	fedns_diag_clear(&d);
 	int rc = 1;
 	spoke_main m = {.ctl_fd = -1};
+	char disc_host[256], disc_port[16];
+	pthread_mutex_init(&m.vmu, NULL);
+	{
+		pthread_condattr_t ca;
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&m.disc_cv, &ca);
+		pthread_condattr_destroy(&ca);
+	}
 	if (zone_files == NULL || zone_dirs == NULL || rndc_args == NULL)
 		goto out;
 
@@ -745,6 +1088,38 @@ main(int argc, char **argv)
 			vo.deadline_ms = (unsigned)n * 1000u;
 		} else if (strcmp(a, "--verify-coalesce-ms") == 0 && parse_uint(v, 60000, &n)) {
 			vo.coalesce_ms = (unsigned)n;
+		} else if (strcmp(a, "--hub") == 0) {
+			ho.url = v;
+		} else if (strcmp(a, "--hub-name") == 0) {
+			ho.server_name = v;
+		} else if (strcmp(a, "--cluster") == 0) {
+			ho.cluster = v;
+		} else if (strcmp(a, "--cert") == 0) {
+			ho.cert_file = v;
+		} else if (strcmp(a, "--key") == 0) {
+			ho.key_file = v;
+		} else if (strcmp(a, "--ca") == 0) {
+			ho.ca_file = v;
+		} else if (strcmp(a, "--crl") == 0) {
+			ho.crl_file = v;
+		} else if (strcmp(a, "--hub-key") == 0) {
+			if (nhub_keys == HUB_KEYS_MAX) {
+				fprintf(stderr, "fedns-spoke: more than %d --hub-key\n",
+					HUB_KEYS_MAX);
+				rc = 2;
+				goto out;
+			}
+			hub_keys[nhub_keys++] = v;
+		} else if (strcmp(a, "--status-interval-ms") == 0 && parse_uint(v, 3600000, &n) &&
+			   n >= 10) {
+			ho.status_interval_ms = (unsigned)n;
+		} else if (strcmp(a, "--heartbeat-ms") == 0 && parse_uint(v, 3600000, &n) &&
+			   n >= 10) {
+			ho.heartbeat_ms = (unsigned)n;
+		} else if (strcmp(a, "--http") == 0) {
+			http_listen = v;
+		} else if (strcmp(a, "--secondaries-from") == 0) {
+			secondaries_from = v;
 		} else if (strcmp(a, "--state-dir") == 0) {
 			state_dir = v;
 		} else if (strcmp(a, "--control") == 0) {
@@ -769,6 +1144,68 @@ main(int argc, char **argv)
 			goto out;
 		}
 	}
+	m.hub_mode = ho.url != NULL;
+	if (m.hub_mode) {
+		const char *missing = ho.server_name == NULL ? "--hub-name"
+				      : ho.cluster == NULL   ? "--cluster"
+				      : ho.cert_file == NULL ? "--cert"
+				      : ho.key_file == NULL  ? "--key"
+				      : ho.ca_file == NULL   ? "--ca"
+				      : nhub_keys == 0	     ? "--hub-key"
+							     : NULL;
+		if (missing != NULL) {
+			fprintf(stderr, "fedns-spoke: --hub needs %s\n", missing);
+			rc = 2;
+			goto out;
+		}
+		if (nfiles > 0 || ndirs > 0) {
+			fprintf(stderr, "fedns-spoke: --zone/--zones cannot be used with --hub: "
+					"zones come only from the hub\n");
+			rc = 2;
+			goto out;
+		}
+	} else if (ho.server_name != NULL || ho.cluster != NULL || ho.cert_file != NULL ||
+		   ho.key_file != NULL || ho.ca_file != NULL || ho.crl_file != NULL ||
+		   nhub_keys > 0 || ho.status_interval_ms != 0 || ho.heartbeat_ms != 0) {
+		fprintf(stderr, "fedns-spoke: --hub-name, --cluster, --cert, --key, --ca, --crl, "
+				"--hub-key, --status-interval-ms and --heartbeat-ms need --hub\n");
+		rc = 2;
+		goto out;
+	}
+	if (secondaries_from != NULL) {
+		/* HOST:PORT, HOST alone (port 53), or [IPv6]:PORT */
+		const char *hs = secondaries_from, *colon = strrchr(secondaries_from, ':');
+		size_t hl = strlen(hs);
+		snprintf(disc_port, sizeof(disc_port), "53");
+		if (hs[0] == '[') {
+			const char *close = strchr(hs, ']');
+			if (close == NULL || (close[1] != '\0' && close[1] != ':')) {
+				colon = NULL;
+				hl = 0;
+			} else {
+				if (close[1] == ':')
+					snprintf(disc_port, sizeof(disc_port), "%s", close + 2);
+				hs++;
+				hl = (size_t)(close - hs);
+			}
+		} else if (colon != NULL && strchr(hs, ':') == colon) {
+			snprintf(disc_port, sizeof(disc_port), "%s", colon + 1);
+			hl = (size_t)(colon - hs);
+		}
+		unsigned long pn;
+		if (hl == 0 || hl >= sizeof(disc_host) || !parse_uint(disc_port, 65535, &pn) ||
+		    pn == 0) {
+			fprintf(stderr,
+				"fedns-spoke: --secondaries-from \"%s\": expected HOST:PORT\n",
+				secondaries_from);
+			rc = 2;
+			goto out;
+		}
+		memcpy(disc_host, hs, hl);
+		disc_host[hl] = '\0';
+		m.disc_host = disc_host;
+		m.disc_port = disc_port;
+	}
 	if (spoke_parse_addr(listen_s, 5300, &so.listen, &so.listen_len) != FEDNS_OK) {
 		fprintf(stderr, "fedns-spoke: --listen \"%s\" is not an address\n", listen_s);
 		rc = 2;
@@ -789,7 +1226,7 @@ main(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (vo.nsecondaries > 0) {
+	if (vo.nsecondaries > 0 || m.disc_host != NULL) {
 		/* the secondaries' AXFRs back are signed with one of the spoke's own keys */
 		const fedns_tsig_key *vk = keys.n > 0 ? &keys.keys[0] : NULL;
 		if (verify_key != NULL) {
@@ -808,7 +1245,10 @@ main(int argc, char **argv)
 		for (size_t i = 0; i < vo.nsecondaries; i++)
 			vo.secondaries[i].key = vk;
 		vo.skip_origin = zo.catalog_origin;
+		m.vkey = vk;
 	}
+	m.vo_base = vo;
+	m.so = &so;
 
 	signal(SIGPIPE, SIG_IGN);
 	struct sigaction sa = {.sa_handler = on_signal};
@@ -830,6 +1270,29 @@ main(int argc, char **argv)
 		spoke_journal_attach(journal, m.zs);
 		state_restored = true;
 	}
+	if (m.hub_mode) {
+		/* after the journal: the digest check runs before the journal writes */
+		if (spoke_hubstate_new(m.zs, &m.hub) != FEDNS_OK)
+			goto out;
+		for (size_t i = 0; i < nhub_keys; i++) {
+			char id[FEDNS_SIGN_KEYID_LEN + 1];
+			if (spoke_hubstate_add_key_file(m.hub, hub_keys[i], id, &d) != FEDNS_OK) {
+				log_diag("spoke.hub.key.failed", &d);
+				rc = 2;
+				goto out;
+			}
+			fedns_log(FEDNS_LOG_INFO, "spoke.hub.key.pinned",
+				  FEDNS_LF_STR("file", hub_keys[i]), FEDNS_LF_STR("key_id", id));
+		}
+		ho.status = hub_status_rows;
+		ho.address = hub_secondary_address;
+		ho.ctx = &m;
+		if (spoke_hubsession_new(&ho, m.hub, &m.hs, &d) != FEDNS_OK) {
+			log_diag("spoke.hub.config.failed", &d);
+			rc = 2;
+			goto out;
+		}
+	}
 	for (size_t i = 0; i < nfiles; i++)
 		if (add_zone_file(m.zs, zone_files[i]) != 0)
 			goto out;
@@ -840,13 +1303,10 @@ main(int argc, char **argv)
 		log_diag("dns.listen.failed", &d);
 		goto out;
 	}
-	if (vo.nsecondaries > 0) {
-		if (spoke_verifier_new(&vo, m.zs, NULL, NULL, &m.verifier) != FEDNS_OK ||
-		    spoke_verifier_start(m.verifier) != FEDNS_OK) {
-			fedns_log(FEDNS_LOG_ERROR, "verify.start.failed",
-				  FEDNS_LF_UINT("secondaries", vo.nsecondaries));
-			goto out;
-		}
+	if (verifier_set(&m, &vo) != FEDNS_OK) {
+		fedns_log(FEDNS_LOG_ERROR, "verify.start.failed",
+			  FEDNS_LF_UINT("secondaries", vo.nsecondaries));
+		goto out;
 	}
 	spoke_zoneset_on_change(m.zs, on_zone_change, &m);
 	/* secondaries learn about what was loaded before the server ran */
@@ -892,15 +1352,43 @@ main(int argc, char **argv)
 			goto out;
 		}
 	}
+	if (m.disc_host != NULL) {
+		m.disc_running = pthread_create(&m.disc_thread, NULL, discover_main, &m) == 0;
+		if (!m.disc_running)
+			goto out;
+	}
+	if (http_listen != NULL) {
+		spoke_httpd_source src = {.ctx = &m, .metrics = http_metrics, .ready = http_ready};
+		uint16_t hp = 0;
+		if (spoke_httpd_start(http_listen, &src, &m.httpd, &hp, &d) != FEDNS_OK) {
+			log_diag("spoke.http.failed", &d);
+			goto out;
+		}
+		fedns_log(FEDNS_LOG_INFO, "spoke.http.listening",
+			  FEDNS_LF_STR("listen", http_listen), FEDNS_LF_UINT("port", hp));
+	}
+	if (m.hs != NULL && spoke_hubsession_start(m.hs) != FEDNS_OK)
+		goto out;
 	fedns_log(FEDNS_LOG_INFO, "spoke.ready", FEDNS_LF_UINT("port", port),
 		  FEDNS_LF_UINT("zones", nz), FEDNS_LF_UINT("tsig_keys", keys.n),
 		  FEDNS_LF_BOOL("require_tsig", so.require_tsig),
-		  FEDNS_LF_UINT("secondaries", vo.nsecondaries));
+		  FEDNS_LF_UINT("secondaries", vo.nsecondaries),
+		  FEDNS_LF_STR("hub", m.hub_mode ? ho.url : ""));
 	while (!stop_requested)
 		pause();
 	fedns_log(FEDNS_LOG_INFO, "spoke.stopping", FEDNS_LF_STR("reason", "signal"));
 	rc = 0;
 out:
+	/* nothing applies hub changes once the session is gone */
+	spoke_hubsession_free(m.hs);
+	spoke_httpd_stop(m.httpd);
+	if (m.disc_running) {
+		pthread_mutex_lock(&m.vmu);
+		m.disc_stop = true;
+		pthread_cond_broadcast(&m.disc_cv);
+		pthread_mutex_unlock(&m.vmu);
+		pthread_join(m.disc_thread, NULL);
+	}
 	if (m.ctl_running) {
 		__atomic_store_n(&m.ctl_running, false, __ATOMIC_RELEASE);
 		shutdown(m.ctl_fd, SHUT_RDWR);
@@ -913,11 +1401,14 @@ out:
 	/* after the control thread: nothing reports changes to the verifier any more */
 	spoke_verifier_free(m.verifier);
 	spoke_dnssrv_stop(m.srv);
+	spoke_hubstate_free(m.hub);
 	spoke_zoneset_free(m.zs);
 	spoke_journal_close(journal);
 	fedns_tsig_keyring_wipe(&keys);
 	free(zone_files);
 	free(zone_dirs);
 	free(rndc_args);
+	pthread_cond_destroy(&m.disc_cv);
+	pthread_mutex_destroy(&m.vmu);
 	return rc;
 }
