@@ -3,6 +3,7 @@
  * verifies and decodes to the same records (SOA first), a zone becomes a snapshot payload,
  * malformed diffs are refused with the line, and the resume decision picks changes,
  * snapshot or nothing from what a spoke says it holds. */
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,16 +11,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "common/encode.h"
+#include "common/file.h"
 #include "dns/name.h"
 #include "dns/zonefile.h"
 #include "dns/zonemd.h"
 #include "hub/fanout.h"
 #include "proto/msg.h"
+#include "tls/conn.h"
+#include "tls/pki.h"
 #include "tls/sign.h"
+#include "tls/spokeauth.h"
 
 #define D1                                                                                         \
 	"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef01234567" \
@@ -380,6 +387,591 @@ test_new_refuses_bad_material(void **state)
 	hub_workflow_free(wf);
 }
 
+/* ---- a whole session over loopback mutual TLS, the spoke played by the test ---- */
+
+typedef struct fx {
+	char dir[64], db[128];
+	hub_store *s;
+	hub_workflow *w;
+	int64_t tenant;
+	hub_principal alice, bob;
+	hub_zone zone, other;
+	hub_fanout *f;
+	fedns_sign_key *hubpub;
+	char url[64];
+} fx;
+
+static const char *
+fpath(fx *x, const char *name)
+{
+	static char p[8][160];
+	static int slot;
+	slot = (slot + 1) % 8;
+	snprintf(p[slot], sizeof(p[slot]), "%s/%s", x->dir, name);
+	return p[slot];
+}
+
+static int64_t
+mono(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+fx_zone(fx *x, const char *name, const char *cluster, hub_zone *out)
+{
+	char text[512];
+	snprintf(text, sizeof(text),
+		 "$TTL 300\n@ IN SOA ns1 hostmaster 1 3600 900 1209600 300\n@ IN NS ns1\n"
+		 "ns1 IN A 192.0.2.1\n");
+	hub_where where;
+	fedns_diag d = {0};
+	assert_int_equal(hub_store_begin(x->s, true), FEDNS_OK);
+	if (hub_workflow_create_zone(x->w, x->s, x->tenant, name, 1, text, NULL, NULL, out, &d,
+				     &where) != FEDNS_OK)
+		fail_msg("create %s: %s", name, d.msg);
+	assert_int_equal(hub_zone_set_placement(x->s, out->id, &cluster, 1), FEDNS_OK);
+	assert_int_equal(hub_store_commit(x->s), FEDNS_OK);
+	hub_workflow_publish(x->w, out->id);
+}
+
+static int
+session_setup(void **state)
+{
+	fx *x = calloc(1, sizeof(*x));
+	assert_non_null(x);
+	snprintf(x->dir, sizeof(x->dir), "/tmp/fedns-fanout-XXXXXX");
+	assert_non_null(mkdtemp(x->dir));
+	static const char *const clusters[] = {"east", "west"};
+	char err[256];
+	fedns_pki_init_opts po = {.dir = x->dir,
+				  .hub_name = "hub.fedns.test",
+				  .clusters = clusters,
+				  .nclusters = 2,
+				  .days = 30};
+	assert_int_equal(fedns_pki_init(&po, err, sizeof(err)), FEDNS_OK);
+	snprintf(x->db, sizeof(x->db), "%s/hub.db", x->dir);
+	hub_store_opts so = {.path = x->db, .create = true};
+	fedns_diag d = {0};
+	assert_int_equal(hub_store_open(&so, &x->s, &d), FEDNS_OK);
+	assert_int_equal(hub_workflow_new(NULL, &x->w), FEDNS_OK);
+	int64_t id;
+	assert_int_equal(hub_store_begin(x->s, true), FEDNS_OK);
+	assert_int_equal(hub_tenant_create(x->s, "bank", &x->tenant), FEDNS_OK);
+	assert_int_equal(hub_principal_create(x->s, "alice", "person", &id), FEDNS_OK);
+	assert_int_equal(hub_principal_get(x->s, "alice", &x->alice), FEDNS_OK);
+	assert_int_equal(hub_principal_create(x->s, "bob", "person", &id), FEDNS_OK);
+	assert_int_equal(hub_principal_get(x->s, "bob", &x->bob), FEDNS_OK);
+	assert_int_equal(hub_store_commit(x->s), FEDNS_OK);
+	fx_zone(x, "example.com.", "east", &x->zone);
+	fx_zone(x, "other.test.", "west", &x->other);
+
+	hub_fanout_opts o = {.store_path = x->db,
+			     .listen_url = "tls+tcp://127.0.0.1:0",
+			     .tls = {.cert_file = fpath(x, "hub.pem"),
+				     .key_file = fpath(x, "hub.key"),
+				     .ca_file = fpath(x, "ca.pem")},
+			     .spoke_ca = fpath(x, "ca.pem"),
+			     .sign_key = fpath(x, "hub-signing.key"),
+			     .workflow = x->w,
+			     .heartbeat_ms = 2000};
+	if (hub_fanout_new(&o, &x->f, &d) != FEDNS_OK || hub_fanout_start(x->f, &d) != FEDNS_OK)
+		fail_msg("fan-out: %s", d.msg);
+	assert_true(hub_fanout_listening(x->f));
+	assert_true(hub_fanout_port(x->f) > 0);
+	snprintf(x->url, sizeof(x->url), "tls+tcp://127.0.0.1:%u", (unsigned)hub_fanout_port(x->f));
+	char *pem = NULL;
+	size_t plen = 0;
+	assert_int_equal(fedns_file_read(fpath(x, "hub-signing.pub"), 4096, &pem, &plen, &d),
+			 FEDNS_OK);
+	assert_int_equal(fedns_sign_load_public_pem(pem, plen, &x->hubpub), FEDNS_OK);
+	free(pem);
+	*state = x;
+	return 0;
+}
+
+static int
+session_teardown(void **state)
+{
+	fx *x = *state;
+	hub_fanout_free(x->f);
+	fedns_sign_key_free(x->hubpub);
+	hub_workflow_free(x->w);
+	hub_store_close(x->s);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", x->dir);
+	assert_int_equal(system(cmd), 0);
+	free(x);
+	return 0;
+}
+
+/* DER of the first certificate of a PEM file, as a Hello carries it. */
+static uint8_t *
+cert_der(const char *path, size_t *len)
+{
+	char *pem = NULL;
+	size_t plen = 0;
+	assert_int_equal(fedns_file_read(path, 65536, &pem, &plen, NULL), FEDNS_OK);
+	char *b = strstr(pem, "-----BEGIN CERTIFICATE-----");
+	assert_non_null(b);
+	b = strchr(b, '\n') + 1;
+	char *e = strstr(b, "-----END CERTIFICATE-----");
+	assert_non_null(e);
+	uint8_t *der = malloc(plen);
+	assert_non_null(der);
+	assert_int_equal(fedns_base64_decode(b, (size_t)(e - b), der, plen, len), FEDNS_OK);
+	free(pem);
+	return der;
+}
+
+static fedns_conn *
+dial(fx *x, const char *cluster)
+{
+	char cert[32], key[32];
+	snprintf(cert, sizeof(cert), "spoke-%s.pem", cluster);
+	snprintf(key, sizeof(key), "spoke-%s.key", cluster);
+	fedns_nngtls_files tf = {.cert_file = fpath(x, cert),
+				 .key_file = fpath(x, key),
+				 .ca_file = fpath(x, "ca.pem"),
+				 .server_name = "hub.fedns.test"};
+	fedns_nngtls *t = NULL;
+	fedns_conn *c = NULL;
+	char err[256];
+	assert_int_equal(fedns_nngtls_client_new(&tf, &t, err, sizeof(err)), FEDNS_OK);
+	if (fedns_conn_dial(t, x->url, 5000, &c, err, sizeof(err)) != FEDNS_OK)
+		fail_msg("dial: %s", err);
+	fedns_nngtls_free(t);
+	return c;
+}
+
+static void
+csend(fedns_conn *c, const fedns_proto_msg *m)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	assert_int_equal(fedns_proto_encode(m, &buf, &len), FEDNS_OK);
+	assert_int_equal(fedns_conn_send(c, buf, len, 5000), FEDNS_OK);
+	free(buf);
+}
+
+static bool g_closed; /* the last crecv found the connection closed */
+
+/* The next message that is not a heartbeat; NULL when nothing came within timeout_ms or
+ * the hub closed the connection (g_closed). */
+static fedns_proto_msg *
+crecv(fedns_conn *c, unsigned timeout_ms)
+{
+	int64_t end = mono() + timeout_ms;
+	g_closed = false;
+	for (;;) {
+		int64_t left = end - mono();
+		if (left <= 0)
+			return NULL;
+		uint8_t *buf = NULL;
+		size_t len = 0;
+		bool partial = false;
+		fedns_err e = fedns_conn_recv(c, &buf, &len, (unsigned)left, &partial);
+		if (e == FEDNS_ETIMEDOUT)
+			return NULL;
+		if (e != FEDNS_OK) {
+			g_closed = true;
+			return NULL;
+		}
+		fedns_proto_msg *m = NULL;
+		assert_int_equal(fedns_proto_decode(buf, len, NULL, &m, NULL), FEDNS_OK);
+		free(buf);
+		if (m->type != FEDNS_PROTO_HEARTBEAT)
+			return m;
+		fedns_proto_msg_free(m);
+	}
+}
+
+/* Hello (holding zone at serial/digest when zone is not NULL) and the challenge answered
+ * with 'keyname''s key, claiming 'cluster'. */
+static void
+authenticate(fx *x, fedns_conn *c, const char *cluster, const char *keyname, const char *zone,
+	     uint32_t serial, const char *digest_hex)
+{
+	char cert[32], key[32];
+	snprintf(cert, sizeof(cert), "spoke-%s.pem", keyname);
+	snprintf(key, sizeof(key), "spoke-%s.key", keyname);
+	size_t dlen = 0;
+	uint8_t *der = cert_der(fpath(x, cert), &dlen);
+	fedns_proto_blob certs[1] = {{der, dlen}};
+	fedns_proto_zone_state zs = {.zone = zone, .serial = serial};
+	if (digest_hex != NULL) {
+		size_t n = 0;
+		assert_int_equal(fedns_hex_decode(digest_hex, 96, zs.digest.value, 64, &n),
+				 FEDNS_OK);
+		zs.digest.alg = 1;
+		zs.digest.len = 48;
+	}
+	fedns_proto_msg h;
+	memset(&h, 0, sizeof(h));
+	h.type = FEDNS_PROTO_HELLO;
+	h.u.hello.cluster = cluster;
+	h.u.hello.software_version = "test";
+	h.u.hello.certs = certs;
+	h.u.hello.ncerts = 1;
+	h.u.hello.zones = &zs;
+	h.u.hello.nzones = zone != NULL;
+	csend(c, &h);
+	free(der);
+	fedns_proto_msg *ch = crecv(c, 5000);
+	assert_non_null(ch);
+	assert_int_equal(ch->type, FEDNS_PROTO_CHALLENGE);
+	fedns_sign_key *k = NULL;
+	assert_int_equal(fedns_sign_load_private_file(fpath(x, key), &k), FEDNS_OK);
+	uint8_t sig[FEDNS_PROTO_SIG_LEN];
+	fedns_proto_msg r;
+	memset(&r, 0, sizeof(r));
+	r.type = FEDNS_PROTO_CHALLENGE_RESPONSE;
+	assert_int_equal(
+		fedns_spokeauth_respond(k, &ch->u.challenge, cluster, sig, &r.u.challenge_response),
+		FEDNS_OK);
+	csend(c, &r);
+	fedns_sign_key_free(k);
+	fedns_proto_msg_free(ch);
+}
+
+/* The next signed blob: its signature checked with the hub's public key, then decoded. */
+static fedns_proto_body *
+expect_body(fx *x, fedns_conn *c)
+{
+	fedns_proto_msg *m = crecv(c, 5000);
+	assert_non_null(m);
+	if (m->type != FEDNS_PROTO_SIGNED)
+		fail_msg("expected a signed blob, got %s", fedns_proto_type_name(m->type));
+	const fedns_proto_signed *sb = &m->u.signed_blob;
+	char kid[FEDNS_SIGN_KEYID_LEN + 1];
+	assert_int_equal(fedns_sign_key_id(x->hubpub, kid), FEDNS_OK);
+	assert_string_equal(sb->key_id, kid);
+	assert_int_equal(fedns_sign_verify_raw(x->hubpub, sb->payload.data, sb->payload.len,
+					       sb->signature.data, sb->signature.len),
+			 FEDNS_OK);
+	fedns_proto_body *b = NULL;
+	assert_int_equal(fedns_proto_body_decode(sb->payload.data, sb->payload.len, NULL, &b, NULL),
+			 FEDNS_OK);
+	fedns_proto_msg_free(m);
+	return b;
+}
+
+static void
+ack(fedns_conn *c, const char *zone, uint32_t serial, const char *digest_hex,
+    fedns_proto_ack_status st, fedns_proto_reason reason, uint64_t change_id)
+{
+	fedns_proto_msg m;
+	memset(&m, 0, sizeof(m));
+	m.type = FEDNS_PROTO_ACK;
+	m.u.ack.zone = zone;
+	m.u.ack.serial = serial;
+	size_t n = 0;
+	assert_int_equal(fedns_hex_decode(digest_hex, 96, m.u.ack.digest.value, 64, &n), FEDNS_OK);
+	m.u.ack.digest.alg = 1;
+	m.u.ack.digest.len = 48;
+	m.u.ack.status = st;
+	m.u.ack.reason = reason;
+	m.u.ack.change_id = change_id;
+	m.u.ack.received_time = m.u.ack.applied_time = (uint64_t)time(NULL) * 1000;
+	csend(c, &m);
+}
+
+/* Commits one more A record at the zone (alice proposes, bob approves) and tells the
+ * fan-out, as api.c's hook does. Returns the new current zone. */
+static hub_zone
+commit_change(fx *x, const char *ip)
+{
+	const char *rd[] = {ip};
+	hub_edit e = {.op = HUB_EDIT_ADD, .name = "www", .type = "A", .rdata = rd, .nrdata = 1};
+	hub_zone cur;
+	assert_int_equal(hub_zone_get_id(x->s, x->zone.id, &cur), FEDNS_OK);
+	hub_proposal p = {.base_serial = cur.serial, .reason = "test", .edits = &e, .nedits = 1};
+	hub_plan plan;
+	hub_where where;
+	fedns_diag d = {0};
+	assert_int_equal(hub_store_begin(x->s, true), FEDNS_OK);
+	if (hub_workflow_propose(x->w, x->s, &cur, &x->alice, &p, NULL, &plan, &d, &where) !=
+	    FEDNS_OK)
+		fail_msg("propose: %s", d.msg);
+	assert_int_equal(hub_store_commit(x->s), FEDNS_OK);
+	hub_change c;
+	bool committed = false;
+	assert_int_equal(hub_store_begin(x->s, true), FEDNS_OK);
+	if (hub_workflow_decide(x->w, x->s, plan.change.id, &x->bob, true, NULL, &committed, &c,
+				&d) != FEDNS_OK)
+		fail_msg("approve: %s", d.msg);
+	assert_true(committed);
+	assert_int_equal(hub_store_commit(x->s), FEDNS_OK);
+	hub_workflow_publish(x->w, x->zone.id);
+	hub_change_fini(&c);
+	hub_plan_fini(&plan);
+	hub_fanout_zone_changed(x->f, x->zone.id);
+	assert_int_equal(hub_zone_get_id(x->s, x->zone.id, &cur), FEDNS_OK);
+	return cur;
+}
+
+static void
+digest_hex_of(const fedns_proto_digest *d, char out[97])
+{
+	assert_int_equal(d->len, 48);
+	fedns_hex_encode(d->value, 48, out, 0);
+}
+
+static bool
+audit_has(fx *x, const char *action, const char *target_part, const char *outcome)
+{
+	hub_audit *a = NULL;
+	size_t n = 0;
+	bool found = false;
+	assert_int_equal(hub_audit_list(x->s, 0, 0, &a, &n), FEDNS_OK);
+	for (size_t i = 0; i < n; i++)
+		found = found || (strcmp(a[i].action, action) == 0 &&
+				  strstr(a[i].target, target_part) != NULL &&
+				  strcmp(a[i].outcome, outcome) == 0);
+	free(a);
+	return found;
+}
+
+/* Polls the store (the session writes from its own thread). */
+static hub_spoke_zone
+wait_spoke_zone(fx *x, uint32_t serial, const char *status)
+{
+	hub_spoke_zone z;
+	memset(&z, 0, sizeof(z));
+	for (int64_t end = mono() + 5000; mono() < end; usleep(20000)) {
+		hub_spoke_zone *rows = NULL;
+		size_t n = 0;
+		assert_int_equal(hub_spoke_zone_list(x->s, "east", x->zone.id, &rows, &n),
+				 FEDNS_OK);
+		bool ok = n == 1 && rows[0].serial == serial &&
+			  strcmp(rows[0].last_status, status) == 0;
+		if (n == 1)
+			z = rows[0];
+		free(rows);
+		if (ok)
+			return z;
+	}
+	fail_msg("spoke zone row never reached serial %u %s (has %u %s)", serial, status, z.serial,
+		 z.last_status);
+	return z;
+}
+
+static void
+test_session(void **state)
+{
+	fx *x = *state;
+	char hex[97];
+
+	/* a spoke with another cluster's certificate claiming east: refused, audited */
+	fedns_conn *bad = dial(x, "west");
+	authenticate(x, bad, "east", "west", NULL, 0, NULL);
+	assert_null(crecv(bad, 3000)); /* closed without a word about zones */
+	assert_true(g_closed);
+	fedns_conn_close(bad);
+	fedns_conn_free(bad);
+	assert_int_equal(hub_fanout_auth_failures(x->f), 1);
+	assert_true(audit_has(x, "spoke.auth", "reason:cn_mismatch", "denied"));
+
+	/* east holds nothing: full placement (its zone only), then a snapshot */
+	fedns_conn *c = dial(x, "east");
+	authenticate(x, c, "east", "east", NULL, 0, NULL);
+	fedns_proto_msg *m = crecv(c, 5000);
+	assert_non_null(m);
+	assert_int_equal(m->type, FEDNS_PROTO_PLACEMENT_UPDATE);
+	assert_true(m->u.placement.full);
+	assert_int_equal(m->u.placement.nadd, 1);
+	assert_string_equal(m->u.placement.add[0], "example.com.");
+	uint64_t gen = m->u.placement.generation;
+	fedns_proto_msg_free(m);
+	assert_int_equal(hub_fanout_sessions(x->f), 1);
+	assert_true(audit_has(x, "spoke.connect", "cluster:east", "ok"));
+
+	fedns_proto_body *b = expect_body(x, c);
+	assert_int_equal(b->kind, FEDNS_PROTO_BODY_SNAPSHOT);
+	assert_string_equal(b->u.snapshot.zone, "example.com.");
+	assert_int_equal(b->u.snapshot.serial, 1);
+	digest_hex_of(&b->u.snapshot.digest, hex);
+	assert_string_equal(hex, x->zone.digest);
+	fedns_proto_body_free(b);
+	ack(c, "example.com.", 1, x->zone.digest, FEDNS_PROTO_ACK_APPLIED, 0, 0);
+	wait_spoke_zone(x, 1, "applied");
+
+	/* a commit: the change set 1 -> 2, digest as the hub's */
+	hub_zone z2 = commit_change(x, "192.0.2.80");
+	b = expect_body(x, c);
+	assert_int_equal(b->kind, FEDNS_PROTO_BODY_CHANGESET);
+	assert_int_equal(b->u.changeset.from_serial, 1);
+	assert_int_equal(b->u.changeset.to_serial, 2);
+	assert_string_equal(b->u.changeset.author, "alice");
+	assert_int_equal(b->u.changeset.napprovers, 1);
+	assert_string_equal(b->u.changeset.approvers[0], "bob");
+	assert_int_equal(b->u.changeset.deleted[0].type, FEDNS_T_SOA);
+	assert_int_equal(b->u.changeset.added[0].type, FEDNS_T_SOA);
+	assert_int_equal(b->u.changeset.nadded, 2);
+	assert_int_equal(b->u.changeset.added[1].type, FEDNS_T_A);
+	digest_hex_of(&b->u.changeset.digest, hex);
+	assert_string_equal(hex, z2.digest);
+	uint64_t cid2 = b->u.changeset.change_id;
+	fedns_proto_body_free(b);
+	ack(c, "example.com.", 2, z2.digest, FEDNS_PROTO_ACK_APPLIED, 0, cid2);
+	hub_spoke_zone row = wait_spoke_zone(x, 2, "applied");
+	assert_int_equal(row.change_id, (int64_t)cid2);
+	assert_true(row.committed_at > 0);
+
+	/* the signed form is stored once: the store hands the same bytes to everyone */
+	hub_signed_change *sc = NULL;
+	size_t nsc = 0;
+	assert_int_equal(hub_changes_after(x->s, x->zone.id, 1, 0, &sc, &nsc), FEDNS_OK);
+	assert_int_equal(nsc, 1);
+	assert_non_null(sc[0].payload);
+	assert_int_equal(sc[0].signature_len, FEDNS_SIGN_RAW_LEN);
+	assert_int_equal(fedns_sign_verify_raw(x->hubpub, sc[0].payload, sc[0].payload_len,
+					       sc[0].signature, sc[0].signature_len),
+			 FEDNS_OK);
+	hub_signed_change_fini(&sc[0]);
+	free(sc);
+
+	/* a status report: the secondary's row, the audit of its new state, the latency */
+	fedns_proto_secondary_status ss = {.zone = "example.com.",
+					   .secondary = "ns-a",
+					   .address = "127.0.0.1:5301",
+					   .state = FEDNS_PROTO_SECONDARY_IN_SYNC,
+					   .has_serial = true,
+					   .serial = 2,
+					   .last_proven = (uint64_t)time(NULL) * 1000};
+	size_t dn = 0;
+	assert_int_equal(fedns_hex_decode(z2.digest, 96, ss.digest.value, 64, &dn), FEDNS_OK);
+	ss.digest.alg = 1;
+	ss.digest.len = 48;
+	fedns_proto_msg sr;
+	memset(&sr, 0, sizeof(sr));
+	sr.type = FEDNS_PROTO_STATUS_REPORT;
+	sr.u.status_report.time = ss.last_proven;
+	sr.u.status_report.entries = &ss;
+	sr.u.status_report.nentries = 1;
+	csend(c, &sr);
+	hub_secondary *sec = NULL;
+	size_t nsec = 0;
+	for (int64_t end = mono() + 5000; mono() < end && nsec == 0; usleep(20000)) {
+		free(sec);
+		sec = NULL;
+		assert_int_equal(hub_secondary_list(x->s, "east", x->zone.id, NULL, &sec, &nsec),
+				 FEDNS_OK);
+	}
+	assert_int_equal(nsec, 1);
+	assert_string_equal(sec[0].state, "in_sync");
+	assert_string_equal(sec[0].secondary, "ns-a");
+	assert_int_equal(sec[0].serial, 2);
+	assert_true(sec[0].confirmed_ms >= 0);
+	free(sec);
+	assert_true(audit_has(x, "secondary.state", "zone:example.com./cluster:east/secondary:ns-a",
+			      "in_sync"));
+	hub_fanout_cluster_stats *st = NULL;
+	size_t nst = hub_fanout_stats(x->f, &st);
+	assert_int_equal(nst, 1);
+	assert_string_equal(st[0].cluster, "east");
+	assert_true(st[0].connected);
+	assert_int_equal(st[0].sent_snapshots, 1);
+	assert_int_equal(st[0].sent_changesets, 1);
+	assert_int_equal(st[0].applied, 2);
+	assert_int_equal(st[0].lat_count, 1);
+	free(st);
+
+	/* a refused change set: audited, answered by a snapshot; a refused snapshot is not
+	 * answered again until the next version */
+	hub_zone z3 = commit_change(x, "192.0.2.81");
+	b = expect_body(x, c);
+	assert_int_equal(b->kind, FEDNS_PROTO_BODY_CHANGESET);
+	assert_int_equal(b->u.changeset.to_serial, 3);
+	uint64_t cid3 = b->u.changeset.change_id;
+	fedns_proto_body_free(b);
+	ack(c, "example.com.", 2, z2.digest, FEDNS_PROTO_ACK_REFUSED,
+	    FEDNS_PROTO_REASON_DIGEST_MISMATCH, cid3);
+	b = expect_body(x, c);
+	assert_int_equal(b->kind, FEDNS_PROTO_BODY_SNAPSHOT);
+	assert_int_equal(b->u.snapshot.serial, 3);
+	digest_hex_of(&b->u.snapshot.digest, hex);
+	assert_string_equal(hex, z3.digest);
+	fedns_proto_body_free(b);
+	char tgt[128];
+	snprintf(tgt, sizeof(tgt), "zone:example.com./cluster:east/change:%" PRIu64, cid3);
+	assert_true(audit_has(x, "changeset.refused", tgt, "digest_mismatch"));
+	ack(c, "example.com.", 2, z2.digest, FEDNS_PROTO_ACK_REFUSED,
+	    FEDNS_PROTO_REASON_APPLY_FAILED, 0);
+	assert_null(crecv(c, 1200)); /* no loop */
+	assert_false(g_closed);
+	wait_spoke_zone(x, 2, "refused");
+
+	/* the next version: resumes from what the spoke holds (2), change sets 2->3->4 */
+	hub_zone z4 = commit_change(x, "192.0.2.82");
+	b = expect_body(x, c);
+	assert_int_equal(b->kind, FEDNS_PROTO_BODY_CHANGESET);
+	assert_int_equal(b->u.changeset.from_serial, 2);
+	assert_int_equal(b->u.changeset.to_serial, 3);
+	fedns_proto_body_free(b);
+	b = expect_body(x, c);
+	assert_int_equal(b->u.changeset.from_serial, 3);
+	assert_int_equal(b->u.changeset.to_serial, 4);
+	uint64_t cid4 = b->u.changeset.change_id;
+	fedns_proto_body_free(b);
+	ack(c, "example.com.", 3, z3.digest, FEDNS_PROTO_ACK_APPLIED, 0, cid3);
+	ack(c, "example.com.", 4, z4.digest, FEDNS_PROTO_ACK_APPLIED, 0, cid4);
+	wait_spoke_zone(x, 4, "applied");
+	fedns_conn_close(c);
+	fedns_conn_free(c);
+
+	/* a reconnect at serial 2 with the right digest: change sets from the journal */
+	c = dial(x, "east");
+	authenticate(x, c, "east", "east", "example.com.", 2, z2.digest);
+	m = crecv(c, 5000);
+	assert_non_null(m);
+	assert_int_equal(m->type, FEDNS_PROTO_PLACEMENT_UPDATE);
+	assert_true(m->u.placement.generation > gen);
+	gen = m->u.placement.generation;
+	fedns_proto_msg_free(m);
+	b = expect_body(x, c);
+	assert_int_equal(b->kind, FEDNS_PROTO_BODY_CHANGESET);
+	assert_int_equal(b->u.changeset.from_serial, 2);
+	fedns_proto_body_free(b);
+	b = expect_body(x, c);
+	assert_int_equal(b->u.changeset.to_serial, 4);
+	fedns_proto_body_free(b);
+
+	/* the zone moves to west: a delta removing it, nothing else */
+	const char *west = "west";
+	assert_int_equal(hub_store_begin(x->s, true), FEDNS_OK);
+	assert_int_equal(hub_zone_set_placement(x->s, x->zone.id, &west, 1), FEDNS_OK);
+	assert_int_equal(hub_store_commit(x->s), FEDNS_OK);
+	hub_fanout_zone_changed(x->f, x->zone.id);
+	m = crecv(c, 5000);
+	assert_non_null(m);
+	assert_int_equal(m->type, FEDNS_PROTO_PLACEMENT_UPDATE);
+	assert_false(m->u.placement.full);
+	assert_true(m->u.placement.generation > gen);
+	assert_int_equal(m->u.placement.nadd, 0);
+	assert_int_equal(m->u.placement.nremove, 1);
+	assert_string_equal(m->u.placement.remove[0], "example.com.");
+	fedns_proto_msg_free(m);
+	assert_null(crecv(c, 800));
+	assert_false(g_closed);
+	fedns_conn_close(c);
+	fedns_conn_free(c);
+
+	/* the session ends: east is disconnected in the store */
+	hub_cluster cl;
+	memset(&cl, 0, sizeof(cl));
+	for (int64_t end = mono() + 5000; mono() < end; usleep(20000)) {
+		assert_int_equal(hub_cluster_get(x->s, "east", &cl), FEDNS_OK);
+		if (!cl.connected)
+			break;
+	}
+	assert_false(cl.connected);
+	assert_string_equal(cl.software_version, "test");
+	assert_int_equal(hub_fanout_sessions(x->f), 0);
+}
+
 int
 main(void)
 {
@@ -389,6 +981,7 @@ main(void)
 		cmocka_unit_test(test_snapshot_payload),
 		cmocka_unit_test(test_resume_plan),
 		cmocka_unit_test(test_new_refuses_bad_material),
+		cmocka_unit_test_setup_teardown(test_session, session_setup, session_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
