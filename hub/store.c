@@ -188,6 +188,7 @@ enum stmt_id {
 	ST_SIGNED_INS,
 	ST_CLUSTER_CONNECT,
 	ST_CLUSTER_DISCONNECT,
+	ST_CLUSTER_ALL_DISCONNECT,
 	ST_CLUSTER_GET,
 	ST_CLUSTER_LIST,
 	ST_CLUSTER_COUNT,
@@ -354,6 +355,8 @@ static const char *const stmt_sql[ST__COUNT] = {
 		" OR EXISTS(SELECT 1 FROM clusters WHERE name = ?1)"
 		" ON CONFLICT(name) DO UPDATE SET connected = 0, connected_since = 0,"
 		" last_seen = excluded.last_seen, last_error = coalesce(?2, last_error)",
+	[ST_CLUSTER_ALL_DISCONNECT] = "UPDATE clusters SET connected = 0, connected_since = 0,"
+				      " last_seen = ?1 WHERE connected = 1",
 	[ST_CLUSTER_GET] = CLUSTER_SELECT,
 	[ST_CLUSTER_LIST] = CLUSTER_SELECT,
 	[ST_CLUSTER_COUNT] = "UPDATE clusters SET sent = sent + ?2, applied = applied + ?3,"
@@ -2996,6 +2999,17 @@ hub_cluster_disconnected(hub_store *s, const char *name, const char *last_error,
 		e = store_fail(s, FEDNS_ENOENT,
 			       "cluster \"%s\" never connected and has no zone placed on it", name);
 	return e;
+}
+
+fedns_err
+hub_cluster_all_disconnected(hub_store *s, int64_t now)
+{
+	sqlite3_stmt *st;
+	fedns_err e = stmt(s, ST_CLUSTER_ALL_DISCONNECT, &st);
+	if (e)
+		return e;
+	sqlite3_bind_int64(st, 1, now ? now : now_ms());
+	return run(s, st, "clusters disconnected");
 }
 
 fedns_err

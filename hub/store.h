@@ -303,6 +303,9 @@ fedns_err hub_cluster_connected(hub_store *s, const char *name, const char *soft
 				const char *peer, int64_t cert_not_after, int64_t now_ms);
 fedns_err hub_cluster_disconnected(hub_store *s, const char *name, const char *last_error,
 				   int64_t now_ms);
+/* Marks every cluster disconnected (last_seen = now_ms for those that were connected): a
+ * hub starting has no session, whatever the store says from before a crash. */
+fedns_err hub_cluster_all_disconnected(hub_store *s, int64_t now_ms);
 fedns_err hub_cluster_get(hub_store *s, const char *name, hub_cluster *out);
 /* Every cluster that ever connected or has a zone placed on it, by name. */
 fedns_err hub_cluster_list(hub_store *s, hub_cluster **out, size_t *n);

@@ -1630,6 +1630,19 @@ test_clusters(void **state)
 	assert_int_equal(c.first_seen, 0);
 	assert_int_equal(c.last_seen, 4000);
 	assert_string_equal(c.last_error, "certificate revoked");
+	/* a hub starting has no session: every cluster is disconnected, last seen then */
+	assert_int_equal(hub_cluster_all_disconnected(s, 5000), FEDNS_OK);
+	assert_int_equal(hub_cluster_list(s, &cl, &n), FEDNS_OK);
+	assert_int_equal(n, 3);
+	for (size_t i = 0; i < n; i++) {
+		assert_false(cl[i].connected);
+		assert_int_equal(cl[i].connected_since, 0);
+	}
+	assert_int_equal(cl[0].last_seen, 5000); /* east was connected */
+	assert_int_equal(cl[1].last_seen, 5000); /* north too */
+	assert_int_equal(cl[2].last_seen, 4000); /* west was not: kept */
+	assert_int_equal(cl[0].first_seen, 1000);
+	free(cl);
 	/* a name nobody placed or saw is not recorded from an unauthenticated hello */
 	assert_int_equal(hub_cluster_disconnected(s, "mallory", "bad", 4000), FEDNS_ENOENT);
 	assert_int_equal(hub_cluster_get(s, "mallory", &c), FEDNS_ENOENT);
