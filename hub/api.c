@@ -2944,7 +2944,7 @@ status_next(rq *r, const sfilter *f)
 static int
 h_status(rq *r)
 {
-	char zname[300], cbuf[80], sbuf[32], tbuf[80], after[400];
+	char zname[300], cbuf[80], sbuf[32], tbuf[80], after[400], after_zone[256];
 	sfilter f = {0};
 	tscope sc = {0};
 	int64_t tid = -1;
@@ -2964,7 +2964,11 @@ h_status(rq *r)
 				    "after must be the \"next\" of an earlier page (ZONE/CLUSTER)");
 		}
 		*slash = '\0';
-		f.after_zone = after;
+		/* the zone as the store spells it, so the cursor compares with zone names */
+		if (zone_name_canon(r, after, "after", after_zone) != 0) {
+			return -1;
+		}
+		f.after_zone = after_zone;
 		f.after_cluster = slash + 1;
 	} else if (r->status != 0) {
 		return -1;
@@ -2997,14 +3001,14 @@ h_status(rq *r)
 			goto out;
 		}
 		snprintf(r->target, sizeof(r->target), "status");
-		if (tid < 0 || z.tenant_id == tid) {
-			if (f.after_zone != NULL && strcmp(z.name, f.after_zone) < 0) {
-				f.after_zone = NULL; /* a cursor before this zone */
-			}
-			if ((f.after_zone == NULL || strcmp(z.name, f.after_zone) == 0) &&
-			    zone_rows(r, &z, &f, arr) != 0) {
-				goto out;
-			}
+		int past = f.after_zone != NULL ? strcmp(z.name, f.after_zone) : 1;
+		if (past > 0) {
+			f.after_zone = NULL; /* the cursor is before this zone: all its rows */
+		}
+		/* past < 0: the cursor is beyond this zone, nothing is left */
+		if ((tid < 0 || z.tenant_id == tid) && past >= 0 &&
+		    zone_rows(r, &z, &f, arr) != 0) {
+			goto out;
 		}
 		status_next(r, &f);
 		rv = 0;

@@ -868,6 +868,28 @@ test_status(void **unused)
 	assert_string_equal(rows, "example.com./west=pending");
 	assert_true(jis_null(j, "next"));
 	cJSON_Delete(j);
+	/* the cursor with a zone filter, and a cursor spelled without the final dot */
+	j = get_json("/api/v1/status", "zone=example.com&limit=1", admin_auth, 200);
+	assert_string_equal(jget_str(j, "next"), "example.com./east");
+	cJSON_Delete(j);
+	j = get_json("/api/v1/status", "zone=example.com&after=example.com./east", admin_auth, 200);
+	rows_text(items(j), rows, sizeof(rows));
+	assert_string_equal(rows, "example.com./west=pending");
+	cJSON_Delete(j);
+	j = get_json("/api/v1/status", "zone=example.com&after=acme.example./zzz", admin_auth, 200);
+	assert_int_equal(cJSON_GetArraySize(items(j)), 2);
+	cJSON_Delete(j);
+	j = get_json("/api/v1/status", "zone=acme.example&after=example.com./east", admin_auth,
+		     200);
+	assert_int_equal(cJSON_GetArraySize(items(j)), 0);
+	assert_true(jis_null(j, "next"));
+	cJSON_Delete(j);
+	j = get_json("/api/v1/status", "after=EXAMPLE.com/east", admin_auth, 200);
+	rows_text(items(j), rows, sizeof(rows));
+	assert_string_equal(rows, "example.com./west=pending");
+	cJSON_Delete(j);
+	expect_error("/api/v1/status", "after=exa..mple/east", admin_auth, 400, "invalid_name",
+		     "after");
 	j = get_json("/api/v1/clusters", "limit=1", admin_auth, 200);
 	assert_string_equal(jget_str(j, "next"), "east");
 	cJSON_Delete(j);
