@@ -29,7 +29,6 @@
 #define INQ_MAX 4096		    /* decoded messages queued from reader to worker */
 #define SPOKE_MAX_FRAME (64u << 20) /* a spoke sends hellos, acks and reports only */
 #define CT_SLOTS 65536		    /* commit times remembered (zone, serial) -> ms */
-#define LAT_RING 64		    /* commit times a session remembers per zone */
 #define EVQ_MAX 100000		    /* zone-changed events queued before "everything" */
 
 static const double lat_le_ms[HUB_FANOUT_LAT_BUCKETS - 1] = {1,	  2,   5,   10,	  20,  50,
@@ -434,14 +433,64 @@ typedef struct inflight {
 	char digest[97];   /* what the spoke must hold after it */
 } inflight;
 
-/* A remembered secondary (for confirmation times across reports). */
+/* What the recorder remembers of a secondary (confirmation time across reports) and of a
+ * (cluster, zone) (the last serial whose latency was counted). Recorder thread only. */
 typedef struct secmem {
+	struct secmem *next;
+	char cluster[64];
 	int64_t zone_id;
-	char name[64];
+	char name[64]; /* "" for the (cluster, zone) entry */
 	char state[16];
 	uint32_t serial;
 	int64_t confirmed_ms;
+	bool lat_done;
 } secmem;
+
+/* Store writes the fan-out does not wait for, done by one recorder thread in one write
+ * transaction per flush: with synchronous commits each transaction costs an fsync, so
+ * per-session (let alone per-ack) transactions would cost an fsync per spoke per change. */
+typedef enum rec_kind {
+	REC_SIGNED = 1, /* a change set's signed form */
+	REC_ACK,	/* spoke_zones row, counters, the refusal's audit */
+	REC_STATUS,	/* secondaries rows, audits of state changes, latency */
+	REC_SENT,	/* counter */
+	REC_FORGET,	/* (cluster, zone) no longer placed: its rows go */
+} rec_kind;
+
+typedef struct rec {
+	struct rec *next;
+	rec_kind kind;
+	char cluster[64];
+	int64_t zone_id;
+	/* REC_SIGNED */
+	int64_t change_id;
+	uint8_t *payload;
+	size_t plen;
+	uint8_t sig[FEDNS_SIGN_RAW_LEN];
+	char key_id[64];
+	/* REC_ACK */
+	hub_spoke_zone row;
+	bool refused;
+	char *err;   /* last_error for a refusal, malloc'd */
+	char *audit; /* audit target when this refusal is audited, malloc'd */
+	/* REC_STATUS */
+	hub_secondary *rows;
+	size_t nrows;
+	/* REC_SENT */
+	uint32_t sent;
+} rec;
+
+#define SC_SLOTS 4096 /* signed change sets kept in memory, by change id */
+#define RH_BUCKETS 4096
+#define FLUSH_MS 50
+
+typedef struct sigent {
+	int64_t change_id;
+	uint8_t *payload;
+	size_t plen;
+	uint8_t sig[FEDNS_SIGN_RAW_LEN];
+	char key_id[64];
+} sigent;
 
 /* One zone carried by one spoke. */
 typedef struct zst {
@@ -460,13 +509,6 @@ typedef struct zst {
 	bool ended;	/* the zone was deleted: nothing more to send */
 	uint32_t epoch; /* bumped when a refusal is being resolved */
 	size_t inflight;
-	bool lat_done;
-	uint32_t lat_serial; /* last serial whose confirmation latency was counted */
-	struct {
-		uint32_t serial;
-		int64_t ms;
-	} commits[LAT_RING];
-	size_t ncommit;
 } zst;
 
 typedef struct msgq {
@@ -535,6 +577,18 @@ struct hub_fanout {
 
 	pthread_mutex_t ctmu;
 	ctslot *ct;
+
+	/* signing: one change signed once, whichever session needs it first */
+	pthread_mutex_t signmu;
+	sigent *sc;
+
+	/* the recorder */
+	pthread_mutex_t recmu;
+	pthread_cond_t reccv;
+	rec *rqhead, *rqtail;
+	bool rec_stop, rec_started;
+	pthread_t rec_thr;
+	secmem **rh; /* recorder thread only */
 };
 
 struct session {
@@ -566,9 +620,8 @@ struct session {
 	size_t nzones, capzones;
 	inflight *fl; /* ring of WINDOW */
 	size_t flhead, fln;
-	secmem *secs;
-	size_t nsecs, capsecs;
-	size_t rr; /* round-robin start */
+	uint32_t sent; /* blobs sent since the last REC_SENT */
+	size_t rr;     /* round-robin start */
 	int64_t retry_at;
 };
 
@@ -855,6 +908,269 @@ dispatch_main(void *arg)
 	return NULL;
 }
 
+/* ---------------------------------------------------------------- the recorder */
+
+static void
+audit(hub_store *st, const char *principal, const char *action, const char *target,
+      const char *outcome)
+{
+	hub_audit ar;
+	memset(&ar, 0, sizeof(ar));
+	ar.at = now_ms();
+	snprintf(ar.principal, sizeof(ar.principal), "%s", principal);
+	snprintf(ar.action, sizeof(ar.action), "%s", action);
+	snprintf(ar.target, sizeof(ar.target), "%s", target);
+	snprintf(ar.outcome, sizeof(ar.outcome), "%s", outcome);
+	fedns_err e = hub_audit_append(st, &ar);
+	if (e != FEDNS_OK)
+		fedns_log(FEDNS_LOG_ERROR, "fanout.audit_failed", FEDNS_LF_STR("action", action),
+			  FEDNS_LF_STR("target", target),
+			  FEDNS_LF_STR("error", hub_store_errmsg(st)));
+}
+
+static void
+rec_free(rec *r)
+{
+	if (r == NULL)
+		return;
+	free(r->payload);
+	free(r->err);
+	free(r->audit);
+	free(r->rows);
+	free(r);
+}
+
+/* Queues r (taken over) for the next flush. */
+static void
+rec_push(hub_fanout *f, rec *r)
+{
+	if (r == NULL)
+		return;
+	pthread_mutex_lock(&f->recmu);
+	if (f->rqtail != NULL)
+		f->rqtail->next = r;
+	else
+		f->rqhead = r;
+	f->rqtail = r;
+	pthread_cond_signal(&f->reccv);
+	pthread_mutex_unlock(&f->recmu);
+}
+
+static rec *
+rec_new(rec_kind kind, const char *cluster, int64_t zone_id)
+{
+	rec *r = calloc(1, sizeof(*r));
+	if (r == NULL) {
+		fedns_log(FEDNS_LOG_ERROR, "fanout.record_lost", FEDNS_LF_STR("cluster", cluster),
+			  FEDNS_LF_STR("error", "out of memory"));
+		return NULL;
+	}
+	r->kind = kind;
+	snprintf(r->cluster, sizeof(r->cluster), "%s", cluster);
+	r->zone_id = zone_id;
+	return r;
+}
+
+static uint64_t
+fnv(uint64_t h, const char *s)
+{
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+	return h;
+}
+
+static secmem *
+secmem_get(hub_fanout *f, const char *cluster, int64_t zone_id, const char *name)
+{
+	uint64_t h = fnv(fnv(0xcbf29ce484222325ull, cluster), name) ^
+		     (uint64_t)zone_id * 0x9E3779B97F4A7C15ull;
+	secmem **b = &f->rh[h % RH_BUCKETS];
+	for (secmem *m = *b; m != NULL; m = m->next)
+		if (m->zone_id == zone_id && strcmp(m->cluster, cluster) == 0 &&
+		    strcmp(m->name, name) == 0)
+			return m;
+	secmem *m = calloc(1, sizeof(*m));
+	if (m == NULL)
+		return NULL;
+	snprintf(m->cluster, sizeof(m->cluster), "%s", cluster);
+	m->zone_id = zone_id;
+	snprintf(m->name, sizeof(m->name), "%s", name);
+	m->confirmed_ms = -1;
+	m->next = *b;
+	*b = m;
+	return m;
+}
+
+/* Every secondary of (cluster, zone) in_sync at one serial: the change reached the whole
+ * cluster; count its commit-to-confirmation time once. */
+static void
+check_latency(hub_fanout *f, hub_store *st, const char *cluster, int64_t zone_id, int64_t at)
+{
+	hub_secondary *rows = NULL;
+	size_t n = 0;
+	if (hub_secondary_list(st, cluster, zone_id, NULL, &rows, &n) != FEDNS_OK || n == 0) {
+		free(rows);
+		return;
+	}
+	bool all = true;
+	uint32_t serial = rows[0].serial;
+	for (size_t i = 0; i < n && all; i++)
+		all = strcmp(rows[i].state, "in_sync") == 0 && rows[i].has_serial &&
+		      rows[i].serial == serial;
+	free(rows);
+	secmem *m = secmem_get(f, cluster, zone_id, "");
+	if (!all || m == NULL || (m->lat_done && m->serial == serial))
+		return;
+	m->lat_done = true;
+	m->serial = serial;
+	int64_t c = ct_get(f, zone_id, serial);
+	if (c > 0 && at >= c)
+		stat_latency(f, cluster, at - c);
+}
+
+static void
+record_status(hub_fanout *f, hub_store *st, rec *r)
+{
+	char principal[128], target[480];
+	snprintf(principal, sizeof(principal), "spoke:%s", r->cluster);
+	int64_t *touched = calloc(r->nrows + 1, sizeof(*touched));
+	size_t ntouched = 0;
+
+	for (size_t i = 0; i < r->nrows; i++) {
+		hub_secondary *row = &r->rows[i];
+		char old[16] = "";
+		secmem *m = secmem_get(f, r->cluster, row->zone_id, row->secondary);
+		if (m != NULL) {
+			bool in_sync = strcmp(row->state, "in_sync") == 0 && row->has_serial;
+			if (in_sync &&
+			    (strcmp(m->state, "in_sync") != 0 || m->serial != row->serial)) {
+				int64_t c = ct_get(f, row->zone_id, row->serial);
+				m->confirmed_ms =
+					c > 0 && row->updated_at >= c ? row->updated_at - c : -1;
+			}
+			snprintf(m->state, sizeof(m->state), "%s", row->state);
+			m->serial = row->serial;
+			row->confirmed_ms = m->confirmed_ms;
+		}
+		if (hub_secondary_put(st, row, old) != FEDNS_OK) {
+			fedns_log(FEDNS_LOG_ERROR, "fanout.store.status_failed",
+				  FEDNS_LF_STR("cluster", r->cluster),
+				  FEDNS_LF_STR("zone", row->zone),
+				  FEDNS_LF_STR("error", hub_store_errmsg(st)));
+			continue;
+		}
+		if (strcmp(old, row->state) != 0) {
+			snprintf(target, sizeof(target), "zone:%s/cluster:%s/secondary:%s",
+				 row->zone, r->cluster, row->secondary);
+			audit(st, principal, "secondary.state", target, row->state);
+			fedns_log(FEDNS_LOG_INFO, "fanout.secondary.state",
+				  FEDNS_LF_STR("cluster", r->cluster),
+				  FEDNS_LF_STR("zone", row->zone),
+				  FEDNS_LF_STR("secondary", row->secondary),
+				  FEDNS_LF_STR("from", old), FEDNS_LF_STR("to", row->state),
+				  FEDNS_LF_UINT("serial", row->serial));
+		}
+		bool seen = false;
+		for (size_t k = 0; k < ntouched && !seen; k++)
+			seen = touched[k] == row->zone_id;
+		if (!seen && touched != NULL)
+			touched[ntouched++] = row->zone_id;
+	}
+	for (size_t k = 0; k < ntouched; k++)
+		check_latency(f, st, r->cluster, touched[k], r->rows[0].updated_at);
+	free(touched);
+}
+
+static void
+record(hub_fanout *f, hub_store *st, rec *r)
+{
+	char principal[128];
+	fedns_err e = FEDNS_OK;
+	switch (r->kind) {
+	case REC_SIGNED:
+		e = hub_change_set_signed(st, r->change_id, r->payload, r->plen, r->sig,
+					  sizeof(r->sig), r->key_id);
+		if (e == FEDNS_EEXIST) /* signed before (an earlier run): that form stays */
+			e = FEDNS_OK;
+		break;
+	case REC_ACK:
+		e = hub_spoke_zone_put(st, &r->row);
+		if (r->refused)
+			hub_cluster_count(st, r->cluster, 0, 0, 1, r->err);
+		else
+			hub_cluster_count(st, r->cluster, 0, 1, 0, NULL);
+		if (r->audit != NULL) {
+			snprintf(principal, sizeof(principal), "spoke:%s", r->cluster);
+			audit(st, principal, "changeset.refused", r->audit, r->row.last_reason);
+		}
+		break;
+	case REC_STATUS:
+		record_status(f, st, r);
+		break;
+	case REC_SENT:
+		e = hub_cluster_count(st, r->cluster, r->sent, 0, 0, NULL);
+		break;
+	case REC_FORGET:
+		if ((e = hub_spoke_zone_delete(st, r->cluster, r->zone_id)) == FEDNS_OK)
+			e = hub_secondary_delete(st, r->cluster, r->zone_id);
+		break;
+	}
+	if (e != FEDNS_OK)
+		fedns_log(FEDNS_LOG_ERROR, "fanout.store.record_failed",
+			  FEDNS_LF_STR("cluster", r->cluster), FEDNS_LF_UINT("kind", r->kind),
+			  FEDNS_LF_STR("error", hub_store_errmsg(st)));
+}
+
+static void *
+recorder_main(void *arg)
+{
+	hub_fanout *f = arg;
+	hub_store *st = NULL;
+	hub_store_opts so = {.path = f->store_path, .busy_ms = 5000};
+	fedns_diag d = {0};
+
+	if (hub_store_open(&so, &st, &d) != FEDNS_OK)
+		fedns_log(FEDNS_LOG_ERROR, "fanout.store.open_failed",
+			  FEDNS_LF_STR("error", d.msg));
+	for (;;) {
+		pthread_mutex_lock(&f->recmu);
+		while (f->rqhead == NULL && !f->rec_stop)
+			pthread_cond_wait(&f->reccv, &f->recmu);
+		rec *q = f->rqhead;
+		bool stop = f->rec_stop;
+		f->rqhead = f->rqtail = NULL;
+		pthread_mutex_unlock(&f->recmu);
+		if (q == NULL && stop)
+			break;
+		int64_t t0 = mono_ms();
+		fedns_err e = st != NULL ? hub_store_begin(st, true) : FEDNS_EIO;
+		for (int tries = 0; e != FEDNS_OK && st != NULL && tries < 5 && !stop; tries++)
+			e = hub_store_begin(st, true); /* busy past busy_ms: keep trying a while */
+		size_t n = 0;
+		for (rec *r = q, *nx; r != NULL; r = nx) {
+			nx = r->next;
+			if (e == FEDNS_OK)
+				record(f, st, r);
+			rec_free(r);
+			n++;
+		}
+		if (e == FEDNS_OK)
+			e = hub_store_commit(st);
+		if (e != FEDNS_OK)
+			fedns_log(FEDNS_LOG_ERROR, "fanout.store.flush_failed",
+				  FEDNS_LF_UINT("records", n),
+				  FEDNS_LF_STR("error", st ? hub_store_errmsg(st) : "no store"));
+		/* at most one transaction per FLUSH_MS: API commits share the write lock */
+		int64_t left = FLUSH_MS - (mono_ms() - t0);
+		if (left > 0 && !stop) {
+			struct timespec ts = {.tv_sec = 0, .tv_nsec = left * 1000000};
+			nanosleep(&ts, NULL);
+		}
+	}
+	hub_store_close(st);
+	return NULL;
+}
+
 /* ---------------------------------------------------------------- sending */
 
 static fedns_err
@@ -908,24 +1224,6 @@ sign_payload(hub_fanout *f, const uint8_t *p, size_t len, uint8_t sig[FEDNS_SIGN
 }
 
 /* ---------------------------------------------------------------- audit */
-
-static void
-audit(session *s, const char *principal, const char *action, const char *target,
-      const char *outcome)
-{
-	hub_audit rec;
-	memset(&rec, 0, sizeof(rec));
-	rec.at = now_ms();
-	snprintf(rec.principal, sizeof(rec.principal), "%s", principal);
-	snprintf(rec.action, sizeof(rec.action), "%s", action);
-	snprintf(rec.target, sizeof(rec.target), "%s", target);
-	snprintf(rec.outcome, sizeof(rec.outcome), "%s", outcome);
-	fedns_err e = hub_audit_append(s->st, &rec);
-	if (e != FEDNS_OK)
-		fedns_log(FEDNS_LOG_ERROR, "fanout.audit_failed", FEDNS_LF_STR("action", action),
-			  FEDNS_LF_STR("target", target),
-			  FEDNS_LF_STR("error", hub_store_errmsg(s->st)));
-}
 
 /* One short write transaction around fn (audits, counters). */
 static fedns_err
@@ -996,22 +1294,9 @@ zone_remove(session *s, zst *zs)
 	s->zones[i] = s->zones[--s->nzones];
 }
 
-static void
-zone_commit_time(zst *zs, uint32_t serial, int64_t ms)
-{
-	if (ms <= 0)
-		return;
-	size_t i = zs->ncommit++ % LAT_RING;
-	zs->commits[i].serial = serial;
-	zs->commits[i].ms = ms;
-}
-
 static int64_t
 zone_commit_lookup(hub_fanout *f, zst *zs, uint32_t serial)
 {
-	for (size_t i = 0; i < LAT_RING && i < zs->ncommit; i++)
-		if (zs->commits[i].serial == serial && zs->commits[i].ms > 0)
-			return zs->commits[i].ms;
 	return ct_get(f, zs->id, serial);
 }
 
@@ -1188,6 +1473,7 @@ send_snapshot(session *s, zst *zs)
 		zs->known = true;
 		zs->pos = sn->serial;
 		zs->snapshot = false;
+		s->sent++;
 		stat_add(s->f, s->cluster, ST_SNAPSHOT, 0);
 		fedns_log(FEDNS_LOG_INFO, "fanout.snapshot.sent",
 			  FEDNS_LF_STR("cluster", s->cluster), FEDNS_LF_STR("zone", zs->name),
@@ -1199,168 +1485,136 @@ send_snapshot(session *s, zst *zs)
 
 /* ---------------------------------------------------------------- change sets */
 
-/* Builds, signs and stores the signed form of every unsigned change in a[0..n); a change
- * another session signed first is read back and used instead. Stops at the first change
- * that cannot be prepared: *n becomes the count that can be sent. */
+/* Builds and signs c's payload into the memory slot se (under signmu, inside a read
+ * transaction), and queues it for the store. */
+static fedns_err
+build_signed(session *s, const char *zone, const hub_signed_change *c, sigent *se)
+{
+	hub_fanout *f = s->f;
+	hub_change ch;
+	hub_principal who;
+	hub_approval *ap = NULL;
+	size_t nap = 0, nnames = 0;
+	const char **names = NULL;
+	char(*namebuf)[128] = NULL;
+	char author[128] = "";
+	uint8_t *payload = NULL;
+	size_t plen = 0;
+	fedns_diag d = {0};
+	fedns_err e;
+
+	memset(&ch, 0, sizeof(ch));
+	if ((e = hub_change_get(s->st, c->change_id, &ch)) != FEDNS_OK) {
+		fedns_diag_set(&d, e, "reading the change: %s", hub_store_errmsg(s->st));
+		goto out;
+	}
+	if (hub_principal_get_id(s->st, ch.author_id, &who) == FEDNS_OK)
+		snprintf(author, sizeof(author), "%s", who.name);
+	if (hub_approval_list(s->st, c->change_id, &ap, &nap) == FEDNS_OK && nap > 0) {
+		names = calloc(nap, sizeof(*names));
+		namebuf = calloc(nap, sizeof(*namebuf));
+		for (size_t k = 0; names != NULL && namebuf != NULL && k < nap; k++) {
+			if (ap[k].approve &&
+			    hub_principal_get_id(s->st, ap[k].principal_id, &who) == FEDNS_OK) {
+				snprintf(namebuf[nnames], sizeof(namebuf[nnames]), "%s", who.name);
+				names[nnames] = namebuf[nnames];
+				nnames++;
+			}
+		}
+	}
+	int64_t commit_ms = ct_get(f, c->zone_id, c->to_serial);
+	if (commit_ms <= 0)
+		commit_ms = ch.decided_at * 1000;
+	uint8_t sig[FEDNS_SIGN_RAW_LEN];
+	if ((e = hub_fanout_changeset_payload(c, zone, (uint64_t)commit_ms, author, names, nnames,
+					      &payload, &plen, &d)) != FEDNS_OK ||
+	    (e = sign_payload(f, payload, plen, sig)) != FEDNS_OK)
+		goto out;
+	ct_put(f, c->zone_id, c->to_serial, commit_ms, false);
+	rec *r = rec_new(REC_SIGNED, "", c->zone_id);
+	if (r != NULL) {
+		r->change_id = c->change_id;
+		r->payload = malloc(plen);
+		if (r->payload == NULL) {
+			rec_free(r);
+			r = NULL;
+		} else {
+			memcpy(r->payload, payload, plen);
+			r->plen = plen;
+			memcpy(r->sig, sig, sizeof(sig));
+			snprintf(r->key_id, sizeof(r->key_id), "%s", f->key_id);
+		}
+	}
+	rec_push(f, r);
+	free(se->payload);
+	se->change_id = c->change_id;
+	se->payload = payload;
+	se->plen = plen;
+	payload = NULL;
+	memcpy(se->sig, sig, sizeof(sig));
+	snprintf(se->key_id, sizeof(se->key_id), "%s", f->key_id);
+out:
+	if (e != FEDNS_OK)
+		fedns_log(FEDNS_LOG_ERROR, "fanout.changeset.build_failed",
+			  FEDNS_LF_STR("zone", zone), FEDNS_LF_INT("change", c->change_id),
+			  FEDNS_LF_STR("error", d.msg[0] ? d.msg : fedns_strerror(e)));
+	for (size_t k = 0; k < nap; k++)
+		free(ap[k].signature);
+	free(ap);
+	free(names);
+	free(namebuf);
+	free(payload);
+	hub_change_fini(&ch);
+	return e;
+}
+
+/* Gives every unsigned change in a[0..n) its signed form: from memory when another session
+ * signed it already, else built from its diff, signed, kept in memory and queued for the
+ * store (the spokes need not wait for the fsync). Stops at the first change that cannot be
+ * prepared: *n becomes the count that can be sent. */
 static fedns_err
 sign_changes(session *s, const char *zone, hub_signed_change *a, size_t *n)
 {
 	hub_fanout *f = s->f;
-	size_t todo = 0, ok = *n;
+	size_t ok = *n;
+	bool txn = false;
 	fedns_err e = FEDNS_OK;
-	bool *fresh = calloc(*n + 1, sizeof(*fresh));
 
-	if (fresh == NULL) {
-		*n = 0;
-		return FEDNS_ENOMEM;
-	}
-
-	for (size_t i = 0; i < *n; i++)
-		if (a[i].payload == NULL && !a[i].delete_zone)
-			todo++;
-	if (todo == 0 || (e = hub_store_begin(s->st, false)) != FEDNS_OK) {
-		free(fresh);
-		if (e != FEDNS_OK)
-			*n = 0;
-		return e;
-	}
 	for (size_t i = 0; i < *n; i++) {
 		hub_signed_change *c = &a[i];
 		if (c->payload != NULL || c->delete_zone)
 			continue;
-		hub_change ch;
-		hub_principal who;
-		hub_approval *ap = NULL;
-		size_t nap = 0;
-		const char **names = NULL;
-		char(*namebuf)[128] = NULL;
-		size_t nnames = 0;
-		fedns_diag d = {0};
-		memset(&ch, 0, sizeof(ch));
-		char author[128] = "";
-		if (hub_change_get(s->st, c->change_id, &ch) != FEDNS_OK) {
-			ok = i;
-			e = FEDNS_EIO;
-			break;
+		pthread_mutex_lock(&f->signmu);
+		sigent *se = &f->sc[(uint64_t)c->change_id % SC_SLOTS];
+		if (se->change_id != c->change_id || se->payload == NULL) {
+			e = txn ? FEDNS_OK : hub_store_begin(s->st, false);
+			txn = txn || e == FEDNS_OK;
+			if (e == FEDNS_OK)
+				e = build_signed(s, zone, c, se);
 		}
-		if (hub_principal_get_id(s->st, ch.author_id, &who) == FEDNS_OK)
-			snprintf(author, sizeof(author), "%s", who.name);
-		if (hub_approval_list(s->st, c->change_id, &ap, &nap) == FEDNS_OK && nap > 0) {
-			names = calloc(nap, sizeof(*names));
-			namebuf = calloc(nap, sizeof(*namebuf));
-			for (size_t k = 0; names != NULL && namebuf != NULL && k < nap; k++) {
-				if (ap[k].approve && hub_principal_get_id(s->st, ap[k].principal_id,
-									  &who) == FEDNS_OK) {
-					snprintf(namebuf[nnames], sizeof(namebuf[nnames]), "%s",
-						 who.name);
-					names[nnames] = namebuf[nnames];
-					nnames++;
-				}
+		if (e == FEDNS_OK) {
+			c->payload = malloc(se->plen);
+			c->signature = malloc(sizeof(se->sig));
+			if (c->payload == NULL || c->signature == NULL) {
+				e = FEDNS_ENOMEM;
+			} else {
+				memcpy(c->payload, se->payload, se->plen);
+				c->payload_len = se->plen;
+				memcpy(c->signature, se->sig, sizeof(se->sig));
+				c->signature_len = sizeof(se->sig);
+				snprintf(c->key_id, sizeof(c->key_id), "%s", se->key_id);
 			}
 		}
-		int64_t commit_ms = ct_get(f, c->zone_id, c->to_serial);
-		if (commit_ms <= 0)
-			commit_ms = ch.decided_at * 1000;
-		uint8_t *payload = NULL, sig[FEDNS_SIGN_RAW_LEN];
-		size_t plen = 0;
-		e = hub_fanout_changeset_payload(c, zone, (uint64_t)commit_ms, author, names,
-						 nnames, &payload, &plen, &d);
-		if (e == FEDNS_OK)
-			e = sign_payload(f, payload, plen, sig);
-		for (size_t k = 0; k < nap; k++)
-			free(ap[k].signature);
-		free(ap);
-		free(names);
-		free(namebuf);
-		hub_change_fini(&ch);
+		pthread_mutex_unlock(&f->signmu);
 		if (e != FEDNS_OK) {
-			fedns_log(FEDNS_LOG_ERROR, "fanout.changeset.build_failed",
-				  FEDNS_LF_STR("zone", zone), FEDNS_LF_INT("change", c->change_id),
-				  FEDNS_LF_STR("error", d.msg[0] ? d.msg : fedns_strerror(e)));
-			free(payload);
 			ok = i;
 			break;
 		}
-		c->payload = payload;
-		c->payload_len = plen;
-		c->signature = malloc(sizeof(sig));
-		if (c->signature == NULL) {
-			e = FEDNS_ENOMEM;
-			ok = i;
-			break;
-		}
-		memcpy(c->signature, sig, sizeof(sig));
-		c->signature_len = sizeof(sig);
-		snprintf(c->key_id, sizeof(c->key_id), "%s", f->key_id);
-		fresh[i] = true;
-		ct_put(f, c->zone_id, c->to_serial, commit_ms, false);
 	}
-	hub_store_commit(s->st);
-	if (ok == 0) {
-		free(fresh);
-		*n = 0;
-		return e;
-	}
-	/* one write transaction for the whole batch: signing is lazy, storing it is not */
-	fedns_err we = hub_store_begin(s->st, true);
-	if (we != FEDNS_OK) {
-		free(fresh);
-		*n = 0;
-		return we;
-	}
-	bool reread = false;
-	for (size_t i = 0; i < ok; i++) {
-		hub_signed_change *c = &a[i];
-		if (!fresh[i])
-			continue; /* signed and stored before */
-		fedns_err se =
-			hub_change_set_signed(s->st, c->change_id, c->payload, c->payload_len,
-					      c->signature, c->signature_len, c->key_id);
-		if (se == FEDNS_EEXIST) {
-			reread = true;
-		} else if (se != FEDNS_OK) {
-			hub_store_rollback(s->st);
-			fedns_log(FEDNS_LOG_ERROR, "fanout.changeset.store_failed",
-				  FEDNS_LF_STR("zone", zone), FEDNS_LF_INT("change", c->change_id),
-				  FEDNS_LF_STR("error", hub_store_errmsg(s->st)));
-			free(fresh);
-			*n = 0;
-			return se;
-		}
-	}
-	free(fresh);
-	if ((we = hub_store_commit(s->st)) != FEDNS_OK) {
-		*n = 0;
-		return we;
-	}
+	if (txn)
+		hub_store_commit(s->st);
 	*n = ok;
-	/* what could be prepared goes out; the rest is retried by the caller's loop */
-	if (!reread)
-		return FEDNS_OK;
-	/* someone else's signature is the one the store keeps: send those bytes */
-	if (hub_store_begin(s->st, false) != FEDNS_OK) {
-		*n = 0;
-		return FEDNS_EIO;
-	}
-	hub_signed_change *b = NULL;
-	size_t nb = 0;
-	fedns_err re = hub_changes_after(s->st, a[0].zone_id, a[0].from_serial, ok, &b, &nb);
-	hub_store_commit(s->st);
-	if (re != FEDNS_OK || nb < ok) {
-		for (size_t i = 0; i < nb; i++)
-			hub_signed_change_fini(&b[i]);
-		free(b);
-		*n = 0;
-		return re != FEDNS_OK ? re : FEDNS_EIO;
-	}
-	for (size_t i = 0; i < ok; i++) {
-		hub_signed_change_fini(&a[i]);
-		a[i] = b[i];
-	}
-	for (size_t i = ok; i < nb; i++)
-		hub_signed_change_fini(&b[i]);
-	free(b);
-	return FEDNS_OK;
+	return ok > 0 ? FEDNS_OK : e;
 }
 
 /* The commit time a signed change carries (for changes signed by an earlier run). */
@@ -1537,7 +1791,6 @@ pump_zone(session *s, zst *zs)
 			cm = payload_commit_ms(c);
 			ct_put(f, zs->id, c->to_serial, cm, false);
 		}
-		zone_commit_time(zs, c->to_serial, cm);
 		inflight fe = {.zone_id = zs->id,
 			       .to_serial = c->to_serial,
 			       .change_id = c->change_id,
@@ -1548,6 +1801,7 @@ pump_zone(session *s, zst *zs)
 		zs->inflight++;
 		zs->pos = c->to_serial;
 		sent++;
+		s->sent++;
 		stat_add(f, s->cluster, ST_CHANGESET, 0);
 	}
 	if (zs->ended)
@@ -1584,11 +1838,7 @@ send_placement(session *s, bool full, const char *const *add, size_t nadd, const
 static void
 forget_rows(session *s, int64_t zone_id)
 {
-	if (hub_spoke_zone_delete(s->st, s->cluster, zone_id) != FEDNS_OK ||
-	    hub_secondary_delete(s->st, s->cluster, zone_id) != FEDNS_OK)
-		fedns_log(FEDNS_LOG_WARN, "fanout.store.forget_failed",
-			  FEDNS_LF_STR("cluster", s->cluster), FEDNS_LF_INT("zone_id", zone_id),
-			  FEDNS_LF_STR("error", hub_store_errmsg(s->st)));
+	rec_push(s->f, rec_new(REC_FORGET, s->cluster, zone_id));
 }
 
 static bool
@@ -1691,11 +1941,8 @@ out:
 			for (size_t i = 0; i < nadds; i++)
 				if (zone_add(s, &adds[i]) == NULL)
 					e = FEDNS_ENOMEM;
-			if (nrems > 0 && write_txn_begin(s) == FEDNS_OK) {
-				for (size_t i = 0; i < nrems; i++)
-					forget_rows(s, rems[i]);
-				write_txn_end(s);
-			}
+			for (size_t i = 0; i < nrems; i++)
+				forget_rows(s, rems[i]);
 			for (size_t i = 0; i < nrems; i++)
 				zone_remove(s, zone_find(s, rems[i]));
 		}
@@ -1747,15 +1994,9 @@ placement_initial(session *s, const fedns_proto_hello *h)
 		}
 	}
 	/* rows of zones no longer placed here (placement changed while it was away) */
-	bool stale = false;
 	for (size_t i = 0; i < nrows; i++)
-		stale = stale || zone_find(s, rows[i].zone_id) == NULL;
-	if (stale && write_txn_begin(s) == FEDNS_OK) {
-		for (size_t i = 0; i < nrows; i++)
-			if (zone_find(s, rows[i].zone_id) == NULL)
-				forget_rows(s, rows[i].zone_id);
-		write_txn_end(s);
-	}
+		if (zone_find(s, rows[i].zone_id) == NULL)
+			forget_rows(s, rows[i].zone_id);
 	e = send_placement(s, true, names, nplaced, NULL, 0);
 	fedns_log(FEDNS_LOG_INFO, "fanout.placement.sent", FEDNS_LF_STR("cluster", s->cluster),
 		  FEDNS_LF_BOOL("full", true), FEDNS_LF_UINT("zones", nplaced));
@@ -1793,7 +2034,7 @@ handle_ack(session *s, const fedns_proto_ack *a, int64_t at)
 	hub_fanout *f = s->f;
 	zst *zs = zone_find_name(s, a->zone);
 	inflight fe;
-	char hex[97], target[400], err[1400];
+	char hex[97];
 
 	if (zs == NULL) {
 		fedns_log(FEDNS_LOG_DEBUG, "fanout.ack.unplaced",
@@ -1813,54 +2054,63 @@ handle_ack(session *s, const fedns_proto_ack *a, int64_t at)
 	zs->spoke_serial = a->serial;
 	snprintf(zs->spoke_digest, sizeof(zs->spoke_digest), "%s", hex);
 
-	hub_spoke_zone row;
-	memset(&row, 0, sizeof(row));
-	snprintf(row.cluster, sizeof(row.cluster), "%s", s->cluster);
-	row.zone_id = zs->id;
-	snprintf(row.zone, sizeof(row.zone), "%s", zs->name);
-	row.serial = a->serial;
-	snprintf(row.digest, sizeof(row.digest), "%s", hex);
-	row.acked_at = at;
-	row.change_id = a->status != FEDNS_PROTO_ACK_REFUSED ? (int64_t)a->change_id : 0;
-	row.committed_at = fe.commit_ms;
-	row.applied_ms = -1;
-	if (fe.commit_ms > 0 && a->applied_time > 0 && a->status == FEDNS_PROTO_ACK_APPLIED &&
-	    a->serial == fe.to_serial)
-		row.applied_ms = (int64_t)a->applied_time - fe.commit_ms;
-	snprintf(row.last_status, sizeof(row.last_status), "%s",
-		 fedns_proto_ack_status_name(a->status));
-	if (a->status == FEDNS_PROTO_ACK_REFUSED)
-		snprintf(row.last_reason, sizeof(row.last_reason), "%s",
-			 fedns_proto_reason_name(a->reason));
-	if (hub_spoke_zone_put(s->st, &row) != FEDNS_OK)
-		fedns_log(FEDNS_LOG_ERROR, "fanout.store.ack_failed",
-			  FEDNS_LF_STR("cluster", s->cluster), FEDNS_LF_STR("zone", zs->name),
-			  FEDNS_LF_STR("error", hub_store_errmsg(s->st)));
+	rec *r = rec_new(REC_ACK, s->cluster, zs->id);
+	if (r != NULL) {
+		hub_spoke_zone *row = &r->row;
+		snprintf(row->cluster, sizeof(row->cluster), "%s", s->cluster);
+		row->zone_id = zs->id;
+		snprintf(row->zone, sizeof(row->zone), "%s", zs->name);
+		row->serial = a->serial;
+		snprintf(row->digest, sizeof(row->digest), "%s", hex);
+		row->acked_at = at;
+		row->change_id = a->status != FEDNS_PROTO_ACK_REFUSED ? (int64_t)a->change_id : 0;
+		row->committed_at = fe.commit_ms;
+		row->applied_ms = -1;
+		if (fe.commit_ms > 0 && a->applied_time > 0 &&
+		    a->status == FEDNS_PROTO_ACK_APPLIED && a->serial == fe.to_serial)
+			row->applied_ms = (int64_t)a->applied_time - fe.commit_ms;
+		snprintf(row->last_status, sizeof(row->last_status), "%s",
+			 fedns_proto_ack_status_name(a->status));
+		if (a->status == FEDNS_PROTO_ACK_REFUSED)
+			snprintf(row->last_reason, sizeof(row->last_reason), "%s",
+				 fedns_proto_reason_name(a->reason));
+		r->refused = a->status == FEDNS_PROTO_ACK_REFUSED;
+	}
 
 	if (a->status == FEDNS_PROTO_ACK_REFUSED) {
 		const char *reason = fedns_proto_reason_name(a->reason);
 		stat_add(f, s->cluster, ST_REFUSED, (unsigned)a->reason);
-		snprintf(err, sizeof(err), "%s serial %" PRIu32 ": %s%s%s", zs->name, fe.to_serial,
-			 reason, a->detail && a->detail[0] ? ": " : "", a->detail ? a->detail : "");
-		hub_cluster_count(s->st, s->cluster, 0, 0, 1, err);
 		fedns_log(FEDNS_LOG_WARN, "fanout.ack.refused", FEDNS_LF_STR("cluster", s->cluster),
 			  FEDNS_LF_STR("zone", zs->name),
 			  FEDNS_LF_INT("change", (int64_t)a->change_id),
 			  FEDNS_LF_UINT("serial", fe.to_serial), FEDNS_LF_STR("reason", reason),
 			  FEDNS_LF_STR("detail", a->detail ? a->detail : ""));
+		if (r != NULL) {
+			size_t len = strlen(zs->name) + strlen(reason) +
+				     (a->detail ? strlen(a->detail) : 0) + 48;
+			if ((r->err = malloc(len)) != NULL)
+				snprintf(r->err, len, "%s serial %" PRIu32 ": %s%s%s", zs->name,
+					 fe.to_serial, reason,
+					 a->detail && a->detail[0] ? ": " : "",
+					 a->detail ? a->detail : "");
+		}
 		if (had && fe.epoch == zs->epoch) {
-			snprintf(target, sizeof(target), "zone:%s/cluster:%s/change:%" PRId64,
-				 zs->name, s->cluster, fe.change_id);
-			char principal[128];
-			snprintf(principal, sizeof(principal), "spoke:%s", s->cluster);
-			audit(s, principal, "changeset.refused", target, reason);
+			/* the first refusal of this epoch: audited, and resolved */
+			if (r != NULL) {
+				size_t len = strlen(zs->name) + strlen(s->cluster) + 64;
+				if ((r->audit = malloc(len)) != NULL)
+					snprintf(r->audit, len,
+						 "zone:%s/cluster:%s/change:%" PRId64, zs->name,
+						 s->cluster, fe.change_id);
+			}
 			resolve(zs, &fe);
 		}
+		rec_push(f, r);
 		return;
 	}
+	rec_push(f, r);
 	stat_add(f, s->cluster,
 		 a->status == FEDNS_PROTO_ACK_ALREADY_APPLIED ? ST_ALREADY : ST_APPLIED, 0);
-	hub_cluster_count(s->st, s->cluster, 0, 1, 0, NULL);
 	if (had && fe.epoch == zs->epoch &&
 	    (a->serial != fe.to_serial || !hex_eq(hex, fe.digest))) {
 		fedns_log(FEDNS_LOG_WARN, "fanout.ack.digest_mismatch",
@@ -1872,126 +2122,45 @@ handle_ack(session *s, const fedns_proto_ack *a, int64_t at)
 	}
 }
 
-static secmem *
-secmem_get(session *s, int64_t zone_id, const char *name)
-{
-	for (size_t i = 0; i < s->nsecs; i++)
-		if (s->secs[i].zone_id == zone_id && strcmp(s->secs[i].name, name) == 0)
-			return &s->secs[i];
-	if (s->nsecs == s->capsecs) {
-		size_t nc = s->capsecs ? s->capsecs * 2 : 16;
-		secmem *v = realloc(s->secs, nc * sizeof(*v));
-		if (v == NULL)
-			return NULL;
-		s->secs = v;
-		s->capsecs = nc;
-	}
-	secmem *m = &s->secs[s->nsecs++];
-	memset(m, 0, sizeof(*m));
-	m->zone_id = zone_id;
-	snprintf(m->name, sizeof(m->name), "%s", name);
-	m->confirmed_ms = -1;
-	return m;
-}
-
-/* Every secondary of (cluster, zone) in_sync at one serial: the change reached the whole
- * cluster; count its commit-to-confirmation time once. */
-static void
-check_latency(session *s, zst *zs, int64_t at)
-{
-	hub_secondary *rows = NULL;
-	size_t n = 0;
-	if (hub_secondary_list(s->st, s->cluster, zs->id, NULL, &rows, &n) != FEDNS_OK || n == 0) {
-		free(rows);
-		return;
-	}
-	bool all = true;
-	uint32_t serial = rows[0].serial;
-	for (size_t i = 0; i < n && all; i++)
-		all = strcmp(rows[i].state, "in_sync") == 0 && rows[i].has_serial &&
-		      rows[i].serial == serial;
-	free(rows);
-	if (!all || (zs->lat_done && zs->lat_serial == serial))
-		return;
-	zs->lat_done = true;
-	zs->lat_serial = serial;
-	int64_t c = zone_commit_lookup(s->f, zs, serial);
-	if (c > 0 && at >= c)
-		stat_latency(s->f, s->cluster, at - c);
-}
-
 static void
 handle_status(session *s, const fedns_proto_status_report *r, int64_t at)
 {
-	char principal[128], target[400];
-	snprintf(principal, sizeof(principal), "spoke:%s", s->cluster);
-	zst **touched = calloc(r->nentries + 1, sizeof(*touched));
-	size_t ntouched = 0;
-
+	rec *rc = rec_new(REC_STATUS, s->cluster, 0);
+	if (rc == NULL || r->nentries == 0 ||
+	    (rc->rows = calloc(r->nentries, sizeof(*rc->rows))) == NULL) {
+		rec_free(rc);
+		return;
+	}
 	for (size_t i = 0; i < r->nentries; i++) {
 		const fedns_proto_secondary_status *e = &r->entries[i];
 		zst *zs = zone_find_name(s, e->zone);
 		if (zs == NULL)
-			continue;
-		const char *state = fedns_proto_secondary_state_name(e->state);
-		hub_secondary row;
-		char old[16] = "";
-		memset(&row, 0, sizeof(row));
-		snprintf(row.cluster, sizeof(row.cluster), "%s", s->cluster);
-		row.zone_id = zs->id;
-		snprintf(row.zone, sizeof(row.zone), "%s", zs->name);
-		snprintf(row.secondary, sizeof(row.secondary), "%s", e->secondary);
-		snprintf(row.address, sizeof(row.address), "%s", e->address ? e->address : "");
-		snprintf(row.state, sizeof(row.state), "%s", state);
-		row.has_serial = e->has_serial;
-		row.serial = e->serial;
-		any_digest_to_hex(&e->digest, row.digest);
-		row.last_proven = (int64_t)e->last_proven;
-		row.lag_ms = (int64_t)e->lag_ms;
-		snprintf(row.last_error, sizeof(row.last_error), "%s",
+			continue; /* not (or no longer) placed here */
+		hub_secondary *row = &rc->rows[rc->nrows++];
+		snprintf(row->cluster, sizeof(row->cluster), "%s", s->cluster);
+		row->zone_id = zs->id;
+		snprintf(row->zone, sizeof(row->zone), "%s", zs->name);
+		snprintf(row->secondary, sizeof(row->secondary), "%s", e->secondary);
+		snprintf(row->address, sizeof(row->address), "%s", e->address ? e->address : "");
+		snprintf(row->state, sizeof(row->state), "%s",
+			 fedns_proto_secondary_state_name(e->state));
+		row->has_serial = e->has_serial;
+		row->serial = e->serial;
+		any_digest_to_hex(&e->digest, row->digest);
+		row->last_proven = (int64_t)e->last_proven;
+		row->lag_ms = (int64_t)e->lag_ms;
+		snprintf(row->last_error, sizeof(row->last_error), "%s",
 			 e->last_error ? e->last_error : "");
-		row.repairs = e->repairs;
-		row.updated_at = at;
-		row.state_since = at;
-		row.confirmed_ms = -1;
-		secmem *m = secmem_get(s, zs->id, e->secondary);
-		if (m != NULL) {
-			bool in_sync = e->state == FEDNS_PROTO_SECONDARY_IN_SYNC && e->has_serial;
-			if (in_sync &&
-			    (strcmp(m->state, "in_sync") != 0 || m->serial != e->serial)) {
-				int64_t c = zone_commit_lookup(s->f, zs, e->serial);
-				m->confirmed_ms = c > 0 && at >= c ? at - c : -1;
-			}
-			snprintf(m->state, sizeof(m->state), "%s", state);
-			m->serial = e->serial;
-			row.confirmed_ms = m->confirmed_ms;
-		}
-		if (hub_secondary_put(s->st, &row, old) != FEDNS_OK) {
-			fedns_log(FEDNS_LOG_ERROR, "fanout.store.status_failed",
-				  FEDNS_LF_STR("cluster", s->cluster),
-				  FEDNS_LF_STR("zone", zs->name),
-				  FEDNS_LF_STR("error", hub_store_errmsg(s->st)));
-			continue;
-		}
-		if (strcmp(old, state) != 0) {
-			snprintf(target, sizeof(target), "zone:%s/cluster:%s/secondary:%s",
-				 zs->name, s->cluster, e->secondary);
-			audit(s, principal, "secondary.state", target, state);
-			fedns_log(
-				FEDNS_LOG_INFO, "fanout.secondary.state",
-				FEDNS_LF_STR("cluster", s->cluster), FEDNS_LF_STR("zone", zs->name),
-				FEDNS_LF_STR("secondary", e->secondary), FEDNS_LF_STR("from", old),
-				FEDNS_LF_STR("to", state), FEDNS_LF_UINT("serial", e->serial));
-		}
-		bool seen = false;
-		for (size_t k = 0; k < ntouched && !seen; k++)
-			seen = touched[k] == zs;
-		if (!seen && touched != NULL)
-			touched[ntouched++] = zs;
+		row->repairs = e->repairs;
+		row->updated_at = at;
+		row->state_since = at;
+		row->confirmed_ms = -1;
 	}
-	for (size_t k = 0; k < ntouched; k++)
-		check_latency(s, touched[k], at);
-	free(touched);
+	if (rc->nrows == 0) {
+		rec_free(rc);
+		return;
+	}
+	rec_push(s->f, rc);
 }
 
 /* ---------------------------------------------------------------- the session */
@@ -2183,7 +2352,7 @@ refused:
 		snprintf(principal, sizeof(principal), "spoke:%s", claimed[0] ? claimed : "?");
 		snprintf(target, sizeof(target), "cluster:%s/peer:%s/reason:%s",
 			 claimed[0] ? claimed : "?", s->peer, reason);
-		audit(s, principal, "spoke.auth", target, "denied");
+		audit(s->st, principal, "spoke.auth", target, "denied");
 		hub_store_commit(s->st);
 	}
 	if (e == FEDNS_OK)
@@ -2197,10 +2366,6 @@ out:
 static void
 process_msgs(session *s, msgq *q)
 {
-	bool txn = false;
-	if (q != NULL)
-		txn = write_txn_begin(s) == FEDNS_OK;
-	/* without the store the ack still moves the window; only its record is lost */
 	for (msgq *n; q != NULL; q = n) {
 		n = q->next;
 		fedns_proto_msg *m = q->m;
@@ -2209,8 +2374,7 @@ process_msgs(session *s, msgq *q)
 			handle_ack(s, &m->u.ack, q->at);
 			break;
 		case FEDNS_PROTO_STATUS_REPORT:
-			if (txn)
-				handle_status(s, &m->u.status_report, q->at);
+			handle_status(s, &m->u.status_report, q->at);
 			break;
 		default:
 			fedns_log(FEDNS_LOG_WARN, "fanout.protocol_error",
@@ -2223,8 +2387,6 @@ process_msgs(session *s, msgq *q)
 		fedns_proto_msg_free(m);
 		free(q);
 	}
-	if (txn)
-		write_txn_end(s);
 }
 
 static bool
@@ -2258,6 +2420,13 @@ pump(session *s)
 	}
 	if (n > 0)
 		s->rr = (s->rr + 1) % n;
+	if (s->sent > 0) {
+		rec *r = rec_new(REC_SENT, s->cluster, 0);
+		if (r != NULL)
+			r->sent = s->sent;
+		rec_push(s->f, r);
+		s->sent = 0;
+	}
 }
 
 static void
@@ -2331,7 +2500,6 @@ session_free(session *s)
 	free(s->dirty);
 	free(s->zones);
 	free(s->fl);
-	free(s->secs);
 	fedns_conn_free(s->conn);
 	pthread_mutex_destroy(&s->mu);
 	pthread_cond_destroy(&s->cv);
@@ -2383,7 +2551,7 @@ session_main(void *arg)
 				  FEDNS_LF_STR("error", hub_store_errmsg(s->st)));
 		snprintf(principal, sizeof(principal), "spoke:%s", s->cluster);
 		snprintf(target, sizeof(target), "cluster:%s/peer:%s", s->cluster, s->peer);
-		audit(s, principal, "spoke.connect", target, "ok");
+		audit(s->st, principal, "spoke.connect", target, "ok");
 		write_txn_end(s);
 	}
 	fedns_log(FEDNS_LOG_INFO, "fanout.spoke.connected", FEDNS_LF_STR("cluster", s->cluster),
@@ -2537,8 +2705,11 @@ hub_fanout_new(const hub_fanout_opts *o, hub_fanout **out, fedns_diag *d)
 	pthread_mutex_init(&f->evmu, NULL);
 	pthread_mutex_init(&f->snapmu, NULL);
 	pthread_mutex_init(&f->ctmu, NULL);
+	pthread_mutex_init(&f->signmu, NULL);
+	pthread_mutex_init(&f->recmu, NULL);
 	pthread_cond_init(&f->done_cv, NULL);
 	pthread_cond_init(&f->evcv, NULL);
+	pthread_cond_init(&f->reccv, NULL);
 	f->wf = o->workflow;
 	f->hb_ms = o->heartbeat_ms ? o->heartbeat_ms : HUB_FANOUT_HEARTBEAT_MS_DEFAULT;
 	f->snapshot_after =
@@ -2550,8 +2721,11 @@ hub_fanout_new(const hub_fanout_opts *o, hub_fanout **out, fedns_diag *d)
 	f->spoke_ca = strdup(ca);
 	f->spoke_crl = crl != NULL ? strdup(crl) : NULL;
 	f->ct = calloc(CT_SLOTS, sizeof(*f->ct));
+	f->sc = calloc(SC_SLOTS, sizeof(*f->sc));
+	f->rh = calloc(RH_BUCKETS, sizeof(*f->rh));
 	if (f->store_path == NULL || f->listen_url == NULL || f->spoke_ca == NULL ||
-	    (crl != NULL && f->spoke_crl == NULL) || f->ct == NULL) {
+	    (crl != NULL && f->spoke_crl == NULL) || f->ct == NULL || f->sc == NULL ||
+	    f->rh == NULL) {
 		e = fedns_diag_set(d, FEDNS_ENOMEM, "out of memory");
 		goto fail;
 	}
@@ -2578,6 +2752,20 @@ fail:
 	return e;
 }
 
+/* Flushes what is queued and ends the recorder (after every session ended). */
+static void
+stop_recorder(hub_fanout *f)
+{
+	if (!f->rec_started)
+		return;
+	pthread_mutex_lock(&f->recmu);
+	f->rec_stop = true;
+	pthread_cond_broadcast(&f->reccv);
+	pthread_mutex_unlock(&f->recmu);
+	pthread_join(f->rec_thr, NULL);
+	f->rec_started = false;
+}
+
 fedns_err
 hub_fanout_start(hub_fanout *f, fedns_diag *d)
 {
@@ -2589,7 +2777,15 @@ hub_fanout_start(hub_fanout *f, fedns_diag *d)
 	if ((e = fedns_conn_listen(f->tls, f->listen_url, &f->lst, err, sizeof(err))) != FEDNS_OK)
 		return fedns_diag_set(d, e, "spoke listener %s: %s", f->listen_url, err);
 	atomic_store(&f->port, fedns_conn_listener_port(f->lst));
+	if (pthread_create(&f->rec_thr, NULL, recorder_main, f) != 0) {
+		fedns_conn_listener_close(f->lst);
+		fedns_conn_listener_free(f->lst);
+		f->lst = NULL;
+		return fedns_diag_set(d, FEDNS_ENOMEM, "fan-out: no thread");
+	}
+	f->rec_started = true;
 	if (pthread_create(&f->disp_thr, NULL, dispatch_main, f) != 0) {
+		stop_recorder(f);
 		fedns_conn_listener_close(f->lst);
 		fedns_conn_listener_free(f->lst);
 		f->lst = NULL;
@@ -2601,6 +2797,7 @@ hub_fanout_start(hub_fanout *f, fedns_diag *d)
 		pthread_cond_broadcast(&f->evcv);
 		pthread_mutex_unlock(&f->evmu);
 		pthread_join(f->disp_thr, NULL);
+		stop_recorder(f);
 		fedns_conn_listener_close(f->lst);
 		fedns_conn_listener_free(f->lst);
 		f->lst = NULL;
@@ -2641,6 +2838,7 @@ hub_fanout_stop(hub_fanout *f)
 	while (f->nthreads > 0)
 		pthread_cond_wait(&f->done_cv, &f->mu);
 	pthread_mutex_unlock(&f->mu);
+	stop_recorder(f);
 }
 
 void
@@ -2661,6 +2859,20 @@ hub_fanout_free(hub_fanout *f)
 		n = c->next;
 		free(c);
 	}
+	for (rec *r = f->rqhead, *n; r != NULL; r = n) {
+		n = r->next;
+		rec_free(r);
+	}
+	for (size_t i = 0; f->sc != NULL && i < SC_SLOTS; i++)
+		free(f->sc[i].payload);
+	for (size_t i = 0; f->rh != NULL && i < RH_BUCKETS; i++) {
+		for (secmem *m = f->rh[i], *n; m != NULL; m = n) {
+			n = m->next;
+			free(m);
+		}
+	}
+	free(f->sc);
+	free(f->rh);
 	free(f->ev);
 	free(f->ct);
 	free(f->store_path);
@@ -2672,7 +2884,10 @@ hub_fanout_free(hub_fanout *f)
 	pthread_mutex_destroy(&f->evmu);
 	pthread_mutex_destroy(&f->snapmu);
 	pthread_mutex_destroy(&f->ctmu);
+	pthread_mutex_destroy(&f->signmu);
+	pthread_mutex_destroy(&f->recmu);
 	pthread_cond_destroy(&f->done_cv);
 	pthread_cond_destroy(&f->evcv);
+	pthread_cond_destroy(&f->reccv);
 	free(f);
 }

@@ -722,15 +722,20 @@ digest_hex_of(const fedns_proto_digest *d, char out[97])
 static bool
 audit_has(fx *x, const char *action, const char *target_part, const char *outcome)
 {
-	hub_audit *a = NULL;
-	size_t n = 0;
 	bool found = false;
-	assert_int_equal(hub_audit_list(x->s, 0, 0, &a, &n), FEDNS_OK);
-	for (size_t i = 0; i < n; i++)
-		found = found || (strcmp(a[i].action, action) == 0 &&
-				  strstr(a[i].target, target_part) != NULL &&
-				  strcmp(a[i].outcome, outcome) == 0);
-	free(a);
+	/* the fan-out records from its own threads: wait a little for the record */
+	for (int64_t end = mono() + 5000; !found && mono() < end;) {
+		hub_audit *a = NULL;
+		size_t n = 0;
+		assert_int_equal(hub_audit_list(x->s, 0, 0, &a, &n), FEDNS_OK);
+		for (size_t i = 0; i < n; i++)
+			found = found || (strcmp(a[i].action, action) == 0 &&
+					  strstr(a[i].target, target_part) != NULL &&
+					  strcmp(a[i].outcome, outcome) == 0);
+		free(a);
+		if (!found)
+			usleep(20000);
+	}
 	return found;
 }
 
