@@ -42,6 +42,8 @@ typedef struct tstore {
 	struct tstore *prev, *next;
 } tstore;
 
+#define WAIT_SLOTS 64
+
 struct hub_api {
 	char *store_path;
 	hub_workflow *wf;
@@ -54,7 +56,9 @@ struct hub_api {
 	 * transaction instead of napping in SQLite's busy handler; busy_timeout stays the
 	 * backstop against other processes (fedns-hub backup). */
 	pthread_mutex_t wmu;
-	pthread_cond_t wcv;
+	/* a waiter sleeps on the slot of its ticket, so a release wakes the next writer
+	 * only, not every queued one (a broadcast to all cost a context switch each) */
+	pthread_cond_t wcv[WAIT_SLOTS];
 	uint64_t wnext, wserving;
 	/* Approvals that may commit on one zone take turns (by zone id, striped) from their
 	 * preparation to their commit: of several racing for the same base only one can
@@ -3612,7 +3616,7 @@ begin_txn(rq *r, bool write)
 		pthread_mutex_lock(&a->wmu);
 		uint64_t ticket = a->wnext++;
 		while (a->wserving != ticket) {
-			pthread_cond_wait(&a->wcv, &a->wmu);
+			pthread_cond_wait(&a->wcv[ticket % WAIT_SLOTS], &a->wmu);
 		}
 		pthread_mutex_unlock(&a->wmu);
 		r->wlocked = true;
@@ -3631,7 +3635,7 @@ wunlock(rq *r)
 		hub_api *a = r->a;
 		pthread_mutex_lock(&a->wmu);
 		a->wserving++;
-		pthread_cond_broadcast(&a->wcv);
+		pthread_cond_broadcast(&a->wcv[a->wserving % WAIT_SLOTS]);
 		pthread_mutex_unlock(&a->wmu);
 		r->wlocked = false;
 	}
@@ -3989,7 +3993,8 @@ hub_api_new(const hub_api_opts *o, hub_api **out, fedns_diag *d)
 	}
 	pthread_mutex_init(&a->mu, NULL);
 	pthread_mutex_init(&a->wmu, NULL);
-	pthread_cond_init(&a->wcv, NULL);
+	for (size_t i = 0; i < WAIT_SLOTS; i++)
+		pthread_cond_init(&a->wcv[i], NULL);
 	for (size_t i = 0; i < ZONE_LOCKS; i++) {
 		pthread_mutex_init(&a->zmu[i], NULL);
 	}
@@ -4013,7 +4018,8 @@ hub_api_free(hub_api *a)
 	}
 	pthread_mutex_destroy(&a->mu);
 	pthread_mutex_destroy(&a->wmu);
-	pthread_cond_destroy(&a->wcv);
+	for (size_t i = 0; i < WAIT_SLOTS; i++)
+		pthread_cond_destroy(&a->wcv[i]);
 	for (size_t i = 0; i < ZONE_LOCKS; i++) {
 		pthread_mutex_destroy(&a->zmu[i]);
 	}
