@@ -7,6 +7,7 @@ deploy tests: policy checks, JSON for the schema validator, and single values ou
   manifests.py policy [--allow-generated-secrets] FILE...
                                            no root, probes+limits, no inline secret values
   manifests.py get FILE KIND NAME_SUFFIX KEY   data[KEY] of one ConfigMap/Secret (decoded)
+  manifests.py args FILE KIND NAME CONTAINER   the container's command line, one per line
 """
 import base64
 import json
@@ -150,6 +151,19 @@ def main(argv):
             sys.exit(f"{ident(hits[0])} has no data[{key}]")
         v = data[key]
         sys.stdout.write(base64.b64decode(v).decode() if kind == "Secret" else v)
+        return 0
+    if len(argv) == 6 and argv[1] == "args":
+        _, _, path, kind, name, container = argv
+        hits = [o for o in load(path) if o["kind"] == kind and o["metadata"]["name"] == name]
+        if len(hits) != 1:
+            sys.exit(f"{path}: {len(hits)} {kind}/{name}")
+        ps = pod_spec(hits[0])
+        cs = [c for c in (ps.get("initContainers") or []) + ps["containers"]
+              if c["name"] == container]
+        if len(cs) != 1:
+            sys.exit(f"{kind}/{name} has no container {container}")
+        for a in (cs[0].get("command") or []) + (cs[0].get("args") or []):
+            print(a)
         return 0
     sys.exit(__doc__)
 

@@ -30,7 +30,7 @@ has() { grep -q -- "$2" "$1.yaml"; }
 t_check "default: TSIG and rndc keys generated as Secrets" \
 	[ "$(grep -c '^kind: Secret' default.yaml)" = 2 ]
 t_check "default: the spoke discovers its secondaries through the headless Service" \
-	has default "--secondaries-from=fedns-spoke-secondaries.fedns.svc:53"
+	sh -c "grep -A1 -- '- --secondaries-from$' default.yaml | grep -q 'fedns-spoke-secondaries.fedns.svc:53'"
 t_check "default: the headless Service exists and publishes not-ready secondaries" \
 	/usr/bin/python3 -c "import json; o=[x for x in json.load(open('$t_tmp/default.yaml.json')) if x['kind']=='Service' and x['metadata']['name']=='fedns-spoke-secondaries']; exit(not (len(o)==1 and o[0]['spec']['clusterIP']=='None' and o[0]['spec']['publishNotReadyAddresses'] is True))"
 t_check "default: two secondaries" has default "replicas: 2"
@@ -40,7 +40,7 @@ t_check "default: no Certificate without cert-manager" sh -c "! grep -q '^kind: 
 t_check "cert-manager: a Certificate with CN = cluster" \
 	sh -c "grep -A12 '^kind: Certificate' values-certmanager.yaml | grep -q 'commonName: west'"
 t_check "cert-manager: both pinned hub keys are passed" \
-	sh -c "[ \$(grep -c -- '--hub-key=/etc/fedns/hub-keys/key-' values-certmanager.yaml) = 2 ]"
+	sh -c "[ \$(grep -A1 -- '- --hub-key$' values-certmanager.yaml | grep -c '/etc/fedns/hub-keys/key-[01].pub') = 2 ]"
 t_check "cert-manager: the fixed spoke address is in named.conf (no placeholder)" \
 	sh -c "$d_manifests get values-certmanager.yaml ConfigMap -named named.conf | grep -q 'default-primaries { 10.96.53.53 port 5300 key \"xfr-key\"; }'"
 t_check "cert-manager: three secondaries with persistent volumes" \
@@ -53,6 +53,23 @@ t_check "existing: unprivileged ports need no sysctl" \
 	sh -c "! grep -q ip_unprivileged_port_start values-existing.yaml"
 t_check "existing: the egress rule follows the hub's port" \
 	sh -c "grep -B1 -A2 'port: 18444' values-existing.yaml | grep -q TCP"
+
+# every flag the chart passes is one the built fedns-spoke knows (its --help), with a value
+flags_known() { # rendered.yaml
+	local help flag ok=0
+	help=$("$t_build/spoke/fedns-spoke" --help 2>&1)
+	$d_manifests args "$1" Deployment fedns-spoke spoke >spoke.args || return 1
+	for flag in $(grep -- '^--' spoke.args); do
+		grep -qE -- "(^|[[:space:]])$flag([[:space:]]|$)" <<<"$help" ||
+			{ echo "fedns-spoke --help does not know $flag"; ok=1; }
+	done
+	# flags and values alternate: no flag is followed by another flag
+	awk 'prev ~ /^--/ && $0 ~ /^--/ { print "no value after " prev; bad = 1 } { prev = $0 } END { exit bad }' spoke.args || ok=1
+	return $ok
+}
+for v in default values-certmanager values-existing; do
+	t_check "fedns-spoke knows every flag the chart passes ($v)" flags_known "$v.yaml"
+done
 
 # the checks themselves catch what they are for
 cp default.yaml mutated.yaml

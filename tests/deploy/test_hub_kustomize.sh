@@ -51,7 +51,7 @@ t_check "the Secrets are referenced by name: TLS, spoke CA, signing key" \
 t_check "the bootstrap admin comes from the Secret fedns-hub-bootstrap" \
 	q StatefulSet fedns-hub 'o["spec"]["template"]["spec"]["initContainers"][0]["env"][0]["valueFrom"]["secretKeyRef"]["name"] == "fedns-hub-bootstrap"'
 t_check "the hub serves the API on 8443 and spokes on 8444 with the contract's flags" \
-	q StatefulSet fedns-hub "{'--listen=https://0.0.0.0:8443', '--spoke-listen=tls+tcp://0.0.0.0:8444', '--spoke-ca=/etc/fedns/spoke-ca/ca.crt', '--sign-key=/etc/fedns/signing/signing.key'} <= set($c['args'])"
+	q StatefulSet fedns-hub "(lambda a: a[0] == 'serve' and dict(zip(a[1::2], a[2::2])) == {'--store': '/var/lib/fedns/hub.db', '--listen': 'https://0.0.0.0:8443', '--cert': '/etc/fedns/tls/tls.crt', '--key': '/etc/fedns/tls/tls.key', '--spoke-listen': 'tls+tcp://0.0.0.0:8444', '--spoke-ca': '/etc/fedns/spoke-ca/ca.crt', '--sign-key': '/etc/fedns/signing/signing.key', '--log-level': 'info'})($c['args'])"
 t_check "Services: API 8443, spoke listener 8444" \
 	sh -c "grep -A20 'name: fedns-hub$' hub.yaml | grep -q 'port: 8443' && grep -A25 'name: fedns-hub-spokes' hub.yaml | grep -q 'port: 8444'"
 t_check "the NetworkPolicy closes egress but DNS" \
@@ -59,6 +59,18 @@ t_check "the NetworkPolicy closes egress but DNS" \
 t_check "the overlay issues fedns-hub-tls with cert-manager and uses its ca.crt for spokes" \
 	sh -c "grep -A3 '^kind: Certificate' hub-cm.yaml | grep -q 'name: fedns-hub-tls' && ! grep -q 'secretName: fedns-hub-spoke-ca' hub-cm.yaml"
 t_check "the hub image has a pinned tag" grep -q 'image: registry.example.com/fedns/fedns-hub:0.1.0' hub.yaml
+
+hub_flags_known() {
+	local help flag ok=0
+	help=$("$t_build/hub/fedns-hub" --help 2>&1)
+	$d_manifests args hub.yaml StatefulSet fedns-hub hub >hub.args || return 1
+	for flag in $(grep -- '^--' hub.args); do
+		grep -qE -- "(^|[[:space:][])$flag([[:space:]]|$)" <<<"$help" ||
+			{ echo "fedns-hub --help does not know $flag"; ok=1; }
+	done
+	return $ok
+}
+t_check "fedns-hub knows every flag the StatefulSet passes" hub_flags_known
 
 # the bootstrap init container's script, run against the real fedns-hub: creates the store
 # and the token file once, and does nothing on a restart
@@ -73,4 +85,25 @@ t_check "the admin token is in a file only its owner reads" \
 cp fakeroot/var/lib/fedns/bootstrap-admin.token first.token
 t_check "a restart with the store in place bootstraps nothing" \
 	sh -c "env FEDNS_BOOTSTRAP_ADMIN=alice sh -e bootstrap.sh && cmp -s first.token fakeroot/var/lib/fedns/bootstrap-admin.token"
+
+# disaster recovery through the same init container: a backup put in restore/ replaces the
+# store before the hub starts; a damaged one is set aside and the store kept
+lib=$t_tmp/fakeroot/var/lib/fedns
+principals() { sqlite3 "$lib/hub.db" 'select name from principals order by name' | tr '\n' ' '; }
+"$t_build/hub/fedns-hub" backup --store "$lib/hub.db" --to alice-backup.db >/dev/null 2>&1
+rm -f "$lib"/hub.db*
+env FEDNS_BOOTSTRAP_ADMIN=bob sh -e bootstrap.sh 2>/dev/null
+t_check "a new volume gets a fresh store (bob)" [ "$(principals)" = "bob " ]
+mkdir -p "$lib/restore" && cp alice-backup.db "$lib/restore/hub.db"
+t_check "the init container restores the backup put in restore/" \
+	sh -c "env FEDNS_BOOTSTRAP_ADMIN=bob sh -e bootstrap.sh >restore.log 2>&1"
+t_check "the store is the backup's (alice), the backup renamed aside" \
+	sh -c "[ \"\$(sqlite3 '$lib/hub.db' 'select name from principals')\" = alice ] && ls '$lib'/restore/hub.db.restored-* >/dev/null && [ ! -e '$lib/restore/hub.db' ]"
+head -c 4096 alice-backup.db >"$lib/restore/hub.db"
+t_check "a damaged backup is refused (the init container fails)" \
+	sh -c "! env FEDNS_BOOTSTRAP_ADMIN=bob sh -e bootstrap.sh >refused.log 2>&1"
+t_check "the damaged backup is set aside and the store kept" \
+	sh -c "ls '$lib'/restore/hub.db.rejected-* >/dev/null && [ ! -e '$lib/restore/hub.db' ] && [ \"\$(sqlite3 '$lib/hub.db' 'select name from principals')\" = alice ]"
+t_check "the next start serves the kept store (nothing to do)" \
+	env FEDNS_BOOTSTRAP_ADMIN=bob sh -e bootstrap.sh
 t_done
