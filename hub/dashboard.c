@@ -43,7 +43,8 @@ hub_ops_new(const hub_ops_opts *o, hub_ops **out, fedns_diag *d)
 	if ((ops = calloc(1, sizeof(*ops))) == NULL) {
 		return fedns_diag_set(d, FEDNS_ENOMEM, "ops handler: out of memory");
 	}
-	if ((err = hub_metrics_new(o->store_path, o->fanout, &ops->metrics, d)) != FEDNS_OK) {
+	if ((err = hub_metrics_new(o->store_path, o->fanout, o->cert_file, &ops->metrics, d)) !=
+	    FEDNS_OK) {
 		free(ops);
 		return err;
 	}

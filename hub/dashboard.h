@@ -16,6 +16,8 @@ typedef struct hub_ops hub_ops;
 typedef struct hub_ops_opts {
 	const char *store_path;	   /* ops opens its own read-only store handle(s) */
 	struct hub_fanout *fanout; /* may be NULL (no spoke listener): no fan-out metrics */
+	const char *cert_file;	   /* the hub's HTTPS certificate (PEM), read once for the
+				    * fedns_hub_cert_expiry_timestamp_seconds metric; may be NULL */
 } hub_ops_opts;
 
 /* Opens what the handler needs (o is copied; fanout is borrowed and must outlive the

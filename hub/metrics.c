@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/prom.h"
 #include "proto/msg.h"
+#include "tls/pki.h"
 
 /* Cell and zone states in rank order (fed-brief.md); "pending" is never a secondary's own
  * state, only a cell's. */
@@ -33,6 +34,7 @@ struct hub_metrics {
 	pthread_mutex_t mtx; /* one scrape at a time reads the store */
 	char *store_path;
 	hub_fanout *fanout;
+	int64_t cert_not_after; /* unix seconds; 0 unknown */
 };
 
 int
@@ -69,7 +71,8 @@ hub_metrics_cell_state(uint32_t hub_serial, const hub_spoke_zone *sz, const hub_
 }
 
 fedns_err
-hub_metrics_new(const char *store_path, hub_fanout *fanout, hub_metrics **out, fedns_diag *d)
+hub_metrics_new(const char *store_path, hub_fanout *fanout, const char *cert_file,
+		hub_metrics **out, fedns_diag *d)
 {
 	hub_store_opts so = {.path = store_path, .create = false};
 	hub_metrics *m;
@@ -96,6 +99,14 @@ hub_metrics_new(const char *store_path, hub_fanout *fanout, hub_metrics **out, f
 	hub_store_close(st);
 	pthread_mutex_init(&m->mtx, NULL);
 	m->fanout = fanout;
+	if (cert_file != NULL &&
+	    (err = fedns_pki_cert_not_after_file(cert_file, &m->cert_not_after)) != FEDNS_OK) {
+		/* the hub runs without the metric rather than refusing to start over it */
+		fedns_log(FEDNS_LOG_WARN, "metrics.cert.unreadable",
+			  FEDNS_LF_STR("file", cert_file),
+			  FEDNS_LF_STR("error", fedns_strerror(err)));
+		m->cert_not_after = 0;
+	}
 	*out = m;
 	return FEDNS_OK;
 }
@@ -508,6 +519,12 @@ hub_metrics_write(hub_metrics *m, fedns_buf *out)
 	fedns_prom_family(out, "fedns_hub_store_up", FEDNS_PROM_GAUGE,
 			  "1 when this scrape could read the hub's store.");
 	fedns_prom_sample(out, "fedns_hub_store_up", NULL, 0, err == FEDNS_OK ? 1 : 0);
+	if (m->cert_not_after > 0) {
+		fedns_prom_family(out, "fedns_hub_cert_expiry_timestamp_seconds", FEDNS_PROM_GAUGE,
+				  "Expiry of the hub's HTTPS certificate (unix seconds).");
+		fedns_prom_sample(out, "fedns_hub_cert_expiry_timestamp_seconds", NULL, 0,
+				  (double)m->cert_not_after);
+	}
 	if (err == FEDNS_OK) {
 		write_store(out, &s);
 		snapshot_fini(&s);

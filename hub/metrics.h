@@ -17,10 +17,13 @@
 
 typedef struct hub_metrics hub_metrics;
 
-/* Opens a store handle on store_path (the file must exist). fanout may be NULL (no
- * fan-out families) and is borrowed for the hub_metrics' life. Errors in d. */
-fedns_err hub_metrics_new(const char *store_path, hub_fanout *fanout, hub_metrics **out,
-			  fedns_diag *d);
+/* Checks the store at store_path opens (each scrape opens its own handle). fanout may be
+ * NULL (no fan-out families) and is borrowed for the hub_metrics' life. cert_file (may be
+ * NULL) is the hub's certificate: its expiry is read here, once, for
+ * fedns_hub_cert_expiry_timestamp_seconds; one that cannot be read is logged and the metric
+ * left out. Errors in d. */
+fedns_err hub_metrics_new(const char *store_path, hub_fanout *fanout, const char *cert_file,
+			  hub_metrics **out, fedns_diag *d);
 /* Appends the whole exposition to out. A store that cannot be read gives
  * fedns_hub_store_up 0 and no store families (the fan-out's are still written), so a
  * scrape shows the failure instead of failing. Returns out->err. Thread-safe (one scrape

@@ -858,6 +858,53 @@ fedns_pki_cert_public_key_file(const char *cert_file, fedns_sign_key **out)
 	return e;
 }
 
+/* Days from 1970-01-01 to a proleptic Gregorian date (no timegm: it is not C17). */
+static int64_t
+days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	unsigned yoe = (unsigned)(y - era * 400);
+	unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+fedns_err
+fedns_pki_cert_not_after(const char *cert_pem, size_t len, int64_t *unix_s)
+{
+	if (cert_pem == NULL || unix_s == NULL)
+		return FEDNS_EINVAL;
+	mbedtls_x509_crt crt;
+	mbedtls_x509_crt_init(&crt);
+	fedns_err e = FEDNS_OK;
+	int ret = parse_crt(&crt, cert_pem, len);
+	if (ret != 0) {
+		e = ret < 0 ? map_mbed(ret) : FEDNS_EMALFORMED;
+	} else {
+		const mbedtls_x509_time *t = &crt.valid_to;
+		*unix_s = days_from_civil(t->year, (unsigned)t->mon, (unsigned)t->day) * 86400 +
+			  t->hour * 3600 + t->min * 60 + t->sec;
+	}
+	mbedtls_x509_crt_free(&crt);
+	return e;
+}
+
+fedns_err
+fedns_pki_cert_not_after_file(const char *cert_file, int64_t *unix_s)
+{
+	if (cert_file == NULL || unix_s == NULL)
+		return FEDNS_EINVAL;
+	char *buf;
+	size_t len;
+	fedns_err e = read_small(cert_file, &buf, &len);
+	if (e != FEDNS_OK)
+		return e;
+	e = fedns_pki_cert_not_after(buf, len, unix_s);
+	free(buf);
+	return e;
+}
+
 fedns_err
 fedns_pki_check_pair(const char *cert_file, const char *key_file, char *err, size_t errlen)
 {

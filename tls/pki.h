@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/err.h"
 #include "tls/sign.h"
@@ -72,6 +73,12 @@ fedns_err fedns_pki_verify_file(const char *cert_file, const char *ca_file, cons
  * over a hub challenge. FEDNS_ENOTSUP for another key type. */
 fedns_err fedns_pki_cert_public_key(const char *cert_pem, size_t len, fedns_sign_key **out);
 fedns_err fedns_pki_cert_public_key_file(const char *cert_file, fedns_sign_key **out);
+
+/* The notAfter of a certificate (the first in cert_pem[0..len), PEM or DER) in seconds
+ * since the epoch (UTC), e.g. for certificate expiry metrics. FEDNS_EMALFORMED when it
+ * does not parse; the _file form FEDNS_EIO when the file cannot be read. */
+fedns_err fedns_pki_cert_not_after(const char *cert_pem, size_t len, int64_t *unix_s);
+fedns_err fedns_pki_cert_not_after_file(const char *cert_file, int64_t *unix_s);
 
 /* Production material (cert-manager's tls.crt / tls.key): checks the private key in
  * key_file belongs to the certificate in cert_file. FEDNS_EAUTH when it does not. */

@@ -11,9 +11,11 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "hub/metrics.h"
+#include "tls/pki.h"
 
 static char dir[256];
 static char dbpath[300];
@@ -35,11 +37,25 @@ teardown(void **state)
 {
 	(void)state;
 	char p[400];
-	const char *files[] = {"hub.db", "hub.db-wal", "hub.db-shm", "metrics.txt"};
-	for (size_t i = 0; i < 4; i++) {
+	const char *files[] = {"hub.db",
+			       "hub.db-wal",
+			       "hub.db-shm",
+			       "metrics.txt",
+			       "pki/ca.pem",
+			       "pki/ca.key",
+			       "pki/hub.pem",
+			       "pki/hub.key",
+			       "pki/spoke-east.pem",
+			       "pki/spoke-east.key",
+			       "pki/hub-signing.key",
+			       "pki/hub-signing.pub",
+			       "pki/README"};
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		snprintf(p, sizeof p, "%s/%s", dir, files[i]);
 		unlink(p);
 	}
+	snprintf(p, sizeof p, "%s/pki", dir);
+	rmdir(p);
 	rmdir(dir);
 	return 0;
 }
@@ -225,7 +241,7 @@ test_store_families(void **state)
 	fedns_buf b;
 
 	seed();
-	assert_int_equal(hub_metrics_new(dbpath, NULL, &m, &d), FEDNS_OK);
+	assert_int_equal(hub_metrics_new(dbpath, NULL, NULL, &m, &d), FEDNS_OK);
 	fedns_buf_init(&b, 1 << 20);
 	assert_int_equal(hub_metrics_write(m, &b), FEDNS_OK);
 	const char *t = (const char *)b.data;
@@ -293,12 +309,12 @@ test_broken_store(void **state)
 	fedns_buf b;
 	char p[400];
 
-	assert_true(hub_metrics_new(dbpath, NULL, &m, &d) < 0); /* no file yet */
+	assert_true(hub_metrics_new(dbpath, NULL, NULL, &m, &d) < 0); /* no file yet */
 	assert_null(m);
 	assert_non_null(strstr(d.msg, dir));
 
 	seed();
-	assert_int_equal(hub_metrics_new(dbpath, NULL, &m, NULL), FEDNS_OK);
+	assert_int_equal(hub_metrics_new(dbpath, NULL, NULL, &m, NULL), FEDNS_OK);
 	/* the file is overwritten with something that is not a database */
 	snprintf(p, sizeof p, "%s/hub.db-wal", dir);
 	unlink(p);
@@ -317,6 +333,53 @@ test_broken_store(void **state)
 	fedns_buf_fini(&b);
 	hub_metrics_free(m);
 	hub_metrics_free(NULL);
+}
+
+static void
+test_hub_cert_expiry(void **state)
+{
+	(void)state;
+	char pki[300], cert[400], errbuf[256];
+	const char *clusters[] = {"east"};
+	fedns_pki_init_opts po = {.dir = pki,
+				  .hub_name = "hub.fedns.test",
+				  .clusters = clusters,
+				  .nclusters = 1,
+				  .days = 30};
+	hub_metrics *m = NULL;
+	fedns_buf b;
+	time_t now = time(NULL);
+
+	seed();
+	snprintf(pki, sizeof pki, "%s/pki", dir);
+	assert_int_equal(fedns_pki_init(&po, errbuf, sizeof errbuf), FEDNS_OK);
+	snprintf(cert, sizeof cert, "%s/hub.pem", pki);
+	int64_t na = 0;
+	assert_int_equal(fedns_pki_cert_not_after_file(cert, &na), FEDNS_OK);
+	/* 30 days from now, give or take the generator's rounding */
+	assert_true(na > (int64_t)now + 29 * 86400 && na < (int64_t)now + 31 * 86400);
+
+	assert_int_equal(hub_metrics_new(dbpath, NULL, cert, &m, NULL), FEDNS_OK);
+	fedns_buf_init(&b, 1 << 20);
+	assert_int_equal(hub_metrics_write(m, &b), FEDNS_OK);
+	char want[128];
+	snprintf(want, sizeof want, "fedns_hub_cert_expiry_timestamp_seconds %lld", (long long)na);
+	assert_line((const char *)b.data, want);
+	assert_parses(&b);
+	fedns_buf_fini(&b);
+	hub_metrics_free(m);
+
+	/* a certificate that cannot be read: the hub still starts, without the metric */
+	snprintf(cert, sizeof cert, "%s/hub.key", pki);
+	assert_int_equal(fedns_pki_cert_not_after_file(cert, &na), FEDNS_EMALFORMED);
+	snprintf(cert, sizeof cert, "%s/missing.pem", pki);
+	assert_int_equal(fedns_pki_cert_not_after_file(cert, &na), FEDNS_EIO);
+	assert_int_equal(hub_metrics_new(dbpath, NULL, cert, &m, NULL), FEDNS_OK);
+	fedns_buf_init(&b, 1 << 20);
+	assert_int_equal(hub_metrics_write(m, &b), FEDNS_OK);
+	assert_null(strstr((const char *)b.data, "fedns_hub_cert_expiry"));
+	fedns_buf_fini(&b);
+	hub_metrics_free(m);
 }
 
 static void
@@ -391,6 +454,7 @@ main(void)
 		cmocka_unit_test(test_cell_state),
 		cmocka_unit_test_setup_teardown(test_store_families, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_broken_store, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hub_cert_expiry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fanout_families, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
