@@ -269,29 +269,24 @@ out:
 	return err;
 }
 
-fedns_err
-hub_fanout_changeset_payload(const hub_signed_change *c, const char *zone, uint64_t commit_ms,
-			     const char *author, const char *const *approvers, size_t napprovers,
-			     uint8_t **out, size_t *len, fedns_diag *d)
+/* Fills *cs from c's diff; the RRs live in a (which must outlive cs), the strings are
+ * borrowed from the caller. */
+static fedns_err
+changeset_build(const hub_signed_change *c, const char *zone, uint64_t commit_ms,
+		const char *author, const char *const *approvers, size_t napprovers, fedns_arena *a,
+		fedns_proto_changeset *cs, fedns_diag *d)
 {
-	if (c == NULL || zone == NULL || out == NULL || len == NULL || c->diff == NULL)
-		return fedns_diag_set(d, FEDNS_EINVAL, "change set: missing argument");
-	fedns_arena a;
 	rrvec del = {0}, add = {0};
-	fedns_proto_body b;
 	fedns_err err;
 
-	fedns_arena_init(&a, 64 * 1024, 0);
-	memset(&b, 0, sizeof(b));
-	b.kind = FEDNS_PROTO_BODY_CHANGESET;
-	fedns_proto_changeset *cs = &b.u.changeset;
+	memset(cs, 0, sizeof(*cs));
 	if (!digest_from_hex(c->digest, &cs->digest)) {
 		err = fedns_diag_set(d, FEDNS_EMALFORMED,
 				     "change %" PRId64 ": digest is not a hex SHA-384",
 				     c->change_id);
 		goto out;
 	}
-	if ((err = parse_diff(c->diff, &a, &del, &add, d)) != FEDNS_OK)
+	if ((err = parse_diff(c->diff, a, &del, &add, d)) != FEDNS_OK)
 		goto out;
 	uint32_t from = fedns_soa_serial(del.v[0].rdata, del.v[0].rdlen);
 	uint32_t to = fedns_soa_serial(add.v[0].rdata, add.v[0].rdlen);
@@ -302,24 +297,48 @@ hub_fanout_changeset_payload(const hub_signed_change *c, const char *zone, uint6
 				     c->change_id, from, to, c->from_serial, c->to_serial);
 		goto out;
 	}
+	cs->deleted = fedns_arena_memdup(a, del.v, del.n * sizeof(*del.v));
+	cs->added = fedns_arena_memdup(a, add.v, add.n * sizeof(*add.v));
+	if (cs->deleted == NULL || cs->added == NULL) {
+		err = fedns_diag_set(d, FEDNS_ENOMEM, "out of memory");
+		goto out;
+	}
 	cs->zone = zone;
 	cs->from_serial = c->from_serial;
 	cs->to_serial = c->to_serial;
-	cs->deleted = del.v;
 	cs->ndeleted = del.n;
-	cs->added = add.v;
 	cs->nadded = add.n;
 	cs->change_id = (uint64_t)c->change_id;
 	cs->commit_time = commit_ms;
 	cs->author = author;
 	cs->approvers = approvers;
 	cs->napprovers = napprovers;
-	if ((err = fedns_proto_body_encode(&b, out, len)) != FEDNS_OK)
-		fedns_diag_set(d, err, "change %" PRId64 ": encoding the change set: %s",
-			       c->change_id, fedns_strerror(err));
 out:
 	free(del.v);
 	free(add.v);
+	return err;
+}
+
+fedns_err
+hub_fanout_changeset_payload(const hub_signed_change *c, const char *zone, uint64_t commit_ms,
+			     const char *author, const char *const *approvers, size_t napprovers,
+			     uint8_t **out, size_t *len, fedns_diag *d)
+{
+	if (c == NULL || zone == NULL || out == NULL || len == NULL || c->diff == NULL)
+		return fedns_diag_set(d, FEDNS_EINVAL, "change set: missing argument");
+	fedns_arena a;
+	fedns_proto_body b;
+	fedns_err err;
+
+	*out = NULL;
+	fedns_arena_init(&a, 64 * 1024, 0);
+	memset(&b, 0, sizeof(b));
+	b.kind = FEDNS_PROTO_BODY_CHANGESET;
+	err = changeset_build(c, zone, commit_ms, author, approvers, napprovers, &a, &b.u.changeset,
+			      d);
+	if (err == FEDNS_OK && (err = fedns_proto_body_encode(&b, out, len)) != FEDNS_OK)
+		fedns_diag_set(d, err, "change %" PRId64 ": encoding the change set: %s",
+			       c->change_id, fedns_strerror(err));
 	fedns_arena_fini(&a);
 	return err;
 }
@@ -531,6 +550,19 @@ typedef struct snap {
 	struct snap *next;
 } snap;
 
+/* A signed batch of consecutive change sets, shared by the sessions that send the same run. */
+typedef struct bblob {
+	int64_t zone_id;
+	uint32_t from_serial, to_serial;
+	size_t count;
+	uint8_t *env;
+	size_t envlen;
+	int refs;
+	struct bblob *next;
+} bblob;
+
+#define BATCH_CACHE 32
+
 typedef struct ctslot {
 	int64_t zone_id;
 	uint32_t serial;
@@ -572,8 +604,9 @@ struct hub_fanout {
 	size_t nev, capev;
 	bool ev_all;
 
-	pthread_mutex_t snapmu;
+	pthread_mutex_t snapmu; /* snaps and batches */
 	snap *snaps;
+	bblob *batches;
 
 	pthread_mutex_t ctmu;
 	ctslot *ct;
@@ -1315,13 +1348,14 @@ window_push(session *s, const inflight *e)
 	s->fln++;
 }
 
-/* Takes the oldest blob in flight for the zone (acks of one zone come in order). */
+/* Takes the oldest blob in flight for the zone with that change id (0: a snapshot), or with
+ * any set the oldest of all: a spoke acknowledges in the order it received. */
 static bool
-window_take(session *s, int64_t zone_id, inflight *out)
+window_take(session *s, int64_t zone_id, bool any, int64_t change_id, inflight *out)
 {
 	for (size_t i = 0; i < s->fln; i++) {
 		size_t k = (s->flhead + i) % WINDOW;
-		if (s->fl[k].zone_id != zone_id)
+		if (!any && (s->fl[k].zone_id != zone_id || s->fl[k].change_id != change_id))
 			continue;
 		*out = s->fl[k];
 		/* close the gap: shift the entries before it one place up */
@@ -1332,6 +1366,20 @@ window_take(session *s, int64_t zone_id, inflight *out)
 		return true;
 	}
 	return false;
+}
+
+/* Drops every blob of the zone from the window: after a refusal they are superseded (a
+ * batch's elements after a refused one are never acknowledged at all). */
+static void
+window_purge(session *s, int64_t zone_id)
+{
+	size_t w = 0;
+	for (size_t i = 0; i < s->fln; i++) {
+		inflight e = s->fl[(s->flhead + i) % WINDOW];
+		if (e.zone_id != zone_id)
+			s->fl[(s->flhead + w++) % WINDOW] = e;
+	}
+	s->fln = w;
 }
 
 /* ---------------------------------------------------------------- snapshots */
@@ -1485,46 +1533,75 @@ send_snapshot(session *s, zst *zs)
 
 /* ---------------------------------------------------------------- change sets */
 
+/* Who wrote and approved a change (names copied into a) and when it was decided (ms), from
+ * the store inside the caller's read transaction. */
+static fedns_err
+change_meta(session *s, int64_t change_id, fedns_arena *a, const char **author,
+	    const char ***approvers, size_t *napprovers, int64_t *decided_ms)
+{
+	hub_change ch;
+	hub_principal who;
+	hub_approval *ap = NULL;
+	size_t nap = 0, n = 0;
+	fedns_err e;
+
+	*author = "";
+	*approvers = NULL;
+	*napprovers = 0;
+	memset(&ch, 0, sizeof(ch));
+	if ((e = hub_change_get(s->st, change_id, &ch)) != FEDNS_OK)
+		return e;
+	*decided_ms = ch.decided_at * 1000;
+	if (hub_principal_get_id(s->st, ch.author_id, &who) == FEDNS_OK)
+		*author = fedns_arena_strndup(a, who.name, strlen(who.name));
+	if (*author == NULL)
+		e = FEDNS_ENOMEM;
+	if (e == FEDNS_OK && hub_approval_list(s->st, change_id, &ap, &nap) == FEDNS_OK &&
+	    nap > 0) {
+		const char **v = fedns_arena_alloc(a, nap * sizeof(*v));
+		for (size_t k = 0; v != NULL && k < nap; k++) {
+			if (ap[k].approve &&
+			    hub_principal_get_id(s->st, ap[k].principal_id, &who) == FEDNS_OK &&
+			    (v[n] = fedns_arena_strndup(a, who.name, strlen(who.name))) != NULL)
+				n++;
+		}
+		*approvers = v;
+		*napprovers = n;
+		if (v == NULL)
+			e = FEDNS_ENOMEM;
+	}
+	for (size_t k = 0; k < nap; k++)
+		free(ap[k].signature);
+	free(ap);
+	hub_change_fini(&ch);
+	return e;
+}
+
 /* Builds and signs c's payload into the memory slot se (under signmu, inside a read
  * transaction), and queues it for the store. */
 static fedns_err
 build_signed(session *s, const char *zone, const hub_signed_change *c, sigent *se)
 {
 	hub_fanout *f = s->f;
-	hub_change ch;
-	hub_principal who;
-	hub_approval *ap = NULL;
-	size_t nap = 0, nnames = 0;
+	fedns_arena a;
+	const char *author = "";
 	const char **names = NULL;
-	char(*namebuf)[128] = NULL;
-	char author[128] = "";
+	size_t nnames = 0;
+	int64_t decided_ms = 0;
 	uint8_t *payload = NULL;
 	size_t plen = 0;
 	fedns_diag d = {0};
 	fedns_err e;
 
-	memset(&ch, 0, sizeof(ch));
-	if ((e = hub_change_get(s->st, c->change_id, &ch)) != FEDNS_OK) {
+	fedns_arena_init(&a, 4096, 0);
+	if ((e = change_meta(s, c->change_id, &a, &author, &names, &nnames, &decided_ms)) !=
+	    FEDNS_OK) {
 		fedns_diag_set(&d, e, "reading the change: %s", hub_store_errmsg(s->st));
 		goto out;
 	}
-	if (hub_principal_get_id(s->st, ch.author_id, &who) == FEDNS_OK)
-		snprintf(author, sizeof(author), "%s", who.name);
-	if (hub_approval_list(s->st, c->change_id, &ap, &nap) == FEDNS_OK && nap > 0) {
-		names = calloc(nap, sizeof(*names));
-		namebuf = calloc(nap, sizeof(*namebuf));
-		for (size_t k = 0; names != NULL && namebuf != NULL && k < nap; k++) {
-			if (ap[k].approve &&
-			    hub_principal_get_id(s->st, ap[k].principal_id, &who) == FEDNS_OK) {
-				snprintf(namebuf[nnames], sizeof(namebuf[nnames]), "%s", who.name);
-				names[nnames] = namebuf[nnames];
-				nnames++;
-			}
-		}
-	}
 	int64_t commit_ms = ct_get(f, c->zone_id, c->to_serial);
 	if (commit_ms <= 0)
-		commit_ms = ch.decided_at * 1000;
+		commit_ms = decided_ms;
 	uint8_t sig[FEDNS_SIGN_RAW_LEN];
 	if ((e = hub_fanout_changeset_payload(c, zone, (uint64_t)commit_ms, author, names, nnames,
 					      &payload, &plen, &d)) != FEDNS_OK ||
@@ -1558,13 +1635,8 @@ out:
 		fedns_log(FEDNS_LOG_ERROR, "fanout.changeset.build_failed",
 			  FEDNS_LF_STR("zone", zone), FEDNS_LF_INT("change", c->change_id),
 			  FEDNS_LF_STR("error", d.msg[0] ? d.msg : fedns_strerror(e)));
-	for (size_t k = 0; k < nap; k++)
-		free(ap[k].signature);
-	free(ap);
-	free(names);
-	free(namebuf);
 	free(payload);
-	hub_change_fini(&ch);
+	fedns_arena_fini(&a);
 	return e;
 }
 
@@ -1660,6 +1732,161 @@ digest_at(session *s, int64_t zone_id, uint32_t serial, char out[97])
 		break;
 	}
 	free(v);
+}
+
+static void
+bblob_release(hub_fanout *f, bblob *b)
+{
+	if (b == NULL)
+		return;
+	pthread_mutex_lock(&f->snapmu);
+	bool last = --b->refs == 0;
+	pthread_mutex_unlock(&f->snapmu);
+	if (last) {
+		free(b->env);
+		free(b);
+	}
+}
+
+/* The signed ChangeSetBatch of a[0..k) (consecutive, k >= 2): one signature for the run,
+ * so a spoke catching up verifies one signature instead of k. Elements already signed
+ * alone are decoded from their stored bytes; the others are built from their diffs (and
+ * not signed alone). Cached, since sessions behind at the same serial send the same run. */
+static fedns_err
+batch_get(session *s, zst *zs, const hub_signed_change *a, size_t k, bblob **out)
+{
+	hub_fanout *f = s->f;
+	fedns_arena ar;
+	fedns_proto_body **dec = NULL, b;
+	fedns_proto_changeset *css = NULL;
+	uint8_t *payload = NULL, sig[FEDNS_SIGN_RAW_LEN];
+	size_t plen = 0;
+	bool txn = false;
+	fedns_diag d = {0};
+	fedns_err e = FEDNS_OK;
+	bblob *bb = NULL;
+
+	*out = NULL;
+	pthread_mutex_lock(&f->snapmu);
+	for (bblob *c = f->batches; c != NULL; c = c->next) {
+		if (c->zone_id == zs->id && c->from_serial == a[0].from_serial &&
+		    c->to_serial == a[k - 1].to_serial && c->count == k) {
+			c->refs++;
+			*out = c;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&f->snapmu);
+	if (*out != NULL)
+		return FEDNS_OK;
+
+	fedns_arena_init(&ar, 64 * 1024, 0);
+	dec = calloc(k, sizeof(*dec));
+	css = calloc(k, sizeof(*css));
+	if (dec == NULL || css == NULL) {
+		e = fedns_diag_set(&d, FEDNS_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < k && e == FEDNS_OK; i++) {
+		const hub_signed_change *c = &a[i];
+		if (c->payload != NULL) {
+			e = fedns_proto_body_decode(c->payload, c->payload_len, NULL, &dec[i], &d);
+			if (e == FEDNS_OK && dec[i]->kind != FEDNS_PROTO_BODY_CHANGESET)
+				e = fedns_diag_set(&d, FEDNS_EMALFORMED,
+						   "change %" PRId64
+						   ": its signed form is no change set",
+						   c->change_id);
+			if (e == FEDNS_OK) {
+				css[i] = dec[i]->u.changeset;
+				ct_put(f, c->zone_id, c->to_serial, (int64_t)css[i].commit_time,
+				       false);
+			}
+			continue;
+		}
+		const char *author = "";
+		const char **names = NULL;
+		size_t nnames = 0;
+		int64_t decided_ms = 0;
+		if (!txn) {
+			if ((e = hub_store_begin(s->st, false)) != FEDNS_OK)
+				break;
+			txn = true;
+		}
+		if ((e = change_meta(s, c->change_id, &ar, &author, &names, &nnames,
+				     &decided_ms)) != FEDNS_OK) {
+			fedns_diag_set(&d, e, "reading change %" PRId64 ": %s", c->change_id,
+				       hub_store_errmsg(s->st));
+			break;
+		}
+		int64_t commit_ms = ct_get(f, c->zone_id, c->to_serial);
+		if (commit_ms <= 0)
+			commit_ms = decided_ms;
+		ct_put(f, c->zone_id, c->to_serial, commit_ms, false);
+		e = changeset_build(c, zs->name, (uint64_t)commit_ms, author, names, nnames, &ar,
+				    &css[i], &d);
+	}
+	if (txn)
+		hub_store_commit(s->st);
+	if (e != FEDNS_OK)
+		goto out;
+	memset(&b, 0, sizeof(b));
+	b.kind = FEDNS_PROTO_BODY_BATCH;
+	b.u.batch.changesets = css;
+	b.u.batch.n = k;
+	if ((e = fedns_proto_body_encode(&b, &payload, &plen)) != FEDNS_OK) {
+		fedns_diag_set(&d, e, "encoding a batch of %zu change sets: %s", k,
+			       fedns_strerror(e));
+		goto out;
+	}
+	if ((e = sign_payload(f, payload, plen, sig)) != FEDNS_OK)
+		goto out;
+	if ((bb = calloc(1, sizeof(*bb))) == NULL) {
+		e = FEDNS_ENOMEM;
+		goto out;
+	}
+	bb->zone_id = zs->id;
+	bb->from_serial = a[0].from_serial;
+	bb->to_serial = a[k - 1].to_serial;
+	bb->count = k;
+	if ((e = encode_signed(payload, plen, sig, sizeof(sig), f->key_id, &bb->env,
+			       &bb->envlen)) != FEDNS_OK) {
+		free(bb);
+		bb = NULL;
+		goto out;
+	}
+	bb->refs = 2; /* the cache's and the caller's */
+	bblob *evict = NULL;
+	pthread_mutex_lock(&f->snapmu);
+	bb->next = f->batches;
+	f->batches = bb;
+	size_t n = 0;
+	for (bblob **pp = &f->batches; *pp != NULL; pp = &(*pp)->next) {
+		if (++n > BATCH_CACHE) {
+			evict = *pp;
+			*pp = NULL;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&f->snapmu);
+	while (evict != NULL) {
+		bblob *nx = evict->next;
+		bblob_release(f, evict);
+		evict = nx;
+	}
+	*out = bb;
+out:
+	if (e != FEDNS_OK)
+		fedns_log(FEDNS_LOG_ERROR, "fanout.batch.build_failed",
+			  FEDNS_LF_STR("zone", zs->name),
+			  FEDNS_LF_UINT("from_serial", a[0].from_serial), FEDNS_LF_UINT("count", k),
+			  FEDNS_LF_STR("error", d.msg[0] ? d.msg : fedns_strerror(e)));
+	for (size_t i = 0; dec != NULL && i < k; i++)
+		fedns_proto_body_free(dec[i]);
+	free(dec);
+	free(css);
+	free(payload);
+	fedns_arena_fini(&ar);
+	return e;
 }
 
 /* Sends what the zone needs while the window has room. Clears zs->dirty when nothing
@@ -1758,51 +1985,77 @@ pump_zone(session *s, zst *zs)
 		zs->dirty = false;
 		return FEDNS_OK;
 	}
-	size_t fetched = n, sent = 0;
-	e = sign_changes(s, zs->name, a, &n);
-	for (size_t i = 0; i < n && e == FEDNS_OK; i++) {
-		hub_signed_change *c = &a[i];
-		if (c->delete_zone) {
-			zs->ended = true;
+	size_t fetched = n, sent = 0, run = 0;
+	/* the run that leads on from what was sent, up to a deletion or a break in the chain */
+	for (; run < n; run++) {
+		if (a[run].delete_zone)
+			break;
+		if (a[run].from_serial != (run > 0 ? a[run - 1].to_serial : zs->pos)) {
+			fedns_log(
+				FEDNS_LOG_WARN, "fanout.journal.gap",
+				FEDNS_LF_STR("cluster", s->cluster), FEDNS_LF_STR("zone", zs->name),
+				FEDNS_LF_UINT("expected", run > 0 ? a[run - 1].to_serial : zs->pos),
+				FEDNS_LF_UINT("from_serial", a[run].from_serial));
 			break;
 		}
-		if (c->from_serial != zs->pos) {
-			/* the journal does not chain from what was sent: the whole zone settles
-			 * it */
-			fedns_log(FEDNS_LOG_WARN, "fanout.journal.gap",
-				  FEDNS_LF_STR("cluster", s->cluster),
-				  FEDNS_LF_STR("zone", zs->name),
-				  FEDNS_LF_UINT("expected", zs->pos),
-				  FEDNS_LF_UINT("from_serial", c->from_serial));
-			zs->snapshot = true;
-			break;
+	}
+	bool gap = run < n && !a[run].delete_zone;
+	if (run >= 2) {
+		bblob *bb = NULL;
+		if ((e = batch_get(s, zs, a, run, &bb)) == FEDNS_OK &&
+		    (e = send_raw(s, bb->env, bb->envlen)) == FEDNS_OK) {
+			for (size_t i = 0; i < run; i++) {
+				inflight fe = {.zone_id = zs->id,
+					       .to_serial = a[i].to_serial,
+					       .change_id = a[i].change_id,
+					       .commit_ms = ct_get(f, zs->id, a[i].to_serial),
+					       .epoch = zs->epoch};
+				snprintf(fe.digest, sizeof(fe.digest), "%s", a[i].digest);
+				window_push(s, &fe);
+				zs->inflight++;
+				stat_add(f, s->cluster, ST_CHANGESET, 0);
+			}
+			zs->pos = a[run - 1].to_serial;
+			sent = run;
+			s->sent += (uint32_t)run;
 		}
+		bblob_release(f, bb);
+	} else if (run == 1) {
+		size_t one = 1;
+		e = sign_changes(s, zs->name, a, &one);
+		hub_signed_change *c = &a[0];
 		uint8_t *env = NULL;
 		size_t envlen = 0;
-		if ((e = encode_signed(c->payload, c->payload_len, c->signature, c->signature_len,
-				       c->key_id, &env, &envlen)) != FEDNS_OK)
-			break;
-		e = send_raw(s, env, envlen);
-		free(env);
-		if (e != FEDNS_OK)
-			break;
-		int64_t cm = ct_get(f, zs->id, c->to_serial);
-		if (cm <= 0) {
-			cm = payload_commit_ms(c);
-			ct_put(f, zs->id, c->to_serial, cm, false);
+		if (e == FEDNS_OK && one == 1 &&
+		    (e = encode_signed(c->payload, c->payload_len, c->signature, c->signature_len,
+				       c->key_id, &env, &envlen)) == FEDNS_OK &&
+		    (e = send_raw(s, env, envlen)) == FEDNS_OK) {
+			int64_t cm = ct_get(f, zs->id, c->to_serial);
+			if (cm <= 0) {
+				cm = payload_commit_ms(c);
+				ct_put(f, zs->id, c->to_serial, cm, false);
+			}
+			inflight fe = {.zone_id = zs->id,
+				       .to_serial = c->to_serial,
+				       .change_id = c->change_id,
+				       .commit_ms = cm,
+				       .epoch = zs->epoch};
+			snprintf(fe.digest, sizeof(fe.digest), "%s", c->digest);
+			window_push(s, &fe);
+			zs->inflight++;
+			zs->pos = c->to_serial;
+			sent = 1;
+			s->sent++;
+			stat_add(f, s->cluster, ST_CHANGESET, 0);
 		}
-		inflight fe = {.zone_id = zs->id,
-			       .to_serial = c->to_serial,
-			       .change_id = c->change_id,
-			       .commit_ms = cm,
-			       .epoch = zs->epoch};
-		snprintf(fe.digest, sizeof(fe.digest), "%s", c->digest);
-		window_push(s, &fe);
-		zs->inflight++;
-		zs->pos = c->to_serial;
-		sent++;
-		s->sent++;
-		stat_add(f, s->cluster, ST_CHANGESET, 0);
+		free(env);
+	}
+	if (e == FEDNS_OK && sent == run && run < n) {
+		if (a[run].delete_zone)
+			zs->ended = true;
+		else if (gap)
+			zs->snapshot =
+				true; /* the journal does not chain: the whole zone settles it */
 	}
 	if (zs->ended)
 		zs->dirty = false;
@@ -2014,8 +2267,10 @@ out:
  * rather than loop. Only the first refusal of an epoch acts: the blobs sent after the
  * refused one are refused too (gap), and one snapshot answers them all. */
 static void
-resolve(zst *zs, const inflight *fe)
+resolve(session *s, zst *zs, const inflight *fe)
 {
+	window_purge(s, zs->id);
+	zs->inflight = 0;
 	zs->epoch++;
 	zs->known = false;
 	zs->dirty = true;
@@ -2036,12 +2291,22 @@ handle_ack(session *s, const fedns_proto_ack *a, int64_t at)
 	inflight fe;
 	char hex[97];
 
+	bool had = false;
+	if (zs != NULL) {
+		had = window_take(s, zs->id, false, (int64_t)a->change_id, &fe);
+	} else if ((a->zone == NULL || a->zone[0] == '\0') &&
+		   a->status == FEDNS_PROTO_ACK_REFUSED && window_take(s, 0, true, 0, &fe)) {
+		/* refused before the spoke could read a zone (signature, key, shape): it is
+		 * the oldest blob in flight */
+		had = true;
+		zs = zone_find(s, fe.zone_id);
+	}
 	if (zs == NULL) {
 		fedns_log(FEDNS_LOG_DEBUG, "fanout.ack.unplaced",
-			  FEDNS_LF_STR("cluster", s->cluster), FEDNS_LF_STR("zone", a->zone));
+			  FEDNS_LF_STR("cluster", s->cluster),
+			  FEDNS_LF_STR("zone", a->zone ? a->zone : ""));
 		return;
 	}
-	bool had = window_take(s, zs->id, &fe);
 	if (had) {
 		/* zones the full window held back kept their dirty flag */
 		zs->inflight--;
@@ -2050,9 +2315,11 @@ handle_ack(session *s, const fedns_proto_ack *a, int64_t at)
 		fe.epoch = zs->epoch - 1; /* acts on nothing */
 	}
 	digest_to_hex(&a->digest, hex);
-	zs->held = true;
-	zs->spoke_serial = a->serial;
-	snprintf(zs->spoke_digest, sizeof(zs->spoke_digest), "%s", hex);
+	if (a->zone != NULL && a->zone[0] != '\0') {
+		zs->held = true;
+		zs->spoke_serial = a->serial;
+		snprintf(zs->spoke_digest, sizeof(zs->spoke_digest), "%s", hex);
+	}
 
 	rec *r = rec_new(REC_ACK, s->cluster, zs->id);
 	if (r != NULL) {
@@ -2103,7 +2370,7 @@ handle_ack(session *s, const fedns_proto_ack *a, int64_t at)
 						 "zone:%s/cluster:%s/change:%" PRId64, zs->name,
 						 s->cluster, fe.change_id);
 			}
-			resolve(zs, &fe);
+			resolve(s, zs, &fe);
 		}
 		rec_push(f, r);
 		return;
@@ -2118,7 +2385,7 @@ handle_ack(session *s, const fedns_proto_ack *a, int64_t at)
 			  FEDNS_LF_UINT("serial", a->serial),
 			  FEDNS_LF_UINT("expected", fe.to_serial), FEDNS_LF_STR("digest", hex),
 			  FEDNS_LF_STR("hub_digest", fe.digest));
-		resolve(zs, &fe);
+		resolve(s, zs, &fe);
 	}
 }
 
@@ -2854,6 +3121,11 @@ hub_fanout_free(hub_fanout *f)
 		n = s->next;
 		free(s->env);
 		free(s);
+	}
+	for (bblob *b = f->batches, *n; b != NULL; b = n) {
+		n = b->next;
+		free(b->env);
+		free(b);
 	}
 	for (cstats *c = f->stats, *n; c != NULL; c = n) {
 		n = c->next;

@@ -909,25 +909,32 @@ test_session(void **state)
 	assert_false(g_closed);
 	wait_spoke_zone(x, 2, "refused");
 
-	/* the next version: resumes from what the spoke holds (2), change sets 2->3->4 */
+	/* the next version: resumes from what the spoke holds (2); the two change sets waiting
+	 * go as one batch under one signature */
 	hub_zone z4 = commit_change(x, "192.0.2.82");
 	b = expect_body(x, c);
-	assert_int_equal(b->kind, FEDNS_PROTO_BODY_CHANGESET);
-	assert_int_equal(b->u.changeset.from_serial, 2);
-	assert_int_equal(b->u.changeset.to_serial, 3);
-	fedns_proto_body_free(b);
-	b = expect_body(x, c);
-	assert_int_equal(b->u.changeset.from_serial, 3);
-	assert_int_equal(b->u.changeset.to_serial, 4);
-	uint64_t cid4 = b->u.changeset.change_id;
+	assert_int_equal(b->kind, FEDNS_PROTO_BODY_BATCH);
+	assert_int_equal(b->u.batch.n, 2);
+	assert_int_equal(b->u.batch.changesets[0].from_serial, 2);
+	assert_int_equal(b->u.batch.changesets[0].to_serial, 3);
+	assert_int_equal(b->u.batch.changesets[0].change_id, cid3);
+	assert_int_equal(b->u.batch.changesets[1].from_serial, 3);
+	assert_int_equal(b->u.batch.changesets[1].to_serial, 4);
+	assert_string_equal(b->u.batch.changesets[1].author, "alice");
+	digest_hex_of(&b->u.batch.changesets[1].digest, hex);
+	assert_string_equal(hex, z4.digest);
+	uint64_t cid4 = b->u.batch.changesets[1].change_id;
 	fedns_proto_body_free(b);
 	ack(c, "example.com.", 3, z3.digest, FEDNS_PROTO_ACK_APPLIED, 0, cid3);
 	ack(c, "example.com.", 4, z4.digest, FEDNS_PROTO_ACK_APPLIED, 0, cid4);
-	wait_spoke_zone(x, 4, "applied");
+	hub_spoke_zone r4 = wait_spoke_zone(x, 4, "applied");
+	assert_int_equal(r4.change_id, (int64_t)cid4);
 	fedns_conn_close(c);
 	fedns_conn_free(c);
 
-	/* a reconnect at serial 2 with the right digest: change sets from the journal */
+	/* a reconnect at serial 2 with the right digest: the same batch from the journal; its
+	 * first element refused ends it (the second is never acknowledged) and a snapshot
+	 * answers */
 	c = dial(x, "east");
 	authenticate(x, c, "east", "east", "example.com.", 2, z2.digest);
 	m = crecv(c, 5000);
@@ -937,12 +944,18 @@ test_session(void **state)
 	gen = m->u.placement.generation;
 	fedns_proto_msg_free(m);
 	b = expect_body(x, c);
-	assert_int_equal(b->kind, FEDNS_PROTO_BODY_CHANGESET);
-	assert_int_equal(b->u.changeset.from_serial, 2);
+	assert_int_equal(b->kind, FEDNS_PROTO_BODY_BATCH);
+	assert_int_equal(b->u.batch.n, 2);
+	assert_int_equal(b->u.batch.changesets[0].from_serial, 2);
 	fedns_proto_body_free(b);
+	ack(c, "example.com.", 2, z2.digest, FEDNS_PROTO_ACK_REFUSED, FEDNS_PROTO_REASON_REPLAY,
+	    cid3);
 	b = expect_body(x, c);
-	assert_int_equal(b->u.changeset.to_serial, 4);
+	assert_int_equal(b->kind, FEDNS_PROTO_BODY_SNAPSHOT);
+	assert_int_equal(b->u.snapshot.serial, 4);
 	fedns_proto_body_free(b);
+	ack(c, "example.com.", 4, z4.digest, FEDNS_PROTO_ACK_APPLIED, 0, 0);
+	wait_spoke_zone(x, 4, "applied");
 
 	/* the zone moves to west: a delta removing it, nothing else */
 	const char *west = "west";
