@@ -45,3 +45,28 @@ d_validate() {
 	grep -v '^ok ' "$1.schema.log"
 	return $rc
 }
+
+# d_named_conf_loopback SRC DST DIR PORT SPOKE_ADDR: the chart's named.conf as the init
+# container and the Pod's mounts make it, on loopback: the spoke's address, keys under
+# DIR/keys, the cache under DIR/cache, listening on 127.0.0.1:PORT only. Each rewrite must
+# hit exactly the lines it is meant for, so the rest is the chart's text unchanged.
+d_named_conf_loopback() {
+	/usr/bin/python3 - "$@" <<'PY'
+import re, sys
+src, dst, tmp, np, spoke = sys.argv[1:6]
+s = open(src).read()
+rules = [
+    (r"@SPOKE_ADDRESS@", spoke, 2),                             # init container
+    (r'"/etc/fedns-bind/keys/', f'"{tmp}/keys/', 2),             # Secret mounts
+    (r'"/var/cache/bind', f'"{tmp}/cache', 3),                  # the cache volume
+    (rf"listen-on port {np} \{{ any; \}};", f"listen-on port {np} {{ 127.0.0.1; }};", 1),
+    (rf"listen-on-v6 port {np} \{{ any; \}};", "listen-on-v6 { none; };", 1),
+    (r"inet \* port", "inet 127.0.0.1 port", 1),
+]
+for pat, rep, want in rules:
+    s, n = re.subn(pat, rep, s)
+    if n != want:
+        sys.exit(f"rewrite {pat!r}: {n} matches, expected {want}")
+open(dst, "w").write(s)
+PY
+}

@@ -7,7 +7,8 @@ deploy tests: policy checks, JSON for the schema validator, and single values ou
   manifests.py policy [--allow-generated-secrets] FILE...
                                            no root, probes+limits, no inline secret values
   manifests.py get FILE KIND NAME_SUFFIX KEY   data[KEY] of one ConfigMap/Secret (decoded)
-  manifests.py args FILE KIND NAME CONTAINER   the container's command line, one per line
+  manifests.py args FILE KIND NAME CONTAINER   the container's command line, each word
+                                           followed by a NUL (words may hold newlines)
 """
 import base64
 import json
@@ -163,7 +164,7 @@ def main(argv):
         if len(cs) != 1:
             sys.exit(f"{kind}/{name} has no container {container}")
         for a in (cs[0].get("command") or []) + (cs[0].get("args") or []):
-            print(a)
+            sys.stdout.write(f"{a}\0")
         return 0
     sys.exit(__doc__)
 

@@ -58,7 +58,7 @@ t_check "existing: the egress rule follows the hub's port" \
 flags_known() { # rendered.yaml
 	local help flag ok=0
 	help=$("$t_build/spoke/fedns-spoke" --help 2>&1)
-	$d_manifests args "$1" Deployment fedns-spoke spoke >spoke.args || return 1
+	$d_manifests args "$1" Deployment fedns-spoke spoke | tr '\0' '\n' >spoke.args || return 1
 	for flag in $(grep -- '^--' spoke.args); do
 		grep -qE -- "(^|[[:space:]])$flag([[:space:]]|$)" <<<"$help" ||
 			{ echo "fedns-spoke --help does not know $flag"; ok=1; }

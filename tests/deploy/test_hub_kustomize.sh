@@ -63,7 +63,7 @@ t_check "the hub image has a pinned tag" grep -q 'image: registry.example.com/fe
 hub_flags_known() {
 	local help flag ok=0
 	help=$("$t_build/hub/fedns-hub" --help 2>&1)
-	$d_manifests args hub.yaml StatefulSet fedns-hub hub >hub.args || return 1
+	$d_manifests args hub.yaml StatefulSet fedns-hub hub | tr '\0' '\n' >hub.args || return 1
 	for flag in $(grep -- '^--' hub.args); do
 		grep -qE -- "(^|[[:space:][])$flag([[:space:]]|$)" <<<"$help" ||
 			{ echo "fedns-hub --help does not know $flag"; ok=1; }
