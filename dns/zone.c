@@ -106,10 +106,7 @@ struct fedns_zone {
 	struct zseg **segs;
 	size_t nseg;
 	struct zmem *mem; /* the flat build's memory, once shared */
-	/* ZONEMD cache (fedns_zone_zonemd): mids[i] is the SHA-384 state before segment i,
-	 * valid for i < nmids */
-	fedns_hash *mids;
-	size_t nmids;
+	/* ZONEMD cache (fedns_zone_zonemd) */
 	uint8_t md[FEDNS_SHA384_LEN];
 	bool md_done;
 };
@@ -1529,9 +1526,6 @@ cow_fini(fedns_zone *z)
 	free(z->segs);
 	z->segs = NULL;
 	z->nseg = 0;
-	free(z->mids);
-	z->mids = NULL;
-	z->nmids = 0;
 	zmem_rele(z->mem);
 	z->mem = NULL;
 }
@@ -1595,7 +1589,7 @@ fedns_zone_memory(const fedns_zone *z)
 			m += z->mem->pool[k].a.used;
 		m += z->nsets * sizeof(fedns_rrset);
 	}
-	m += z->nseg * (sizeof(zseg *) + (z->mids != NULL ? sizeof(fedns_hash) : 0));
+	m += z->nseg * sizeof(zseg *);
 	for (size_t i = 0; i < z->nseg; i++) {
 		const zseg *g = z->segs[i];
 		m += g->canon_len + (g->own != NULL ? g->n * sizeof(fedns_rrset) : 0);
@@ -2404,7 +2398,6 @@ fedns_zone_derive(const fedns_zone *base, const fedns_rr *del, size_t ndel, cons
 	}
 
 	/* the new segment table: base's, with the touched segments rebuilt */
-	size_t first_touched = x.t[0].seg;
 	for (size_t a = 0, si = 0; si < base->nseg; si++) {
 		size_t b = a;
 		while (b < x.nt && x.t[b].seg == si)
@@ -2417,8 +2410,6 @@ fedns_zone_derive(const fedns_zone *base, const fedns_rr *del, size_t ndel, cons
 			segs[nsegs++] = base->segs[si];
 			continue;
 		}
-		if (si < first_touched)
-			first_touched = si;
 		if ((err = rebuild_seg(&x, si, a, b, &segs, &nsegs, &capsegs)) != FEDNS_OK)
 			goto out;
 		a = b;
@@ -2449,12 +2440,6 @@ fedns_zone_derive(const fedns_zone *base, const fedns_rr *del, size_t ndel, cons
 	if (!apex_targets_ok(nz)) {
 		err = FEDNS_ENOTSUP;
 		goto out;
-	}
-	/* the ZONEMD states before the first rebuilt segment carry over */
-	size_t keep = base->nmids < first_touched + 1 ? base->nmids : first_touched + 1;
-	if (keep > 0 && (nz->mids = malloc(nz->nseg * sizeof(*nz->mids))) != NULL) {
-		memcpy(nz->mids, base->mids, keep * sizeof(*nz->mids));
-		nz->nmids = keep;
 	}
 	*out = nz;
 	nz = NULL;
@@ -2517,24 +2502,15 @@ fedns_zone_zonemd(fedns_zone *z, uint8_t alg, uint8_t *out, size_t *outlen)
 		*outlen = FEDNS_SHA384_LEN;
 		return FEDNS_OK;
 	}
-	if (z->mids == NULL) {
-		z->mids = malloc(z->nseg * sizeof(*z->mids));
-		z->nmids = 0;
-		if (z->mids == NULL)
-			return fedns_zonemd_compute(z, alg, out, outlen);
-	}
 	uint8_t *scratch = malloc(FEDNS_ZONEMD_SCRATCH);
 	if (scratch == NULL)
 		return FEDNS_ENOMEM;
+	/* The apex SOA is hashed first and changes with every version, so the whole stream is
+	 * hashed every time (SHA-384 cannot resume past a change); what is saved is encoding:
+	 * only segments without their canonical form are encoded. */
 	fedns_hash h;
-	size_t from = z->nmids > 0 ? z->nmids - 1 : 0;
-	if (z->nmids > 0)
-		h = z->mids[from];
-	else
-		fedns_hash_init(&h, FEDNS_HASH_SHA384);
-	for (size_t i = from; i < z->nseg; i++) {
-		z->mids[i] = h;
-		z->nmids = i + 1;
+	fedns_hash_init(&h, FEDNS_HASH_SHA384);
+	for (size_t i = 0; i < z->nseg; i++) {
 		zseg *g = z->segs[i];
 		if (g->canon != NULL) {
 			fedns_hash_update(&h, g->canon, g->canon_len);
@@ -2544,7 +2520,6 @@ fedns_zone_zonemd(fedns_zone *z, uint8_t alg, uint8_t *out, size_t *outlen)
 		size_t len;
 		if (seg_canon(z, g, scratch, &buf, &len) != FEDNS_OK) {
 			free(scratch);
-			z->nmids = 0;
 			return fedns_zonemd_compute(z, alg, out, outlen);
 		}
 		fedns_hash_update(&h, buf, len);

@@ -123,8 +123,8 @@ fedns_err fedns_zone_derive(const fedns_zone *base, const fedns_rr *del, size_t 
 			    const fedns_rr *add, size_t nadd, fedns_zone **out);
 
 /* fedns_zonemd_compute (dns/zonemd.h) with caching for a shared zone and SHA-384: each
- * segment's canonical form is kept, and the hash state before each segment, so a zone
- * derived from one whose digest was computed re-hashes only from the first segment the
- * diff touched, without re-encoding untouched segments. Same value as fedns_zonemd_compute.
+ * segment keeps its canonical form, so a zone derived from one whose digest was computed
+ * encodes only the segments its diff rebuilt. It still hashes the whole stream (the apex
+ * SOA comes first and changes with every version). Same value as fedns_zonemd_compute.
  * Writes caches into z: call it while no other thread uses z (before sharing it). */
 fedns_err fedns_zone_zonemd(fedns_zone *z, uint8_t alg, uint8_t *out, size_t *outlen);
