@@ -157,6 +157,31 @@ t_check "runbook 4: a spoke certificate is not a server certificate" \
 t_check "runbook 5: openssl shows the hub name in the SAN" \
 	sh -c "openssl x509 -in pki/hub.pem -noout -enddate -ext subjectAltName | grep -q 'DNS:hub.fedns.test'"
 
+# 4 step 3: revoke the old spoke certificate with a CRL made as docs/pki.md says
+cat >ca.cnf <<CNF
+[ca]
+default_ca = c
+[c]
+database = index.txt
+crlnumber = crlnumber
+default_md = sha256
+default_crl_days = 7
+certificate = $t_tmp/pki/ca.pem
+private_key = $t_tmp/pki/ca.key
+CNF
+: >index.txt
+echo 01 >crlnumber
+quiet openssl ca -config ca.cnf -revoke pki/spoke-east.pem
+quiet openssl ca -config ca.cnf -gencrl -out crl.pem
+t_check "runbook 4: fednsctl pki verify --crl says the old certificate is revoked" \
+	sh -c "! '$ctl' pki verify pki/spoke-east.pem --ca pki/ca.pem --crl crl.pem 2>&1 | tee verify-crl.out >/dev/null; grep -qi revoked verify-crl.out"
+t_check "runbook 4: ... and exits non-zero for it" not quiet "$ctl" pki verify pki/spoke-east.pem --ca pki/ca.pem --crl crl.pem
+# decommissioning: the placement lists the clusters that stay
+t_check "runbook 4: fednsctl zone placement --cluster sets the clusters that stay" \
+	quiet f zone placement example.com --cluster west
+f zone placement example.com >placement.out 2>&1
+t_check "runbook 4: fednsctl zone placement shows them" grep -qw west placement.out
+
 # 7. TSIG rotation on a spoke
 tsig-keygen -a hmac-sha256 xfr-key >old.key
 tsig-keygen -a hmac-sha256 xfr-key-2 >new.key
