@@ -8,12 +8,14 @@
  * - nng_stream_listener_accept and nng_stream_dialer_dial complete as soon as TCP is
  *   connected and mbedTLS is set up (tls_conn_cb / tls_start). The handshake has not even
  *   started: it runs inside the first mbedtls_ssl_read / mbedtls_ssl_write, i.e. on the
- *   first stream receive or send. A failed handshake fails every queued receive and send
- *   with NNG_ECRYPTO or NNG_EPEERAUTH (a certificate that does not verify is NNG_ECRYPTO:
- *   MBEDTLS_ERR_X509_CERT_VERIFY_FAILED is not in nng's table).
+ *   first stream receive or send. A failed handshake fails every queued receive and send.
+ *   Measured here: a client of another CA, a revoked client and a wrong server name all
+ *   fail both sides with NNG_ECRYPTO (MBEDTLS_ERR_X509_CERT_VERIFY_FAILED and a received
+ *   fatal alert are not in nng's table; NNG_EPEERAUTH is for a missing certificate).
  * - NNG_OPT_TLS_VERIFIED cannot tell that a handshake finished: it is
  *   mbedtls_ssl_get_verify_result() == 0, and the verify result starts at 0 (the session
- *   is zeroed) before any certificate was seen. Nothing else in nng reports completion;
+ *   is zeroed). Measured: true on an accepted stream before any I/O, even for a client of
+ *   another CA. Nothing else in nng reports completion;
  *   the only proof is application data: a received byte, or a completed send (mbedTLS
  *   only writes application data after the handshake, and in TLS 1.2, the only version
  *   nng 1.5.2 enables, the server's Finished comes after it checked the client
@@ -36,7 +38,10 @@
  *   offered (one TLS record, at most 16 KiB): sends loop on nng_aio_count.
  * - nng_stream_close fails queued aios (tls_tcp_error) but does not mark the TLS
  *   connection closed, and aios posted after that may never complete, so nothing is
- *   posted on a stream after it was closed or failed. */
+ *   posted on a stream after it was closed or failed.
+ * - The same happens by itself when a TCP error (the peer's close) arrives while no TLS
+ *   receive is queued, which is likely when a peer sends and closes at once: see
+ *   wait_io_locked for how that is noticed. */
 #include "tls/conn.h"
 
 #include <errno.h>
@@ -54,6 +59,7 @@
 #define RING_SIZE ((size_t)64 << 10)  /* read-ahead per connection */
 #define SMALL_SEND 16384	      /* frames up to this go out as one TLS record */
 #define FIRST_FBUF ((size_t)64 << 10) /* a frame buffer grows as bytes arrive */
+#define PROBE_NS (200u * 1000000u)    /* see wait_io_locked */
 
 /* Where an accepted connection sits inside its listener. */
 enum where {
@@ -99,7 +105,6 @@ struct fedns_conn {
 	struct fedns_conn *next;
 	enum where where;
 	uint64_t hs_deadline;
-	bool expired;
 };
 
 struct fedns_conn_listener {
@@ -226,6 +231,39 @@ pump_locked(fedns_conn *c)
 
 static void listener_settle(struct fedns_conn_listener *l, fedns_conn *c);
 
+/* Like wait_until, for a thread waiting on this connection's I/O. Every PROBE_NS of
+ * waiting it checks that the TCP connection under the stream still has a peer: nng 1.5.2
+ * loses a TCP error that arrives while no TLS receive is queued (tls_tcp_error fails only
+ * queued aios, then stops the TCP aios without marking the TLS connection closed, so the
+ * next receive or a send that fills the buffer waits forever). That happens whenever a
+ * peer closes right after sending: the read-ahead's completion is being delivered while
+ * the TCP end-of-file arrives. The TCP layer has shut the socket down by then, and once
+ * the peer acknowledged, getpeername (NNG_OPT_REMADDR) fails; that is taken as the end of
+ * the stream, and closing the stream gets the stuck aios back. */
+static bool
+wait_io_locked(fedns_conn *c, uint64_t deadline)
+{
+	uint64_t now = now_ns();
+	if (deadline != 0 && now >= deadline)
+		return false;
+	uint64_t until = now + PROBE_NS;
+	if (deadline != 0 && deadline < until)
+		until = deadline;
+	struct timespec ts = {.tv_sec = (time_t)(until / 1000000000u),
+			      .tv_nsec = (long)(until % 1000000000u)};
+	if (pthread_cond_timedwait(&c->cv, &c->mu, &ts) != ETIMEDOUT || c->closed || c->rerr != 0)
+		return true;
+	nng_sockaddr sa;
+	if (nng_stream_get_addr(c->s, NNG_OPT_REMADDR, &sa) == 0)
+		return true;
+	c->rerr = NNG_ECONNSHUT;
+	pthread_cond_broadcast(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+	nng_stream_close(c->s);
+	pthread_mutex_lock(&c->mu);
+	return true;
+}
+
 static void
 rd_cb(void *arg)
 {
@@ -237,15 +275,20 @@ rd_cb(void *arg)
 	if (rv == 0 && n > 0) {
 		c->rcnt += n;
 		c->established = true;
-	} else if (rv == 0) {
-		c->rerr = NNG_ECONNSHUT; /* a TLS stream never completes empty but at EOF */
-	} else {
-		c->rerr = rv;
+	} else if (c->rerr == 0) {
+		/* a TLS stream completes empty only at EOF */
+		c->rerr = rv != 0 ? rv : NNG_ECONNSHUT;
 	}
 	pump_locked(c);
 	pthread_cond_broadcast(&c->cv);
 	struct fedns_conn_listener *l = c->lst;
+	bool shut = rv != 0 && !c->closed;
 	pthread_mutex_unlock(&c->mu);
+	/* The stream is dead. Closing it fails a send queued on it: nng 1.5.2 would otherwise
+	 * keep that send forever once its buffer is full, as its TCP aio is stopped. Nothing
+	 * is posted after this (rerr is set). */
+	if (shut)
+		nng_stream_close(c->s);
 	if (l != NULL)
 		listener_settle(l, c);
 }
@@ -484,7 +527,7 @@ fedns_conn_recv(fedns_conn *c, uint8_t **out, size_t *len, unsigned timeout_ms, 
 			rc = io_err_locked(c, c->rerr);
 			break;
 		}
-		if (!wait_until(&c->cv, &c->mu, deadline)) {
+		if (!wait_io_locked(c, deadline)) {
 			/* the partial frame stays buffered: a later call continues it */
 			if (partial != NULL)
 				*partial = c->hdr_got > 0;
@@ -568,7 +611,7 @@ fedns_conn_send(fedns_conn *c, const uint8_t *msg, size_t len, unsigned timeout_
 		nng_stream_send(c->s, c->saio);
 		bool timed_out = false;
 		while (!c->sdone) {
-			if (!timed_out && !wait_until(&c->cv, &c->mu, deadline)) {
+			if (!timed_out && !wait_io_locked(c, deadline)) {
 				/* a frame may be half out: the stream is unusable, and closing
 				 * it is the one way to get the aio back (see the top) */
 				timed_out = true;
@@ -721,7 +764,9 @@ listener_settle(struct fedns_conn_listener *l, fedns_conn *c)
 		return;
 	}
 	pthread_mutex_lock(&c->mu);
-	bool ok = c->established && c->rerr == 0;
+	/* first bytes make it a good connection even when an error followed them: the
+	 * frames before the error are still delivered, then the error */
+	bool ok = c->established;
 	bool failed = !c->established && c->rerr != 0;
 	if (ok || failed)
 		c->lst = NULL; /* its later completions are not the listener's business */
@@ -932,19 +977,35 @@ fedns_conn_accept(fedns_conn_listener *l, fedns_conn **out)
 			rc = FEDNS_OK;
 			break;
 		}
-		/* a peer silent past the deadline: close it, its read-ahead then fails and
-		 * settles it as rejected */
+		/* a peer silent past the deadline is given up here, as a failed handshake;
+		 * one whose first bytes just arrived is being settled by its callback */
 		uint64_t now = now_ns(), next = now + 1000000000u;
-		for (fedns_conn *c = l->pending; c != NULL; c = c->next) {
-			if (c->expired)
+		for (fedns_conn **p = &l->pending; *p != NULL;) {
+			fedns_conn *c = *p;
+			if (c->hs_deadline > now) {
+				if (c->hs_deadline < next)
+					next = c->hs_deadline;
+				p = &c->next;
 				continue;
-			if (c->hs_deadline <= now) {
-				c->expired = true;
-				nng_stream_close(c->s);
-			} else if (c->hs_deadline < next) {
-				next = c->hs_deadline;
 			}
+			pthread_mutex_lock(&c->mu);
+			bool est = c->established;
+			if (!est && c->rerr == 0)
+				c->rerr = NNG_ETIMEDOUT; /* the read-ahead posts nothing more */
+			pthread_mutex_unlock(&c->mu);
+			if (est) {
+				p = &c->next;
+				continue;
+			}
+			*p = c->next;
+			c->where = W_DEAD;
+			c->next = l->dead;
+			l->dead = c;
+			l->rejected++;
+			nng_stream_close(c->s);
 		}
+		if (l->dead != NULL)
+			continue;
 		(void)wait_until(&l->cv, &l->mu, next);
 	}
 	pthread_mutex_unlock(&l->mu);

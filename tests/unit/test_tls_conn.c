@@ -82,7 +82,9 @@ teardown(void **state)
 	(void)state;
 	char cmd[600];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
-	nng_fini();
+	/* no nng_fini: nng 1.5.2 may still be tearing a failed dial down on a task thread
+	 * after the dial's aio completed (tls_conn_cb frees the stream after finishing it),
+	 * and nng_fini racing that panics in tls_reap */
 	return system(cmd) == 0 ? 0 : -1;
 }
 
@@ -700,7 +702,8 @@ test_silent_peer_dropped(void **state)
 	(void)state;
 	hub h;
 	hub_start(&h);
-	fedns_conn_listener_set_handshake_ms(h.l, 300);
+	/* long enough for an honest handshake on a loaded machine (ASan, parallel tests) */
+	fedns_conn_listener_set_handshake_ms(h.l, 1500);
 	/* plain TCP that never says anything */
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	assert_true(fd >= 0);
