@@ -76,7 +76,7 @@ fedctl() {
 fedctl_as() {
 	local who=$1
 	shift
-	FEDNSCTL_CONFIG=$t_tmp/ctl.json "$fed_ctl_bin" --token-file "$t_tmp/$who.token" "$@"
+	FEDNSCTL_CONFIG=$t_tmp/ctl.json "$fed_ctl_bin" "$@" --token-file "$t_tmp/$who.token"
 }
 
 # fed_people TENANT: alice (editor) and bob (approver) of TENANT.
