@@ -67,6 +67,9 @@ hub_metrics_cell_state(uint32_t hub_serial, const hub_spoke_zone *sz, const hub_
 			worst = r;
 		}
 	}
+	if (nsecs == 0 && worst == 0) {
+		worst = RANK_UNKNOWN; /* the spoke holds it, but no secondary proved it */
+	}
 	return states[worst];
 }
 

@@ -37,7 +37,8 @@ void hub_metrics_free(hub_metrics *m);
 /* The state of one (zone, cluster) cell (fed-brief.md: the worst of its secondaries in the
  * order unreachable > diverged > lagging > pending > unknown > in_sync, "pending" when the
  * spoke has not acknowledged hub_serial (sz NULL: never) or a secondary is not at it yet).
- * A cell whose spoke holds hub_serial and reports no secondary is "in_sync". Static. */
+ * A cell whose spoke holds hub_serial but reports no secondary is "unknown" (nothing proved
+ * it served), as GET /api/v1/status says. Static. */
 const char *hub_metrics_cell_state(uint32_t hub_serial, const hub_spoke_zone *sz,
 				   const hub_secondary *secs, size_t nsecs);
 /* The rank of a state in that order (in_sync 0 ... unreachable 5; anything else counts as

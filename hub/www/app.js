@@ -248,10 +248,14 @@
 
   async function refreshMatrix() {
     const f = filters();
-    const [items, clusters] = await Promise.all([
+    const [items, clusters, proposed] = await Promise.all([
       statusAll({ tenant: f.tenant, cluster: f.cluster, state: f.state }),
       api('GET', '/api/v1/clusters').then((r) => r.items || []),
+      api('GET', '/api/v1/changes' + qs({ state: 'proposed', limit: PAGE })).then((r) => r.changes || []),
     ]);
+    // changes waiting for approval, per zone: the matrix shows them on the zone's row
+    const awaiting = {};
+    for (const c of proposed) awaiting[c.zone] = (awaiting[c.zone] || 0) + 1;
     for (const r of items) {
       seenTenants.add(r.tenant);
       seenClusters.add(r.cluster);
@@ -278,16 +282,18 @@
     renderIfChanged('summary', [zones.length, cols.length, counts], () =>
       zones.length + ' zones × ' + cols.length + ' clusters · ' +
       STATES.filter((s) => counts[s]).map((s) => counts[s] + ' ' + STATE_LABEL[s]).join(', '));
-    renderIfChanged('matrix', [rows, cols, [...connected], tick], () => {
+    renderIfChanged('matrix', [rows, cols, [...connected], awaiting, tick], () => {
       if (zones.length === 0) return h('p', { class: 'muted', text: 'No zone matches.' });
       const head = h('tr', {}, h('th', { text: 'Zone' }), cols.map((c) =>
         h('th', {}, h('a', { href: clusterHref(c), text: c, data: { cluster: c } }),
           connected.has(c) && !connected.get(c) ? h('span', { class: 'muted', text: ' (offline)' }) : null)));
       const body = zones.map((z) => {
         const zr = byZone.get(z);
-        return h('tr', { data: { zone: z } },
+        const waiting = awaiting[z] || 0;
+        return h('tr', { data: { zone: z, awaiting: waiting } },
           h('td', { class: 'zone' }, h('a', { href: zoneHref(z), text: z }),
-            h('span', { class: 'sub', text: zr.tenant + ' · serial ' + zr.hub_serial })),
+            h('span', { class: 'sub', text: zr.tenant + ' · serial ' + zr.hub_serial },
+              waiting ? h('a', { class: 'awaiting', href: zoneHref(z), text: waiting + ' awaiting approval' }) : null)),
           cols.map((c) => {
             const r = zr.cells[c];
             if (!r) return h('td', { class: 'none', text: '—', title: 'not placed on ' + c });

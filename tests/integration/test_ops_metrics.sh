@@ -104,8 +104,10 @@ t_check "the hub counts the spoke's session" wait_val fedns_hub_spoke_sessions -
 t_check "east shows connected" wait_val 'fedns_hub_cluster_connected{cluster="east"}' -eq 1
 t_check "east got the zone as a snapshot" wait_val 'fedns_hub_snapshots_sent_total{cluster="east"}' -ge 1
 t_check "and applied it" wait_val 'fedns_hub_changesets_applied_total{cluster="east"}' -ge 1
-t_check "the cell is in_sync" wait_val 'fedns_hub_zone_cells{cluster="east",state="in_sync"}' -eq 1
-t_check "the zone is in_sync" wait_val 'fedns_hub_zones{state="in_sync"}' -eq 1
+# no secondary is configured: the spoke holds the zone but nothing proved it served
+t_check "the cell leaves pending for unknown (no secondary)" \
+	wait_val 'fedns_hub_zone_cells{cluster="east",state="unknown"}' -eq 1
+t_check "the zone is unknown, no longer pending" wait_val 'fedns_hub_zones{state="pending"}' -eq 0
 t_check "the last-seen time is recent" \
 	wait_val 'fedns_hub_cluster_last_seen_timestamp_seconds{cluster="east"}' -ge $(($(date +%s) - 120))
 
@@ -134,7 +136,8 @@ t_check "the change set was sent to east" \
 	wait_val 'fedns_hub_changesets_sent_total{cluster="east"}' -gt "${sent0:-0}"
 t_check "and applied there" \
 	wait_val 'fedns_hub_changesets_applied_total{cluster="east"}' -gt "${applied0:-0}"
-t_check "the cell is in_sync again" wait_val 'fedns_hub_zone_cells{cluster="east",state="in_sync"}' -eq 1
+t_check "the cell is back to unknown at the new serial" \
+	wait_val 'fedns_hub_zone_cells{cluster="east",state="unknown"}' -eq 1
 scrape m3.prom
 t_check "east has a propagation histogram" \
 	sh -c "[ -n \"$(val m3.prom 'fedns_hub_propagation_seconds_count{cluster="east"}')\" ]"

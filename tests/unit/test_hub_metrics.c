@@ -194,8 +194,8 @@ test_cell_state(void **state)
 	hub_spoke_zone sz = {.serial = 7, .acked_at = 1};
 	hub_secondary s[3] = {0};
 
-	/* the spoke holds the hub's serial, no secondary yet */
-	assert_string_equal(hub_metrics_cell_state(7, &sz, NULL, 0), "in_sync");
+	/* the spoke holds the hub's serial, but no secondary proved it yet */
+	assert_string_equal(hub_metrics_cell_state(7, &sz, NULL, 0), "unknown");
 	/* never acked, or behind */
 	assert_string_equal(hub_metrics_cell_state(7, NULL, NULL, 0), "pending");
 	sz.serial = 6;
