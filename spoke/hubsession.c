@@ -1635,7 +1635,8 @@ run_connection(spoke_hubsession *hs)
 		pthread_mutex_lock(&hs->mu);
 		hs->stats.dial_failures++;
 		pthread_mutex_unlock(&hs->mu);
-		fedns_log(FEDNS_LOG_WARN, "spoke.hub.dial_failed", FEDNS_LF_STR("hub", hs->o.url),
+		fedns_log(FEDNS_LOG_WARN, "spoke.hub.connect_failed",
+			  FEDNS_LF_STR("hub", hs->o.url),
 			  FEDNS_LF_STR("error", err[0] ? err : fedns_strerror(e)));
 		return false;
 	}
@@ -1661,8 +1662,8 @@ run_connection(spoke_hubsession *hs)
 	rx_arg ra = {.hs = hs, .c = c};
 	e = handshake(hs, c, err, sizeof(err));
 	if (e != FEDNS_OK) {
-		fedns_log(FEDNS_LOG_WARN, "spoke.hub.handshake_failed",
-			  FEDNS_LF_STR("hub", hs->o.url), FEDNS_LF_STR("error", err));
+		fedns_log(FEDNS_LOG_WARN, "spoke.hub.rejected", FEDNS_LF_STR("hub", hs->o.url),
+			  FEDNS_LF_STR("error", err));
 		goto out;
 	}
 	if (pthread_create(&rx, NULL, rx_main, &ra) != 0) {
