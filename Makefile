@@ -26,7 +26,7 @@ FORMAT_DIRS := $(wildcard common dns cli tests bench spoke hub tls proto)
 FORMAT_FILES = $(shell find $(FORMAT_DIRS) -type f -name '*.[ch]' -not -path '*/corpus/*' | sort)
 
 .PHONY: help deps build test fuzz fuzz-run format format-check \
-	bench-zone-parse bench-axfr-out bench-ixfr-propagation bench-hub-commit demo clean
+	bench-zone-parse bench-axfr-out bench-ixfr-propagation bench-hub-commit bench-propagation demo clean
 
 help:
 	@echo "make test              install missing Debian packages, build (-Werror), run all tests"
@@ -41,7 +41,9 @@ help:
 	@echo "make bench-axfr-out    fedns-spoke vs knotd vs named serving a 1,000,000-record AXFR"
 	@echo "make bench-ixfr-propagation  diff to BIND secondary latency vs a BIND9 pair"
 	@echo "make bench-hub-commit  durable hub commits/s and latency at 1 and 16 clients"
-	@echo "make demo              not yet: the demo comes with the federation issue"
+	@echo "make bench-propagation commit -> every secondary on 1 and 8 spokes vs a BIND9 pair; fan-out rate"
+	@echo "make demo              a hub, spokes east and west with two BIND9 secondaries each,"
+	@echo "                       a change approved by four eyes, every secondary in_sync; Ctrl-C stops it"
 	@echo "make clean             remove build/, build-san/, build-fuzz/, build-bench/"
 
 deps:
@@ -102,10 +104,14 @@ bench-ixfr-propagation:
 bench-hub-commit:
 	FEDNS_BUILD=$(abspath build-bench) bench/hub_commit/run
 
-demo: build
-	@echo "make demo: the federation demo (hub, spokes, BIND9 secondaries) comes with the"
-	@echo "federation issue; it does not exist yet. What exists now is the DNS core library,"
-	@echo "built above; run 'make test' to exercise it."
+bench-propagation:
+	FEDNS_BUILD=$(abspath build-bench) bench/propagation/run
+
+# Installs what is missing, builds, and runs the federation on loopback until Ctrl-C.
+demo:
+	scripts/install-deps.sh
+	$(do_build)
+	scripts/demo.sh $(BUILD_DIR)
 
 clean:
 	rm -rf build build-san build-fuzz build-bench
