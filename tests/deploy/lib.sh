@@ -24,6 +24,9 @@ d_get_tools() {
 d_get_validator() {
 	local dir=$d_tools/validator stamp
 	stamp="$dir/.installed-$(echo "$D_MODELS" | sed 's/[ @\/]/_/g')"
+	mkdir -p "$dir"
+	exec 8>"$dir/.lock"
+	flock 8 # one npm install at a time when test runs share the cache
 	if [ ! -e "$stamp" ]; then
 		command -v npm >/dev/null || { echo "npm not found (Debian: apt-get install npm)"; exit 1; }
 		mkdir -p "$dir"
@@ -34,7 +37,10 @@ d_get_validator() {
 		rm -f "$dir"/.installed-*
 		: >"$stamp"
 	fi
-	cp "$t_src/tests/deploy/validate.mjs" "$dir/validate.mjs"
+	exec 8>&-
+	# renamed into place: another test may be running the previous copy
+	cp "$t_src/tests/deploy/validate.mjs" "$dir/.validate.mjs.$$"
+	mv -f "$dir/.validate.mjs.$$" "$dir/validate.mjs"
 }
 
 # d_validate FILE.yaml: every object against the Kubernetes schemas (strict fields).
