@@ -556,7 +556,8 @@ csend(fedns_conn *c, const fedns_proto_msg *m)
 	free(buf);
 }
 
-static bool g_closed; /* the last crecv found the connection closed */
+static bool g_closed;	      /* the last crecv found the connection closed */
+static unsigned g_heartbeats; /* heartbeats crecv skipped */
 
 /* The next message that is not a heartbeat; NULL when nothing came within timeout_ms or
  * the hub closed the connection (g_closed). */
@@ -584,6 +585,7 @@ crecv(fedns_conn *c, unsigned timeout_ms)
 		free(buf);
 		if (m->type != FEDNS_PROTO_HEARTBEAT)
 			return m;
+		g_heartbeats++;
 		fedns_proto_msg_free(m);
 	}
 }
@@ -761,6 +763,24 @@ wait_spoke_zone(fx *x, uint32_t serial, const char *status)
 	fail_msg("spoke zone row never reached serial %u %s (has %u %s)", serial, status, z.serial,
 		 z.last_status);
 	return z;
+}
+
+/* The removed zone's rows go (through the recorder). */
+static void
+wait_forgotten(fx *x)
+{
+	size_t n = 1;
+	for (int64_t end = mono() + 5000; n > 0 && mono() < end; usleep(20000)) {
+		hub_spoke_zone *rows = NULL;
+		assert_int_equal(hub_spoke_zone_list(x->s, "east", x->zone.id, &rows, &n),
+				 FEDNS_OK);
+		free(rows);
+	}
+	assert_int_equal(n, 0);
+	hub_secondary *sec = NULL;
+	assert_int_equal(hub_secondary_list(x->s, "east", x->zone.id, NULL, &sec, &n), FEDNS_OK);
+	free(sec);
+	assert_int_equal(n, 0);
 }
 
 static void
@@ -974,10 +994,50 @@ test_session(void **state)
 	fedns_proto_msg_free(m);
 	assert_null(crecv(c, 800));
 	assert_false(g_closed);
+	wait_forgotten(x);
+
+	/* other.test is placed on east too: a delta adding it, then its snapshot */
+	const char *both[] = {"east", "west"};
+	assert_int_equal(hub_store_begin(x->s, true), FEDNS_OK);
+	assert_int_equal(hub_zone_set_placement(x->s, x->other.id, both, 2), FEDNS_OK);
+	assert_int_equal(hub_store_commit(x->s), FEDNS_OK);
+	hub_fanout_zone_changed(x->f, x->other.id);
+	m = crecv(c, 5000);
+	assert_non_null(m);
+	assert_int_equal(m->type, FEDNS_PROTO_PLACEMENT_UPDATE);
+	assert_false(m->u.placement.full);
+	assert_int_equal(m->u.placement.nadd, 1);
+	assert_int_equal(m->u.placement.nremove, 0);
+	assert_string_equal(m->u.placement.add[0], "other.test.");
+	fedns_proto_msg_free(m);
+	b = expect_body(x, c);
+	assert_int_equal(b->kind, FEDNS_PROTO_BODY_SNAPSHOT);
+	assert_string_equal(b->u.snapshot.zone, "other.test.");
+	fedns_proto_body_free(b);
+
+	/* a second connection of east while this one is open replaces it */
+	fedns_conn *c2 = dial(x, "east");
+	authenticate(x, c2, "east", "east", "other.test.", 1, x->other.digest);
+	m = crecv(c2, 5000);
+	assert_non_null(m);
+	assert_int_equal(m->type, FEDNS_PROTO_PLACEMENT_UPDATE);
+	assert_int_equal(m->u.placement.nadd, 1);
+	fedns_proto_msg_free(m);
+	assert_null(crecv(c, 3000));
+	assert_true(g_closed);
 	fedns_conn_close(c);
 	fedns_conn_free(c);
-
-	/* the session ends: east is disconnected in the store */
+	c = c2;
+	/* it holds other.test at the hub's version: nothing to send; then it goes silent, gets
+	 * heartbeats, and is dropped after three intervals (2 s each) */
+	g_heartbeats = 0;
+	int64_t t0 = mono();
+	assert_null(crecv(c, 12000));
+	assert_true(g_closed);
+	int64_t silent = mono() - t0;
+	if (silent < 5500 || silent > 9000)
+		fail_msg("dropped after %lld ms of silence, not about 6000", (long long)silent);
+	assert_true(g_heartbeats >= 2);
 	hub_cluster cl;
 	memset(&cl, 0, sizeof(cl));
 	for (int64_t end = mono() + 5000; mono() < end; usleep(20000)) {
@@ -986,6 +1046,10 @@ test_session(void **state)
 			break;
 	}
 	assert_false(cl.connected);
+	assert_string_equal(cl.last_error, "no message for three heartbeat intervals");
+	fedns_conn_close(c);
+	fedns_conn_free(c);
+
 	assert_string_equal(cl.software_version, "test");
 	assert_int_equal(hub_fanout_sessions(x->f), 0);
 }
