@@ -1662,7 +1662,7 @@ run_connection(spoke_hubsession *hs)
 	rx_arg ra = {.hs = hs, .c = c};
 	e = handshake(hs, c, err, sizeof(err));
 	if (e != FEDNS_OK) {
-		fedns_log(FEDNS_LOG_WARN, "spoke.hub.rejected", FEDNS_LF_STR("hub", hs->o.url),
+		fedns_log(FEDNS_LOG_WARN, "spoke.hub.handshake_failed", FEDNS_LF_STR("hub", hs->o.url),
 			  FEDNS_LF_STR("error", err));
 		goto out;
 	}
