@@ -157,6 +157,7 @@ options {
 	pid-file "$nd/named.pid";
 	listen-on port $(cat "$d/np$i") { 127.0.0.1; };
 	listen-on-v6 { none; };
+	dnssec-validation no;
 	recursion no;
 	notify no;
 	allow-query { any; };

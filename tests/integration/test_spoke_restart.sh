@@ -36,6 +36,7 @@ options {
 	pid-file "$t_tmp/ns/named.pid";
 	listen-on port $np { 127.0.0.1; };
 	listen-on-v6 { none; };
+	dnssec-validation no;
 	recursion no;
 	notify no;
 	allow-query { any; };

@@ -57,6 +57,7 @@ options {
 	pid-file "$dir/named.pid";
 	listen-on port $(cat np$i) { 127.0.0.1; };
 	listen-on-v6 { none; };
+	dnssec-validation no;
 	recursion no;
 	notify no;
 	allow-query { any; };
