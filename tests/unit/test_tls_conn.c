@@ -248,6 +248,19 @@ test_round_trip(void **state)
 	assert_int_equal(bs.rc, FEDNS_OK);
 	free(b);
 
+	/* small frames go out at once (no Nagle, header and body in one record): 200 round
+	 * trips on loopback take well under the 40 ms one delayed ACK would cost each */
+	uint64_t t0 = ms_now();
+	for (int i = 0; i < 200; i++) {
+		assert_int_equal(fedns_conn_send(sp, (const uint8_t *)"ping", 4, T_MS), FEDNS_OK);
+		expect_frame(hc, "ping", 4);
+		assert_int_equal(fedns_conn_send(hc, (const uint8_t *)"pong", 4, T_MS), FEDNS_OK);
+		expect_frame(sp, "pong", 4);
+	}
+	uint64_t took = ms_now() - t0;
+	print_message("200 round trips of a 4-byte frame: %llu ms\n", (unsigned long long)took);
+	assert_true(took < 2000);
+
 	fedns_conn_close(sp);
 	fedns_conn_close(sp); /* idempotent */
 	fedns_conn_free(sp);
@@ -508,6 +521,33 @@ test_peer_close_is_eio(void **state)
 	assert_int_equal(fedns_conn_recv(sp, &m, &n, T_MS, NULL), FEDNS_EIO);
 	fedns_conn_free(sp);
 	fedns_conn_free(hc);
+	hub_stop(&h);
+}
+
+/* A peer that sends and closes at once, many times: the close must be seen every time,
+ * promptly (nng 1.5.2 can lose it between two receives; conn.c probes for it). */
+static void
+test_send_then_close_seen_every_time(void **state)
+{
+	(void)state;
+	hub h;
+	hub_start(&h);
+	for (int i = 0; i < 40; i++) {
+		fedns_conn *sp = NULL, *hc = NULL;
+		pair_up(&h, i % 2 ? "east" : "west", &sp, &hc);
+		fedns_conn *closer = i % 4 < 2 ? sp : hc, *other = closer == sp ? hc : sp;
+		assert_int_equal(fedns_conn_send(closer, (const uint8_t *)"last", 4, T_MS),
+				 FEDNS_OK);
+		fedns_conn_close(closer);
+		expect_frame(other, "last", 4);
+		uint8_t *m = NULL;
+		size_t n = 0;
+		uint64_t t0 = ms_now();
+		assert_int_equal(fedns_conn_recv(other, &m, &n, T_MS, NULL), FEDNS_EIO);
+		assert_true(ms_now() - t0 < 2000);
+		fedns_conn_free(sp);
+		fedns_conn_free(hc);
+	}
 	hub_stop(&h);
 }
 
@@ -813,6 +853,7 @@ main(void)
 		cmocka_unit_test(test_timeouts_keep_the_connection),
 		cmocka_unit_test(test_oversized_and_empty_frames_refused),
 		cmocka_unit_test(test_peer_close_is_eio),
+		cmocka_unit_test(test_send_then_close_seen_every_time),
 		cmocka_unit_test(test_close_unblocks_other_threads),
 		cmocka_unit_test(test_other_ca_refused),
 		cmocka_unit_test(test_revoked_refused),
