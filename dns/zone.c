@@ -10,6 +10,7 @@
 #include "common/arena.h"
 #include "common/sha2.h"
 #include "dns/name.h"
+#include "dns/zonefile.h"
 #include "dns/zonemd.h"
 
 #define ZONE_DEFAULT_MAX_RECORDS 10000000u
@@ -1471,6 +1472,13 @@ typedef struct zmem {
 	fedns_rrset *sets; /* a flat build's RRset array */
 } zmem;
 
+/* A cache made from a segment's RRsets: computed by whichever thread needs it first and
+ * published with one compare-and-swap, immutable afterwards. */
+typedef struct zblob {
+	size_t len;
+	uint8_t data[];
+} zblob;
+
 typedef struct zseg {
 	unsigned refs;
 	uint32_t n;
@@ -1478,8 +1486,8 @@ typedef struct zseg {
 	fedns_rrset *own; /* the array 'sets' is, when the segment owns it */
 	zmem *deps[SEG_MAX_DEPS];
 	uint32_t ndeps;
-	uint8_t *canon; /* the RRsets in ZONEMD form, once fedns_zone_zonemd made it */
-	size_t canon_len;
+	zblob *canon; /* the RRsets in ZONEMD form (fedns_zone_zonemd) */
+	zblob *text; /* the RRsets as master-file lines, apex SOA left out (fedns_zone_print_shared) */
 } zseg;
 
 static void
@@ -1515,6 +1523,7 @@ seg_rele(zseg *g)
 		zmem_rele(g->deps[i]);
 	free(g->own);
 	free(g->canon);
+	free(g->text);
 	free(g);
 }
 
@@ -1592,7 +1601,10 @@ fedns_zone_memory(const fedns_zone *z)
 	m += z->nseg * sizeof(zseg *);
 	for (size_t i = 0; i < z->nseg; i++) {
 		const zseg *g = z->segs[i];
-		m += g->canon_len + (g->own != NULL ? g->n * sizeof(fedns_rrset) : 0);
+		const zblob *c = __atomic_load_n(&g->canon, __ATOMIC_ACQUIRE);
+		const zblob *t = __atomic_load_n(&g->text, __ATOMIC_ACQUIRE);
+		m += (c != NULL ? c->len : 0) + (t != NULL ? t->len : 0);
+		m += g->own != NULL ? g->n * sizeof(fedns_rrset) : 0;
 	}
 	return m;
 }
@@ -2458,10 +2470,25 @@ out:
 
 /* ---- ZONEMD over shared segments ---- */
 
-/* A segment's RRsets in ZONEMD form into a new buffer. */
-static fedns_err
-seg_canon(const fedns_zone *z, const zseg *g, uint8_t *scratch, uint8_t **out, size_t *outlen)
+/* Publishes 'b' as *slot unless another thread was first; returns the published blob. */
+static const zblob *
+publish(zblob **slot, zblob *b)
 {
+	zblob *expected = NULL;
+	if (__atomic_compare_exchange_n(slot, &expected, b, false, __ATOMIC_ACQ_REL,
+					__ATOMIC_ACQUIRE))
+		return b;
+	free(b);
+	return expected;
+}
+
+/* A segment's RRsets in ZONEMD form, made now if no one made them yet. NULL: no memory. */
+static const zblob *
+seg_canon(const fedns_zone *z, zseg *g, uint8_t *scratch)
+{
+	const zblob *have = __atomic_load_n(&g->canon, __ATOMIC_ACQUIRE);
+	if (have != NULL)
+		return have;
 	size_t cap = 0;
 	for (uint32_t i = 0; i < g->n; i++) {
 		const fedns_rrset *s = &g->sets[i];
@@ -2473,21 +2500,19 @@ seg_canon(const fedns_zone *z, const zseg *g, uint8_t *scratch, uint8_t **out, s
 		cap += (size_t)s->count * (fedns_name_len(s->owner) + FEDNS_ZONEMD_RR_FIXED) +
 		       (size_t)(pos - s->rdata) - 2u * s->count;
 	}
-	uint8_t *buf = malloc(cap ? cap : 1);
-	if (buf == NULL)
-		return FEDNS_ENOMEM;
-	size_t len = 0;
+	zblob *b = malloc(sizeof(*b) + (cap ? cap : 1));
+	if (b == NULL)
+		return NULL;
+	b->len = 0;
 	for (uint32_t i = 0; i < g->n; i++) {
 		const fedns_rrset *s = &g->sets[i];
 		bool apex = fedns_name_equal(s->owner, z->origin);
 		/* the apex ZONEMD RRset is the digest's own container (RFC 8976 §3.3.1.1) */
 		if (apex && s->type == FEDNS_T_ZONEMD)
 			continue;
-		len += fedns_zonemd_rrset_wire(s, apex, scratch, buf + len, cap - len);
+		b->len += fedns_zonemd_rrset_wire(s, apex, scratch, b->data + b->len, cap - b->len);
 	}
-	*out = buf;
-	*outlen = len;
-	return FEDNS_OK;
+	return publish(&g->canon, b);
 }
 
 fedns_err
@@ -2507,29 +2532,16 @@ fedns_zone_zonemd(fedns_zone *z, uint8_t alg, uint8_t *out, size_t *outlen)
 		return FEDNS_ENOMEM;
 	/* The apex SOA is hashed first and changes with every version, so the whole stream is
 	 * hashed every time (SHA-384 cannot resume past a change); what is saved is encoding:
-	 * only segments without their canonical form are encoded. */
+	 * a segment is encoded once, by the first version that needs it. */
 	fedns_hash h;
 	fedns_hash_init(&h, FEDNS_HASH_SHA384);
 	for (size_t i = 0; i < z->nseg; i++) {
-		zseg *g = z->segs[i];
-		if (g->canon != NULL) {
-			fedns_hash_update(&h, g->canon, g->canon_len);
-			continue;
-		}
-		uint8_t *buf;
-		size_t len;
-		if (seg_canon(z, g, scratch, &buf, &len) != FEDNS_OK) {
+		const zblob *c = seg_canon(z, z->segs[i], scratch);
+		if (c == NULL) {
 			free(scratch);
 			return fedns_zonemd_compute(z, alg, out, outlen);
 		}
-		fedns_hash_update(&h, buf, len);
-		/* a segment only this zone holds may keep it; a shared one is read by others */
-		if (__atomic_load_n(&g->refs, __ATOMIC_ACQUIRE) == 1) {
-			g->canon = buf;
-			g->canon_len = len;
-		} else {
-			free(buf);
-		}
+		fedns_hash_update(&h, c->data, c->len);
 	}
 	free(scratch);
 	fedns_hash_final(&h, z->md);
@@ -2537,4 +2549,83 @@ fedns_zone_zonemd(fedns_zone *z, uint8_t alg, uint8_t *out, size_t *outlen)
 	memcpy(out, z->md, FEDNS_SHA384_LEN);
 	*outlen = FEDNS_SHA384_LEN;
 	return FEDNS_OK;
+}
+
+/* ---- master-file text over shared segments ---- */
+
+/* A segment's RRsets as fedns_zone_print writes them (the apex SOA left out: it is printed
+ * first), made now if no one made them yet. */
+static fedns_err
+seg_text(const fedns_zone *z, zseg *g, const zblob **out)
+{
+	const zblob *have = __atomic_load_n(&g->text, __ATOMIC_ACQUIRE);
+	if (have != NULL) {
+		*out = have;
+		return FEDNS_OK;
+	}
+	fedns_buf b;
+	fedns_buf_init(&b, 0);
+	fedns_err err = FEDNS_OK;
+	for (uint32_t i = 0; i < g->n && err == FEDNS_OK; i++) {
+		const fedns_rrset *s = &g->sets[i];
+		if (s->type == FEDNS_T_SOA && fedns_name_equal(s->owner, z->origin))
+			continue;
+		const uint8_t *pos = s->rdata;
+		for (uint32_t k = 0; k < s->count && err == FEDNS_OK; k++) {
+			fedns_rr rr = {.owner = s->owner,
+				       .type = s->type,
+				       .rclass = s->rclass,
+				       .ttl = s->ttl};
+			rr.rdata = fedns_rrset_next_rdata(&pos, &rr.rdlen);
+			err = fedns_rr_print(&rr, &b);
+		}
+	}
+	if (err == FEDNS_OK)
+		err = b.err;
+	zblob *blob = err == FEDNS_OK ? malloc(sizeof(*blob) + b.len + 1) : NULL;
+	if (err == FEDNS_OK && blob == NULL)
+		err = FEDNS_ENOMEM;
+	if (err != FEDNS_OK) {
+		fedns_buf_fini(&b);
+		return err;
+	}
+	blob->len = b.len;
+	if (b.len != 0)
+		memcpy(blob->data, b.data, b.len);
+	fedns_buf_fini(&b);
+	*out = publish(&g->text, blob);
+	return FEDNS_OK;
+}
+
+fedns_err
+fedns_zone_print_shared(const fedns_zone *z, fedns_buf *out)
+{
+	if (z == NULL || out == NULL || z->state != ZONE_FINISHED)
+		return FEDNS_EINVAL;
+	if (z->segs == NULL)
+		return fedns_zone_print(z, out);
+	/* the apex SOA first, as fedns_zone_print writes it */
+	const fedns_rrset *soa = fedns_zone_find(z, z->origin, FEDNS_T_SOA);
+	if (soa != NULL) {
+		const uint8_t *pos = soa->rdata;
+		for (uint32_t k = 0; k < soa->count; k++) {
+			fedns_rr rr = {.owner = soa->owner,
+				       .type = soa->type,
+				       .rclass = soa->rclass,
+				       .ttl = soa->ttl};
+			rr.rdata = fedns_rrset_next_rdata(&pos, &rr.rdlen);
+			fedns_err err = fedns_rr_print(&rr, out);
+			if (err != FEDNS_OK)
+				return err;
+		}
+	}
+	for (size_t i = 0; i < z->nseg; i++) {
+		const zblob *t;
+		fedns_err err = seg_text(z, z->segs[i], &t);
+		if (err == FEDNS_OK)
+			err = fedns_buf_append(out, t->data, t->len);
+		if (err != FEDNS_OK)
+			return err;
+	}
+	return out->err;
 }

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/buf.h"
 #include "common/diag.h"
 #include "common/err.h"
 #include "dns/rdata.h"
@@ -122,9 +123,15 @@ fedns_err fedns_zone_share(fedns_zone *z);
 fedns_err fedns_zone_derive(const fedns_zone *base, const fedns_rr *del, size_t ndel,
 			    const fedns_rr *add, size_t nadd, fedns_zone **out);
 
+/* fedns_zone_print (dns/zonefile.h), the same bytes, for a shared zone from per-segment
+ * text made once (by the first version that prints the segment) and shared by the versions
+ * that share the segment: printing a version costs what its own segments cost to print.
+ * Thread-safe. */
+fedns_err fedns_zone_print_shared(const fedns_zone *z, fedns_buf *out);
+
 /* fedns_zonemd_compute (dns/zonemd.h) with caching for a shared zone and SHA-384: each
  * segment keeps its canonical form, so a zone derived from one whose digest was computed
  * encodes only the segments its diff rebuilt. It still hashes the whole stream (the apex
  * SOA comes first and changes with every version). Same value as fedns_zonemd_compute.
- * Writes caches into z: call it while no other thread uses z (before sharing it). */
+ * Remembers the digest in z: call it while no other thread uses z (before sharing it). */
 fedns_err fedns_zone_zonemd(fedns_zone *z, uint8_t alg, uint8_t *out, size_t *outlen);

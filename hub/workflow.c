@@ -1600,7 +1600,8 @@ build_commit(hub_workflow *w, hub_store *s, const hub_zone *z, const hub_change 
 	}
 	size_t every = w->o.snapshot_every;
 	bool snapshot = every <= 1 || serial % every == 0;
-	if (snapshot && ((err = fedns_zone_print(nz, &snap)) != FEDNS_OK || snap.err != FEDNS_OK)) {
+	if (snapshot &&
+	    ((err = fedns_zone_print_shared(nz, &snap)) != FEDNS_OK || snap.err != FEDNS_OK)) {
 		err = fedns_diag_set(d, err ? err : snap.err, "cannot print the new version");
 		goto out;
 	}

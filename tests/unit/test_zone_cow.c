@@ -299,6 +299,26 @@ assert_zonemd(fedns_zone *z)
 	assert_memory_equal(a, b, la);
 }
 
+/* The shared print of z is byte for byte the reference print of ref. */
+static void
+assert_same_print(const fedns_zone *z, const fedns_zone *ref)
+{
+	fedns_buf a, b;
+	fedns_buf_init(&a, 0);
+	fedns_buf_init(&b, 0);
+	assert_int_equal(fedns_zone_print_shared(z, &a), FEDNS_OK);
+	assert_int_equal(fedns_zone_print(ref, &b), FEDNS_OK);
+	assert_int_equal(a.len, b.len);
+	assert_memory_equal(a.data, b.data, a.len);
+	/* again, from the segments' cached text */
+	fedns_buf_clear(&a);
+	assert_int_equal(fedns_zone_print_shared(z, &a), FEDNS_OK);
+	assert_int_equal(a.len, b.len);
+	assert_memory_equal(a.data, b.data, a.len);
+	fedns_buf_fini(&a);
+	fedns_buf_fini(&b);
+}
+
 /* Chains of random diffs: wherever derive builds a version, diff_apply builds the same;
  * wherever diff_apply refuses, derive does not build. */
 static void
@@ -326,6 +346,8 @@ run_chains(size_t owners_n, unsigned chains, unsigned steps, unsigned *fast, uns
 						 dg.msg);
 				assert_same_zone(fz, rz);
 				assert_zonemd(fz);
+				if (step % 4 == 0)
+					assert_same_print(fz, rz);
 			} else {
 				assert_int_equal(fe, FEDNS_ENOTSUP);
 				assert_null(fz);
@@ -409,6 +431,7 @@ test_base_freed_first(void **state)
 			 FEDNS_OK);
 	assert_memory_equal(before, after, l);
 	assert_zonemd(kids[made - 1]);
+	assert_same_print(kids[made - 1], kids[made - 1]);
 	fedns_zone_free(kids[made - 1]);
 }
 
