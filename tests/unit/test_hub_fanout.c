@@ -765,6 +765,40 @@ wait_spoke_zone(fx *x, uint32_t serial, const char *status)
 	return z;
 }
 
+/* notAfter of a PEM certificate as openssl and date(1) see it. */
+static int64_t
+openssl_not_after(const char *pem)
+{
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd),
+		 "date -u -d \"$(openssl x509 -noout -enddate -in %s | cut -d= -f2)\" +%%s", pem);
+	FILE *p = popen(cmd, "r");
+	assert_non_null(p);
+	long long v = 0;
+	assert_int_equal(fscanf(p, "%lld", &v), 1);
+	pclose(p);
+	return (int64_t)v;
+}
+
+static void
+test_cert_not_after(void **state)
+{
+	fx *x = *state;
+	size_t len = 0;
+	uint8_t *der = cert_der(fpath(x, "spoke-east.pem"), &len);
+	int64_t na = 0;
+	assert_true(hub_fanout_cert_not_after(der, len, &na));
+	assert_int_equal(na, openssl_not_after(fpath(x, "spoke-east.pem")));
+	assert_true(na > (int64_t)time(NULL));
+	/* every truncation is refused, never read past */
+	for (size_t n = 0; n < len; n += n < 64 ? 1 : 97)
+		assert_false(hub_fanout_cert_not_after(der, n, &na));
+	der[0] = 0x31; /* not a SEQUENCE */
+	assert_false(hub_fanout_cert_not_after(der, len, &na));
+	free(der);
+	assert_false(hub_fanout_cert_not_after(NULL, 0, &na));
+}
+
 /* The removed zone's rows go (through the recorder). */
 static void
 wait_forgotten(fx *x)
@@ -812,6 +846,11 @@ test_session(void **state)
 	fedns_proto_msg_free(m);
 	assert_int_equal(hub_fanout_sessions(x->f), 1);
 	assert_true(audit_has(x, "spoke.connect", "cluster:east", "ok"));
+	hub_cluster ce;
+	assert_int_equal(hub_cluster_get(x->s, "east", &ce), FEDNS_OK);
+	assert_true(ce.connected);
+	assert_int_equal(ce.cert_not_after, openssl_not_after(fpath(x, "spoke-east.pem")));
+	assert_string_equal(ce.software_version, "test");
 
 	fedns_proto_body *b = expect_body(x, c);
 	assert_int_equal(b->kind, FEDNS_PROTO_BODY_SNAPSHOT);
@@ -1063,6 +1102,8 @@ main(void)
 		cmocka_unit_test(test_snapshot_payload),
 		cmocka_unit_test(test_resume_plan),
 		cmocka_unit_test(test_new_refuses_bad_material),
+		cmocka_unit_test_setup_teardown(test_cert_not_after, session_setup,
+						session_teardown),
 		cmocka_unit_test_setup_teardown(test_session, session_setup, session_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
