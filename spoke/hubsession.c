@@ -711,6 +711,64 @@ already(spoke_hubstate *s, const uint8_t *origin, spoke_blob_outcome *o)
 		  FEDNS_LF_UINT("change_id", o->ack.change_id));
 }
 
+/* Checks a change set's IXFR shape (old apex SOA deleted first, new one added first,
+ * their serials the change set's) and copies it into *diff; refuses and returns false
+ * otherwise (diff then holds nothing). */
+static bool
+changeset_diff(spoke_hubstate *s, const uint8_t *origin, const fedns_proto_changeset *cs,
+	       spoke_blob_outcome *o, fedns_diff *diff)
+{
+	fedns_diff_init(diff);
+	if (cs->ndeleted == 0 || cs->nadded == 0 || cs->deleted[0].type != FEDNS_T_SOA ||
+	    cs->added[0].type != FEDNS_T_SOA || !fedns_name_equal(cs->deleted[0].owner, origin) ||
+	    !fedns_name_equal(cs->added[0].owner, origin)) {
+		refuse(s, origin, o, FEDNS_PROTO_REASON_MALFORMED,
+		       "a change set must delete the old apex SOA first and add the new one "
+		       "first");
+		return false;
+	}
+	uint32_t del_serial = fedns_soa_serial(cs->deleted[0].rdata, cs->deleted[0].rdlen);
+	uint32_t add_serial = fedns_soa_serial(cs->added[0].rdata, cs->added[0].rdlen);
+	if (del_serial != cs->from_serial || add_serial != cs->to_serial) {
+		refuse(s, origin, o, FEDNS_PROTO_REASON_MALFORMED,
+		       "SOA serials %u -> %u do not match the change set's %u -> %u", del_serial,
+		       add_serial, cs->from_serial, cs->to_serial);
+		return false;
+	}
+	fedns_err err = FEDNS_OK;
+	for (size_t i = 0; i < cs->ndeleted && err == FEDNS_OK; i++)
+		err = fedns_diff_del(diff, &cs->deleted[i]);
+	for (size_t i = 0; i < cs->nadded && err == FEDNS_OK; i++)
+		err = fedns_diff_add(diff, &cs->added[i]);
+	if (err != FEDNS_OK) {
+		fedns_diff_fini(diff);
+		refuse(s, origin, o, FEDNS_PROTO_REASON_INTERNAL, "building the diff: %s",
+		       fedns_strerror(err));
+		return false;
+	}
+	return true;
+}
+
+static void
+log_applied(const fedns_proto_changeset *cs, const spoke_blob_outcome *o)
+{
+	if (!fedns_log_enabled(FEDNS_LOG_INFO))
+		return;
+	char approvers[512];
+	size_t off = 0;
+	approvers[0] = '\0';
+	for (size_t i = 0; i < cs->napprovers && off < sizeof(approvers); i++)
+		off += (size_t)snprintf(approvers + off, sizeof(approvers) - off, "%s%s",
+					i ? "," : "", cs->approvers[i]);
+	fedns_log(FEDNS_LOG_INFO, "spoke.changeset.applied", FEDNS_LF_STR("zone", o->zone),
+		  FEDNS_LF_UINT("from_serial", cs->from_serial),
+		  FEDNS_LF_UINT("to_serial", cs->to_serial),
+		  FEDNS_LF_UINT("change_id", cs->change_id),
+		  FEDNS_LF_STR("author", cs->author ? cs->author : ""),
+		  FEDNS_LF_STR("approvers", approvers), FEDNS_LF_UINT("deleted", cs->ndeleted),
+		  FEDNS_LF_UINT("added", cs->nadded), FEDNS_LF_UINT("apply_us", o->ack.apply_us));
+}
+
 static void
 apply_changeset(spoke_hubstate *s, const uint8_t *origin, const fedns_proto_changeset *cs,
 		spoke_blob_outcome *o)
@@ -741,42 +799,16 @@ apply_changeset(spoke_hubstate *s, const uint8_t *origin, const fedns_proto_chan
 		return;
 	}
 	spoke_version_rele(v);
-	if (cs->ndeleted == 0 || cs->nadded == 0 || cs->deleted[0].type != FEDNS_T_SOA ||
-	    cs->added[0].type != FEDNS_T_SOA || !fedns_name_equal(cs->deleted[0].owner, origin) ||
-	    !fedns_name_equal(cs->added[0].owner, origin)) {
-		refuse(s, origin, o, FEDNS_PROTO_REASON_MALFORMED,
-		       "a change set must delete the old apex SOA first and add the new one "
-		       "first");
-		return;
-	}
-	uint32_t del_serial = fedns_soa_serial(cs->deleted[0].rdata, cs->deleted[0].rdlen);
-	uint32_t add_serial = fedns_soa_serial(cs->added[0].rdata, cs->added[0].rdlen);
-	if (del_serial != cs->from_serial || add_serial != cs->to_serial) {
-		refuse(s, origin, o, FEDNS_PROTO_REASON_MALFORMED,
-		       "SOA serials %u -> %u do not match the change set's %u -> %u", del_serial,
-		       add_serial, cs->from_serial, cs->to_serial);
-		return;
-	}
 	uint64_t t0 = mono_us();
 	fedns_diff diff;
-	fedns_diff_init(&diff);
-	fedns_err err = FEDNS_OK;
-	for (size_t i = 0; i < cs->ndeleted && err == FEDNS_OK; i++)
-		err = fedns_diff_del(&diff, &cs->deleted[i]);
-	for (size_t i = 0; i < cs->nadded && err == FEDNS_OK; i++)
-		err = fedns_diff_add(&diff, &cs->added[i]);
-	if (err != FEDNS_OK) {
-		fedns_diff_fini(&diff);
-		refuse(s, origin, o, FEDNS_PROTO_REASON_INTERNAL, "building the diff: %s",
-		       fedns_strerror(err));
+	if (!changeset_diff(s, origin, cs, o, &diff))
 		return;
-	}
 	expect e = {.s = s, .origin = origin, .want = &cs->digest};
 	fedns_diag d;
 	fedns_diag_clear(&d);
 	uint32_t new_serial = 0;
 	tl_expect = &e;
-	err = spoke_zoneset_apply(s->zs, origin, &diff, &new_serial, &d);
+	fedns_err err = spoke_zoneset_apply(s->zs, origin, &diff, &new_serial, &d);
 	tl_expect = NULL;
 	fedns_diff_fini(&diff);
 	o->ack.apply_us = clamp_us(mono_us() - t0);
@@ -799,23 +831,7 @@ apply_changeset(spoke_hubstate *s, const uint8_t *origin, const fedns_proto_chan
 	if (cs->digest.alg == FEDNS_ZONEMD_SHA384)
 		cache_put(s, origin, new_serial, e.got);
 	applied_ok(s, o, new_serial, e.got, e.gotlen, cs->digest.alg);
-	if (fedns_log_enabled(FEDNS_LOG_INFO)) {
-		char approvers[512];
-		size_t off = 0;
-		approvers[0] = '\0';
-		for (size_t i = 0; i < cs->napprovers && off < sizeof(approvers); i++)
-			off += (size_t)snprintf(approvers + off, sizeof(approvers) - off, "%s%s",
-						i ? "," : "", cs->approvers[i]);
-		fedns_log(FEDNS_LOG_INFO, "spoke.changeset.applied", FEDNS_LF_STR("zone", o->zone),
-			  FEDNS_LF_UINT("from_serial", cs->from_serial),
-			  FEDNS_LF_UINT("to_serial", new_serial),
-			  FEDNS_LF_UINT("change_id", cs->change_id),
-			  FEDNS_LF_STR("author", cs->author ? cs->author : ""),
-			  FEDNS_LF_STR("approvers", approvers),
-			  FEDNS_LF_UINT("deleted", cs->ndeleted),
-			  FEDNS_LF_UINT("added", cs->nadded),
-			  FEDNS_LF_UINT("apply_us", o->ack.apply_us));
-	}
+	log_applied(cs, o);
 }
 
 static void
@@ -920,10 +936,11 @@ apply_snapshot(spoke_hubstate *s, const uint8_t *origin, const fedns_proto_snaps
 		  FEDNS_LF_UINT("apply_us", o->ack.apply_us));
 }
 
-/* One change set or snapshot (batch elements come here one by one). */
-static void
-apply_one(spoke_hubstate *s, fedns_proto_body_kind kind, const fedns_proto_changeset *cs,
-	  const fedns_proto_snapshot *sn, spoke_blob_outcome *o)
+/* The checks every element shares: a zone name, placed here, a digest to check against.
+ * Fills o's identity; refuses and returns false otherwise. */
+static bool
+precheck(spoke_hubstate *s, fedns_proto_body_kind kind, const fedns_proto_changeset *cs,
+	 const fedns_proto_snapshot *sn, spoke_blob_outcome *o, uint8_t origin[FEDNS_NAME_MAXLEN])
 {
 	o->kind = kind;
 	const char *zone;
@@ -940,28 +957,165 @@ apply_one(spoke_hubstate *s, fedns_proto_body_kind kind, const fedns_proto_chang
 		/* a snapshot is acknowledged with change id 0 (docs/protocol.md) */
 		dg = &sn->digest;
 	}
-	uint8_t origin[FEDNS_NAME_MAXLEN];
 	fedns_diag d;
 	fedns_diag_clear(&d);
 	if (zone_wire(zone, origin, &d) != FEDNS_OK) {
 		refuse(s, NULL, o, FEDNS_PROTO_REASON_MALFORMED, "%s", d.msg);
-		return;
+		return false;
 	}
 	fedns_name_to_text(origin, o->zone, sizeof(o->zone));
 	if (!spoke_hubstate_is_placed(s, origin)) {
 		refuse(s, NULL, o, FEDNS_PROTO_REASON_NOT_PLACED,
 		       "zone %s is not placed on this cluster", o->zone);
-		return;
+		return false;
 	}
 	if (!digest_ok_alg(dg)) {
 		refuse(s, origin, o, FEDNS_PROTO_REASON_MALFORMED,
 		       "the signed body carries no ZONEMD digest of the result");
-		return;
+		return false;
 	}
+	return true;
+}
+
+/* One change set or snapshot. */
+static void
+apply_one(spoke_hubstate *s, fedns_proto_body_kind kind, const fedns_proto_changeset *cs,
+	  const fedns_proto_snapshot *sn, spoke_blob_outcome *o)
+{
+	uint8_t origin[FEDNS_NAME_MAXLEN];
+	if (!precheck(s, kind, cs, sn, o, origin))
+		return;
 	if (cs != NULL)
 		apply_changeset(s, origin, cs, o);
 	else
 		apply_snapshot(s, origin, sn, o);
+}
+
+/* The elements of a batch that continue the held version, applied as one durable step:
+ * each element's version is built off to the side and its digest checked, then the last
+ * good one replaces the zone with one journal write (an fdatasync costs milliseconds, a
+ * catching-up spoke would otherwise pay one per change). Secondaries get one IXFR diff
+ * across them. Outcomes go to out[0..n) in order; returns how many were filled (a refused
+ * element is the last). The zone set changes only here, in this thread: the hub session
+ * is the one writer in hub mode. */
+static size_t
+apply_run(spoke_hubstate *s, const uint8_t *origin, const fedns_proto_changeset *cs, size_t n,
+	  uint64_t received_ms, spoke_blob_outcome *out)
+{
+	spoke_version *base = spoke_zoneset_get(s->zs, origin);
+	if (base == NULL)
+		return 0;
+	const fedns_zone *cur = base->zone;
+	fedns_zone *built = NULL; /* cur when it is ours */
+	size_t good = 0, filled = 0;
+	uint8_t dg[FEDNS_ZONEMD_MAXLEN];
+	for (size_t i = 0; i < n; i++) {
+		spoke_blob_outcome *o = &out[filled++];
+		outcome_init(o, received_ms);
+		uint8_t org[FEDNS_NAME_MAXLEN];
+		if (!precheck(s, FEDNS_PROTO_BODY_CHANGESET, &cs[i], NULL, o, org))
+			break;
+		o->held = true;
+		o->held_serial = base->serial;
+		uint64_t t0 = mono_us();
+		fedns_diff diff;
+		if (!changeset_diff(s, origin, &cs[i], o, &diff))
+			break;
+		fedns_zone *next = NULL;
+		fedns_diag d;
+		fedns_diag_clear(&d);
+		fedns_err err = fedns_serial_gt(cs[i].to_serial, fedns_zone_serial(cur))
+					? fedns_diff_apply(cur, &diff, &next, &d)
+					: fedns_diag_set(&d, FEDNS_ESTALE,
+							 "new serial %u is not greater than %u",
+							 cs[i].to_serial, fedns_zone_serial(cur));
+		fedns_diff_fini(&diff);
+		if (err != FEDNS_OK) {
+			char msg[FEDNS_DIAG_MSG_MAX + 300];
+			fedns_diag_format(&d, msg, sizeof(msg));
+			refuse(s, origin, o,
+			       err == FEDNS_ENOMEM ? FEDNS_PROTO_REASON_INTERNAL
+						   : FEDNS_PROTO_REASON_APPLY_FAILED,
+			       "%.240s", msg);
+			break;
+		}
+		size_t dl = 0;
+		err = fedns_zonemd_compute(next, cs[i].digest.alg, dg, &dl);
+		if (err != FEDNS_OK || dl != cs[i].digest.len ||
+		    memcmp(dg, cs[i].digest.value, dl) != 0) {
+			fedns_zone_free(next);
+			if (err != FEDNS_OK) {
+				refuse(s, origin, o, FEDNS_PROTO_REASON_INTERNAL, "ZONEMD: %s",
+				       fedns_strerror(err));
+			} else {
+				char got[17], want[17];
+				fedns_hex_encode(dg, 8, got, 0);
+				fedns_hex_encode(cs[i].digest.value, 8, want, 0);
+				refuse(s, origin, o, FEDNS_PROTO_REASON_DIGEST_MISMATCH,
+				       "serial %u hashes to %s..., the hub signed %s...: the "
+				       "previous "
+				       "version stays served",
+				       cs[i].to_serial, got, want);
+			}
+			break;
+		}
+		fedns_zone_free(built);
+		built = next;
+		cur = next;
+		o->ack.status = FEDNS_PROTO_ACK_APPLIED;
+		o->ack.serial = cs[i].to_serial;
+		o->ack.digest.alg = cs[i].digest.alg;
+		o->ack.digest.len = (uint8_t)dl;
+		memcpy(o->ack.digest.value, dg, dl);
+		o->ack.apply_us = clamp_us(mono_us() - t0);
+		good++;
+	}
+	if (good > 0) {
+		uint64_t t0 = mono_us();
+		fedns_diag d;
+		fedns_diag_clear(&d);
+		fedns_err err = spoke_zoneset_put(s->zs, built, &d);
+		if (err != FEDNS_OK) {
+			/* nothing was served: the first good element takes the refusal */
+			fedns_zone_free(built);
+			char msg[FEDNS_DIAG_MSG_MAX + 300];
+			fedns_diag_format(&d, msg, sizeof(msg));
+			filled = 1;
+			spoke_blob_outcome *o = &out[0];
+			o->ack.status = 0;
+			o->ack.serial = 0;
+			memset(&o->ack.digest, 0, sizeof(o->ack.digest));
+			refuse(s, origin, o,
+			       err == FEDNS_ENOMEM || err == FEDNS_EIO
+				       ? FEDNS_PROTO_REASON_INTERNAL
+				       : FEDNS_PROTO_REASON_APPLY_FAILED,
+			       "%.240s", msg);
+			good = 0;
+		} else {
+			out[good - 1].ack.apply_us =
+				clamp_us(out[good - 1].ack.apply_us + (mono_us() - t0));
+			const spoke_blob_outcome *last = &out[good - 1];
+			if (last->ack.digest.alg == FEDNS_ZONEMD_SHA384)
+				cache_put(s, origin, last->ack.serial, last->ack.digest.value);
+			if (filled > good) {
+				/* the refused element's ack says what is held after the batch */
+				out[good].ack.serial = last->ack.serial;
+				out[good].ack.digest = last->ack.digest;
+			}
+		}
+	} else {
+		fedns_zone_free(built);
+	}
+	for (size_t i = 0; i < good; i++) {
+		out[i].ack.applied_time = wall_ms();
+		pthread_mutex_lock(&s->mu);
+		s->st.applied_changesets++;
+		s->st.apply_us_sum += out[i].ack.apply_us;
+		pthread_mutex_unlock(&s->mu);
+		log_applied(&cs[i], &out[i]);
+	}
+	spoke_version_rele(base);
+	return filled;
 }
 
 /* How many leading elements of a batch the held version already contains: a batch resent
@@ -997,6 +1151,74 @@ batch_prefix(spoke_hubstate *s, const fedns_proto_batch *bt)
 	return skip;
 }
 
+/* A batch: each element acknowledged as if it came alone; a refusal ends it (the hub
+ * resends from the acknowledged serial). */
+static size_t
+apply_batch(spoke_hubstate *s, const fedns_proto_batch *bt, uint64_t received_ms,
+	    uint32_t verify_us, spoke_blob_emit_fn emit, void *ctx)
+{
+	spoke_blob_outcome o;
+	if (bt->n == 0) {
+		outcome_init(&o, received_ms);
+		o.ack.verify_us = verify_us;
+		refuse(s, NULL, &o, FEDNS_PROTO_REASON_MALFORMED, "empty change set batch");
+		emit(ctx, &o);
+		return 1;
+	}
+	size_t n = 0, skip = batch_prefix(s, bt);
+	for (; n < skip; n++) {
+		const fedns_proto_changeset *cs = &bt->changesets[n];
+		outcome_init(&o, received_ms);
+		o.ack.verify_us = n == 0 ? verify_us : 0; /* one signature covered them all */
+		uint8_t org[FEDNS_NAME_MAXLEN];
+		(void)zone_wire(cs->zone, org, NULL);
+		fedns_name_to_text(org, o.zone, sizeof(o.zone));
+		o.kind = FEDNS_PROTO_BODY_CHANGESET;
+		o.from_serial = cs->from_serial;
+		o.to_serial = cs->to_serial;
+		o.ack.change_id = cs->change_id;
+		already(s, org, &o);
+		emit(ctx, &o);
+	}
+	if (n == bt->n)
+		return n;
+	/* the rest continue the held serial: one durable step for all of them */
+	uint8_t org[FEDNS_NAME_MAXLEN];
+	spoke_version *v = NULL;
+	if (zone_wire(bt->changesets[n].zone, org, NULL) == FEDNS_OK &&
+	    spoke_hubstate_is_placed(s, org))
+		v = spoke_zoneset_get(s->zs, org);
+	bool run = v != NULL && v->serial == bt->changesets[n].from_serial;
+	spoke_version_rele(v);
+	if (run) {
+		size_t left = bt->n - n;
+		spoke_blob_outcome *out = malloc(left * sizeof(*out));
+		if (out != NULL) {
+			size_t got = apply_run(s, org, &bt->changesets[n], left, received_ms, out);
+			for (size_t i = 0; i < got; i++) {
+				out[i].ack.verify_us = n + i == 0 ? verify_us : 0;
+				/* the strings point into the outcome: re-point them at this copy */
+				out[i].ack.zone = out[i].zone;
+				out[i].ack.detail = out[i].detail;
+				emit(ctx, &out[i]);
+			}
+			free(out);
+			if (got > 0)
+				return n + got;
+		}
+	}
+	/* not continuing the held serial (gap, replay...), or no memory: one by one */
+	for (; n < bt->n; n++) {
+		outcome_init(&o, received_ms);
+		o.ack.verify_us = n == 0 ? verify_us : 0;
+		apply_one(s, FEDNS_PROTO_BODY_CHANGESET, &bt->changesets[n], NULL, &o);
+		emit(ctx, &o);
+		if (o.ack.status == FEDNS_PROTO_ACK_REFUSED)
+			return n + 1;
+	}
+	return n;
+}
+
 size_t
 spoke_hubstate_apply_body(spoke_hubstate *s, const fedns_proto_body *b, uint64_t received_ms,
 			  uint32_t verify_us, spoke_blob_emit_fn emit, void *ctx)
@@ -1011,38 +1233,8 @@ spoke_hubstate_apply_body(spoke_hubstate *s, const fedns_proto_body *b, uint64_t
 	case FEDNS_PROTO_BODY_SNAPSHOT:
 		apply_one(s, b->kind, NULL, &b->u.snapshot, &o);
 		break;
-	case FEDNS_PROTO_BODY_BATCH: {
-		/* each element is acknowledged as if it came alone, the moment it is applied;
-		 * a refusal ends the batch (the hub resends from the acknowledged serial) */
-		size_t n = 0, skip = batch_prefix(s, &b->u.batch);
-		for (size_t i = 0; i < b->u.batch.n; i++) {
-			if (i > 0) {
-				outcome_init(&o, received_ms);
-				o.ack.verify_us = 0; /* one signature covered them all */
-			}
-			const fedns_proto_changeset *cs = &b->u.batch.changesets[i];
-			if (i < skip) {
-				uint8_t org[FEDNS_NAME_MAXLEN];
-				(void)zone_wire(cs->zone, org, NULL);
-				fedns_name_to_text(org, o.zone, sizeof(o.zone));
-				o.kind = FEDNS_PROTO_BODY_CHANGESET;
-				o.from_serial = cs->from_serial;
-				o.to_serial = cs->to_serial;
-				o.ack.change_id = cs->change_id;
-				already(s, org, &o);
-			} else {
-				apply_one(s, FEDNS_PROTO_BODY_CHANGESET, cs, NULL, &o);
-			}
-			emit(ctx, &o);
-			n++;
-			if (o.ack.status == FEDNS_PROTO_ACK_REFUSED)
-				break;
-		}
-		if (n > 0)
-			return n;
-		refuse(s, NULL, &o, FEDNS_PROTO_REASON_MALFORMED, "empty change set batch");
-		break;
-	}
+	case FEDNS_PROTO_BODY_BATCH:
+		return apply_batch(s, &b->u.batch, received_ms, verify_us, emit, ctx);
 	default:
 		refuse(s, NULL, &o, FEDNS_PROTO_REASON_MALFORMED,
 		       "payload is neither a change set nor a snapshot");
@@ -1662,8 +1854,8 @@ run_connection(spoke_hubsession *hs)
 	rx_arg ra = {.hs = hs, .c = c};
 	e = handshake(hs, c, err, sizeof(err));
 	if (e != FEDNS_OK) {
-		fedns_log(FEDNS_LOG_WARN, "spoke.hub.handshake_failed", FEDNS_LF_STR("hub", hs->o.url),
-			  FEDNS_LF_STR("error", err));
+		fedns_log(FEDNS_LOG_WARN, "spoke.hub.handshake_failed",
+			  FEDNS_LF_STR("hub", hs->o.url), FEDNS_LF_STR("error", err));
 		goto out;
 	}
 	if (pthread_create(&rx, NULL, rx_main, &ra) != 0) {

@@ -401,7 +401,27 @@ test_digest_mismatch(void **state)
 	assert_int_equal(o->ack.reason, FEDNS_PROTO_REASON_DIGEST_MISMATCH);
 	assert_int_equal(served(zs, origin), 2);
 
-	/* what the journal holds: serial 2, and the digest the spoke acked */
+	/* a batch 2 -> 3 (good), 3 -> 4 (wrong digest): 3 is served and journaled once */
+	fedns_zone *v4 = zone_at(origin, 4, "192.0.2.4");
+	fedns_diff da, db;
+	fedns_proto_body ba, bb;
+	changeset(v2, v3, "example.com.", NULL, &da, &ba);
+	changeset(v3, v4, "example.com.", &wrong, &db, &bb);
+	fedns_proto_changeset two[2] = {ba.u.changeset, bb.u.changeset};
+	memset(&b, 0, sizeof(b));
+	b.kind = FEDNS_PROTO_BODY_BATCH;
+	b.u.batch.changesets = two;
+	b.u.batch.n = 2;
+	handle(st, sign_body(&hub, &b), &a);
+	assert_int_equal(a.n, 2);
+	assert_int_equal(a.o[0].ack.status, FEDNS_PROTO_ACK_APPLIED);
+	assert_int_equal(a.o[1].ack.reason, FEDNS_PROTO_REASON_DIGEST_MISMATCH);
+	assert_int_equal(served(zs, origin), 3);
+	fedns_diff_fini(&da);
+	fedns_diff_fini(&db);
+	fedns_zone_free(v4);
+
+	/* what the journal holds: serial 3, and the digest the spoke acked */
 	spoke_hubstate_free(st);
 	spoke_zoneset_free(zs);
 	spoke_journal_close(j);
@@ -410,23 +430,23 @@ test_digest_mismatch(void **state)
 	size_t loaded = 0;
 	assert_int_equal(spoke_journal_load(j, zs, &loaded, NULL, NULL), FEDNS_OK);
 	assert_int_equal(loaded, 1);
-	assert_int_equal(served(zs, origin), 2);
+	assert_int_equal(served(zs, origin), 3);
 	assert_int_equal(spoke_hubstate_new(zs, &st), FEDNS_OK);
 	fedns_proto_zone_state *held = NULL;
 	size_t n = spoke_hubstate_held(st, &held);
 	assert_int_equal(n, 1);
 	assert_string_equal(held[0].zone, "example.com.");
-	assert_int_equal(held[0].serial, 2);
-	fedns_proto_digest d2;
-	digest_of(v2, &d2);
+	assert_int_equal(held[0].serial, 3);
+	fedns_proto_digest d3;
+	digest_of(v3, &d3);
 	assert_int_equal(held[0].digest.alg, 1);
-	assert_memory_equal(held[0].digest.value, d2.value, 48);
+	assert_memory_equal(held[0].digest.value, d3.value, 48);
 	spoke_hubstate_held_free(held, n);
 	/* computed once, then cached */
 	uint8_t cached[48];
-	assert_true(spoke_hubstate_cached_digest(st, origin, 2, cached));
-	assert_memory_equal(cached, d2.value, 48);
-	assert_false(spoke_hubstate_cached_digest(st, origin, 1, cached));
+	assert_true(spoke_hubstate_cached_digest(st, origin, 3, cached));
+	assert_memory_equal(cached, d3.value, 48);
+	assert_false(spoke_hubstate_cached_digest(st, origin, 2, cached));
 
 	spoke_hubstate_free(st);
 	spoke_zoneset_free(zs);
@@ -704,7 +724,14 @@ test_batch(void **state)
 	assert_int_equal(a.o[1].ack.status, FEDNS_PROTO_ACK_APPLIED);
 	assert_int_equal(a.o[1].ack.serial, 3);
 	assert_int_equal(a.o[1].ack.verify_us, 0);
+	/* each element acked with its own version's digest */
+	assert_memory_equal(a.o[0].ack.digest.value, b12.u.changeset.digest.value, 48);
+	assert_memory_equal(a.o[1].ack.digest.value, b23.u.changeset.digest.value, 48);
+	assert_int_equal(a.o[1].ack.change_id, 30);
 	assert_int_equal(served(e.zs, origin), 3);
+	uint8_t cached[48];
+	assert_true(spoke_hubstate_cached_digest(e.st, origin, 3, cached));
+	assert_memory_equal(cached, b23.u.changeset.digest.value, 48);
 
 	/* resent after lost acks with a third element whose digest is wrong: the two held
 	 * ones are already applied (a retransmission, not a replay), the third refused */
@@ -740,6 +767,31 @@ test_batch(void **state)
 	assert_int_equal(a.n, 1);
 	assert_int_equal(a.o[0].ack.reason, FEDNS_PROTO_REASON_DIGEST_MISMATCH);
 	assert_int_equal(served(e.zs, origin), 3);
+	/* a good element then a bad one: the good one is served and acked, the bad one
+	 * refused */
+	fedns_proto_changeset cs3[2] = {b34.u.changeset, b45.u.changeset};
+	cs3[1].digest = b12.u.changeset.digest;
+	b.u.batch.changesets = cs3;
+	b.u.batch.n = 2;
+	handle(e.st, sign_body(&e.hub, &b), &a);
+	assert_int_equal(a.n, 2);
+	assert_int_equal(a.o[0].ack.status, FEDNS_PROTO_ACK_APPLIED);
+	assert_int_equal(a.o[0].ack.serial, 4);
+	assert_int_equal(a.o[1].ack.reason, FEDNS_PROTO_REASON_DIGEST_MISMATCH);
+	assert_int_equal(a.o[1].ack.serial, 4); /* what is held after the batch */
+	assert_int_equal(served(e.zs, origin), 4);
+	/* a one-element batch whose digest is wrong changes nothing */
+	b.u.batch.changesets = cs2;
+	b.u.batch.n = 1;
+	cs2[0] = b45.u.changeset;
+	cs2[0].digest = b12.u.changeset.digest;
+	handle(e.st, sign_body(&e.hub, &b), &a);
+	assert_int_equal(a.n, 1);
+	assert_int_equal(a.o[0].ack.reason, FEDNS_PROTO_REASON_DIGEST_MISMATCH);
+	assert_int_equal(served(e.zs, origin), 4);
+	spoke_hubstate_stats st;
+	spoke_hubstate_get_stats(e.st, &st);
+	assert_int_equal(st.applied_changesets, 3);
 	fedns_diff_fini(&d12);
 	fedns_diff_fini(&d23);
 	fedns_diff_fini(&d34);
