@@ -751,6 +751,7 @@ struct session {
 	inflight *fl; /* ring of WINDOW */
 	size_t flhead, fln;
 	uint32_t sent; /* blobs sent since the last REC_SENT */
+	bool recheck;  /* a placement check failed: every zone again at retry_at */
 	size_t rr;     /* round-robin start */
 	int64_t retry_at;
 };
@@ -2191,23 +2192,26 @@ forget_rows(session *s, int64_t zone_id)
 	rec_push(s->f, rec_new(REC_FORGET, s->cluster, zone_id));
 }
 
-static bool
-placed_on(session *s, int64_t zone_id, hub_zone *hz)
+static fedns_err
+placed_on(session *s, int64_t zone_id, hub_zone *hz, bool *placed)
 {
 	char **cl = NULL;
 	size_t ncl = 0;
-	bool placed = false;
-	if (hub_zone_get_id(s->st, zone_id, hz) != FEDNS_OK || hz->deleted)
-		return false;
-	if (hub_zone_placement(s->st, zone_id, &cl, &ncl) != FEDNS_OK)
-		return false;
+	*placed = false;
+	fedns_err e = hub_zone_get_id(s->st, zone_id, hz);
+	if (e == FEDNS_ENOENT)
+		return FEDNS_OK; /* gone: not placed anywhere */
+	if (e != FEDNS_OK || hz->deleted)
+		return e;
+	if ((e = hub_zone_placement(s->st, zone_id, &cl, &ncl)) != FEDNS_OK)
+		return e;
 	for (size_t i = 0; i < ncl; i++) {
 		if (strcmp(cl[i], s->cluster) == 0)
-			placed = true;
+			*placed = true;
 		free(cl[i]);
 	}
 	free(cl);
-	return placed;
+	return FEDNS_OK;
 }
 
 /* Looks at zones again after writes: new serials, added and removed placements. With
@@ -2260,7 +2264,11 @@ placement_changed(session *s, const int64_t *ids, size_t nids, bool all)
 				dup = ids[k] == ids[i];
 			if (dup)
 				continue;
-			bool p = placed_on(s, ids[i], &hz);
+			bool p = false;
+			/* a read that fails must not look like a removal: leave the decision
+			 * to the retry */
+			if ((e = placed_on(s, ids[i], &hz, &p)) != FEDNS_OK)
+				goto out;
 			zst *zs = zone_find(s, ids[i]);
 			if (p && zs == NULL)
 				adds[nadds++] = hz;
@@ -2798,7 +2806,7 @@ worker_loop(session *s)
 {
 	hub_fanout *f = s->f;
 	for (;;) {
-		bool want = any_dirty(s) && !window_full(s);
+		bool want = (any_dirty(s) && !window_full(s)) || s->recheck;
 		int64_t now = mono_ms();
 		int64_t wake = s->last_send + f->hb_ms;
 		if (want && s->retry_at > now && s->retry_at < wake)
@@ -2822,6 +2830,13 @@ worker_loop(session *s)
 		int64_t *ids = s->dirty;
 		size_t nids = s->ndirty;
 		bool all = s->dirty_all;
+		if (s->recheck && mono_ms() >= s->retry_at) {
+			all = true;
+			s->recheck = false;
+		} else if (s->recheck) {
+			all = false; /* folded into the pending recheck */
+			nids = 0;
+		}
 		s->dirty = NULL;
 		s->ndirty = s->capdirty = 0;
 		s->dirty_all = false;
@@ -2831,11 +2846,9 @@ worker_loop(session *s)
 		process_msgs(s, q);
 		if (nids > 0 || all) {
 			fedns_err e = placement_changed(s, ids, nids, all);
-			if (e != FEDNS_OK && e != FEDNS_ENOMEM) {
-				/* look at every zone again once the store answers */
-				pthread_mutex_lock(&s->mu);
-				s->dirty_all = true;
-				pthread_mutex_unlock(&s->mu);
+			if (e != FEDNS_OK) {
+				/* look at every zone again once the store answers, not at once */
+				s->recheck = true;
 				s->retry_at = mono_ms() + 1000;
 			}
 		}
