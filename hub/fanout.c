@@ -1304,12 +1304,21 @@ recorder_main(void *arg)
 
 /* ---------------------------------------------------------------- sending */
 
+static void session_stop(session *s, const char *why);
+
 static fedns_err
 send_raw(session *s, const uint8_t *buf, size_t len)
 {
 	fedns_err e = fedns_conn_send(s->conn, buf, len, 3 * s->f->hb_ms);
-	if (e == FEDNS_OK)
+	if (e == FEDNS_OK) {
 		s->last_send = mono_ms();
+	} else if (e != FEDNS_ECANCELED) {
+		/* a frame may be half written: the stream cannot be used any more */
+		fedns_log(FEDNS_LOG_WARN, "fanout.send_failed", FEDNS_LF_STR("cluster", s->cluster),
+			  FEDNS_LF_STR("peer", s->peer), FEDNS_LF_STR("error", fedns_strerror(e)));
+		session_stop(s, e == FEDNS_ETIMEDOUT ? "the spoke stopped reading"
+						     : "connection lost while sending");
+	}
 	return e;
 }
 
