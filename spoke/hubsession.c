@@ -1390,6 +1390,7 @@ struct spoke_hubsession {
 	pthread_mutex_t mu; /* everything below */
 	pthread_cond_t cv;
 	bool stop, running, rx_dead;
+	bool rx_busy; /* the receive loop is applying something (the silence is ours) */
 	pthread_t th;
 	fedns_conn *conn; /* the current session's, for stop */
 	spoke_hubsession_stats stats;
@@ -1547,9 +1548,10 @@ stopping(spoke_hubsession *hs)
 	return s;
 }
 
-/* Waits up to ms or until stop/rx_dead/a kick. Called without the lock. */
+/* Waits up to ms or until stop, a kick, or (with 'rx') the receive loop ending. Called
+ * without the lock. */
 static void
-wait_ms(spoke_hubsession *hs, unsigned ms)
+wait_ms(spoke_hubsession *hs, unsigned ms, bool rx)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -1560,7 +1562,7 @@ wait_ms(spoke_hubsession *hs, unsigned ms)
 		ts.tv_nsec -= 1000000000L;
 	}
 	pthread_mutex_lock(&hs->mu);
-	if (!hs->stop && !hs->rx_dead)
+	if (!hs->stop && !(rx && hs->rx_dead))
 		pthread_cond_timedwait(&hs->cv, &hs->mu, &ts);
 	pthread_mutex_unlock(&hs->mu);
 }
@@ -1651,6 +1653,9 @@ rx_main(void *arg)
 			break;
 		}
 		bool fail = false;
+		pthread_mutex_lock(&hs->mu);
+		hs->rx_busy = true;
+		pthread_mutex_unlock(&hs->mu);
 		switch (m->type) {
 		case FEDNS_PROTO_PLACEMENT_UPDATE: {
 			bool applied = false;
@@ -1699,6 +1704,11 @@ rx_main(void *arg)
 			break;
 		}
 		fedns_proto_msg_free(m);
+		pthread_mutex_lock(&hs->mu);
+		hs->rx_busy = false;
+		/* whatever arrived while a long apply ran is read next: count from now */
+		hs->last_rx_ms = mono_ms();
+		pthread_mutex_unlock(&hs->mu);
 		if (fail)
 			break;
 	}
@@ -1804,11 +1814,11 @@ handshake(spoke_hubsession *hs, fedns_conn *c, char *why, size_t whysz)
 }
 
 /* How often the status table is looked at: often enough that a state change reaches the
- * hub within tens of milliseconds, rarer for big tables (each look copies it). */
+ * hub within milliseconds, rarer for big tables (each look copies it). */
 static unsigned
 poll_ms(size_t rows)
 {
-	size_t ms = 20 + rows / 50;
+	size_t ms = 5 + rows / 50;
 	return ms > 500 ? 500u : (unsigned)ms;
 }
 
@@ -1874,11 +1884,12 @@ run_connection(spoke_hubsession *hs)
 		bool done = hs->stop || hs->rx_dead;
 		bool a = hs->stats.authenticated;
 		uint64_t last_rx = hs->last_rx_ms, last_tx = hs->last_tx_ms;
+		bool busy = hs->rx_busy;
 		pthread_mutex_unlock(&hs->mu);
 		authed |= a;
 		if (done)
 			break;
-		if (now - last_rx > 3u * (uint64_t)hb) {
+		if (!busy && now - last_rx > 3u * (uint64_t)hb) {
 			fedns_log(FEDNS_LOG_WARN, "spoke.hub.silent",
 				  FEDNS_LF_STR("hub", hs->o.url),
 				  FEDNS_LF_UINT("silent_ms", now - last_rx));
@@ -1921,7 +1932,7 @@ run_connection(spoke_hubsession *hs)
 			hs->stats.heartbeats_sent++;
 			pthread_mutex_unlock(&hs->mu);
 		}
-		wait_ms(hs, wait ? wait : 1);
+		wait_ms(hs, wait ? wait : 1, true);
 	}
 	free(last);
 out:
@@ -1957,7 +1968,7 @@ session_main(void *arg)
 		if (getrandom(&r, sizeof(r), 0) != sizeof(r))
 			r = (uint32_t)mono_us();
 		unsigned wait = backoff / 2 + r % (backoff / 2 + 1);
-		wait_ms(hs, wait);
+		wait_ms(hs, wait, false);
 	}
 	return NULL;
 }

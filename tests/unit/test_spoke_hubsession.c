@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -21,7 +23,11 @@
 #include "spoke/hubsession.h"
 #include "spoke/journal.h"
 #include "spoke/zoneset.h"
+#include "tls/conn.h"
+#include "tls/nngtls.h"
+#include "tls/pki.h"
 #include "tls/sign.h"
+#include "tls/spokeauth.h"
 
 static const uint8_t origin[] = "\x07"
 				"example\x03"
@@ -830,6 +836,363 @@ test_row_changed(void **state)
 	assert_true(spoke_hubsession_row_changed(&a, &b));
 }
 
+/* ---- the session against an in-process hub over real mutual TLS ---- */
+
+typedef struct fakehub {
+	char dir[64];
+	fedns_conn_listener *l;
+	fedns_conn *c;
+	uint16_t port;
+	fedns_sign_key *signer;
+	char signer_id[FEDNS_SIGN_KEYID_LEN + 1];
+	spoke_verify_row row; /* what the spoke's status callback reports */
+	bool have_row;
+} fakehub;
+
+static const char *
+hub_path(fakehub *h, const char *name)
+{
+	static char p[4][128];
+	static int slot;
+	slot = (slot + 1) % 4;
+	snprintf(p[slot], sizeof(p[slot]), "%s/%s", h->dir, name);
+	return p[slot];
+}
+
+static void
+hub_send(fakehub *h, const fedns_proto_msg *m)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	assert_int_equal(fedns_proto_encode(m, &buf, &len), FEDNS_OK);
+	assert_int_equal(fedns_conn_send(h->c, buf, len, 5000), FEDNS_OK);
+	free(buf);
+}
+
+/* The next message of type 'want', skipping heartbeats and status reports (counted). */
+static fedns_proto_msg *
+hub_recv(fakehub *h, fedns_proto_type want, unsigned *heartbeats, unsigned *reports)
+{
+	for (int i = 0; i < 1000; i++) {
+		uint8_t *buf = NULL;
+		size_t len = 0;
+		bool partial = false;
+		fedns_err err = fedns_conn_recv(h->c, &buf, &len, 5000, &partial);
+		if (err != FEDNS_OK)
+			return NULL;
+		fedns_proto_msg *m = NULL;
+		assert_int_equal(fedns_proto_decode(buf, len, NULL, &m, NULL), FEDNS_OK);
+		free(buf);
+		if (m->type == want)
+			return m;
+		if (m->type == FEDNS_PROTO_HEARTBEAT && heartbeats != NULL)
+			(*heartbeats)++;
+		else if (m->type == FEDNS_PROTO_STATUS_REPORT && reports != NULL)
+			(*reports)++;
+		fedns_proto_msg_free(m);
+	}
+	return NULL;
+}
+
+/* For ms milliseconds: a hub heartbeat every 100 ms, counting the spoke's. */
+static void
+hub_chatter(fakehub *h, unsigned ms, unsigned *heartbeats)
+{
+	for (unsigned t = 0; t < ms; t += 100) {
+		fedns_proto_msg hb = {.type = FEDNS_PROTO_HEARTBEAT,
+				      .u.heartbeat = {.time = 1, .sequence = t + 1}};
+		hub_send(h, &hb);
+		for (;;) {
+			uint8_t *buf = NULL;
+			size_t len = 0;
+			bool partial = false;
+			fedns_err err = fedns_conn_recv(h->c, &buf, &len, 100, &partial);
+			if (err == FEDNS_ETIMEDOUT && !partial)
+				break;
+			assert_int_equal(err, FEDNS_OK);
+			fedns_proto_msg *m = NULL;
+			assert_int_equal(fedns_proto_decode(buf, len, NULL, &m, NULL), FEDNS_OK);
+			free(buf);
+			if (m->type == FEDNS_PROTO_HEARTBEAT)
+				(*heartbeats)++;
+			fedns_proto_msg_free(m);
+		}
+	}
+}
+
+static size_t
+fake_status(void *ctx, spoke_verify_row **rows)
+{
+	fakehub *h = ctx;
+	*rows = NULL;
+	if (!__atomic_load_n(&h->have_row, __ATOMIC_ACQUIRE))
+		return 0;
+	*rows = malloc(sizeof(**rows));
+	**rows = h->row;
+	return 1;
+}
+
+static void
+fake_address(void *ctx, const char *secondary, char *out, size_t outsz)
+{
+	(void)ctx;
+	snprintf(out, outsz, "192.0.2.53:53 (%s)", secondary);
+}
+
+/* Accepts the spoke, checks its hello, challenges it and verifies the answer as the hub
+ * does. Returns the hello (free with fedns_proto_msg_free). */
+static fedns_proto_msg *
+hub_handshake(fakehub *h)
+{
+	assert_int_equal(fedns_conn_accept(h->l, &h->c), FEDNS_OK);
+	fedns_proto_msg *hello = hub_recv(h, FEDNS_PROTO_HELLO, NULL, NULL);
+	assert_non_null(hello);
+	assert_string_equal(hello->u.hello.cluster, "east");
+	assert_true(hello->u.hello.ncerts >= 1);
+	fedns_spokeauth_pending p;
+	memset(&p, 0, sizeof(p));
+	uint64_t now = (uint64_t)time(NULL) * 1000u;
+	assert_int_equal(fedns_spokeauth_challenge(&p, now), FEDNS_OK);
+	fedns_proto_msg ch = {.type = FEDNS_PROTO_CHALLENGE, .u.challenge = p.challenge};
+	hub_send(h, &ch);
+	fedns_proto_msg *resp = hub_recv(h, FEDNS_PROTO_CHALLENGE_RESPONSE, NULL, NULL);
+	assert_non_null(resp);
+	fedns_spokeauth_policy pol = {.ca_file = hub_path(h, "ca.pem")};
+	fedns_spokeauth_result r;
+	assert_int_equal(fedns_spokeauth_verify(&pol, &p, now + 10, &hello->u.hello,
+						&resp->u.challenge_response, &r),
+			 FEDNS_OK);
+	assert_string_equal(r.cluster, "east");
+	fedns_proto_msg_free(resp);
+	return hello;
+}
+
+static bool
+wait_for(bool (*cond)(spoke_hubsession *), spoke_hubsession *hs, unsigned ms)
+{
+	for (unsigned i = 0; i < ms / 10; i++) {
+		if (cond(hs))
+			return true;
+		usleep(10000);
+	}
+	return cond(hs);
+}
+
+static bool
+is_auth(spoke_hubsession *hs)
+{
+	return spoke_hubsession_authenticated(hs);
+}
+
+static bool
+is_down(spoke_hubsession *hs)
+{
+	spoke_hubsession_stats st;
+	spoke_hubsession_get_stats(hs, &st);
+	return !st.connected;
+}
+
+static bool
+was_silent(spoke_hubsession *hs)
+{
+	spoke_hubsession_stats st;
+	spoke_hubsession_get_stats(hs, &st);
+	return st.silent_disconnects > 0;
+}
+
+static void
+test_session(void **state)
+{
+	(void)state;
+	alarm(120); /* a hang here is a failure, not a stuck test run */
+	fakehub h;
+	memset(&h, 0, sizeof(h));
+	snprintf(h.dir, sizeof(h.dir), "/tmp/fedns-hubsession-tls-XXXXXX");
+	assert_non_null(mkdtemp(h.dir));
+	static const char *const clusters[] = {"east"};
+	char err[512];
+	fedns_pki_init_opts po = {.dir = h.dir,
+				  .hub_name = "hub.fedns.test",
+				  .clusters = clusters,
+				  .nclusters = 1,
+				  .days = 30};
+	assert_int_equal(fedns_pki_init(&po, err, sizeof(err)), FEDNS_OK);
+	fedns_nngtls_files sf = {.cert_file = hub_path(&h, "hub.pem"),
+				 .key_file = hub_path(&h, "hub.key"),
+				 .ca_file = hub_path(&h, "ca.pem")};
+	fedns_nngtls *st = NULL;
+	assert_int_equal(fedns_nngtls_server_new(&sf, &st, err, sizeof(err)), FEDNS_OK);
+	assert_int_equal(fedns_conn_listen(st, "tls+tcp://127.0.0.1:0", &h.l, err, sizeof(err)),
+			 FEDNS_OK);
+	fedns_nngtls_free(st);
+	h.port = fedns_conn_listener_port(h.l);
+	assert_int_equal(fedns_sign_load_private_file(hub_path(&h, "hub-signing.key"), &h.signer),
+			 FEDNS_OK);
+	assert_int_equal(fedns_sign_key_id(h.signer, h.signer_id), FEDNS_OK);
+
+	spoke_zoneset *zs = NULL;
+	spoke_hubstate *hst = NULL;
+	assert_int_equal(spoke_zoneset_new(NULL, &zs), FEDNS_OK);
+	assert_int_equal(spoke_hubstate_new(zs, &hst), FEDNS_OK);
+	assert_int_equal(
+		spoke_hubstate_add_key_file(hst, hub_path(&h, "hub-signing.pub"), NULL, NULL),
+		FEDNS_OK);
+	char url[64];
+	snprintf(url, sizeof(url), "tls+tcp://127.0.0.1:%u", h.port);
+	spoke_hubsession_opts o = {.url = url,
+				   .server_name = "hub.fedns.test",
+				   .cluster = "east",
+				   .cert_file = hub_path(&h, "spoke-east.pem"),
+				   .key_file = hub_path(&h, "spoke-east.key"),
+				   .ca_file = hub_path(&h, "ca.pem"),
+				   .heartbeat_ms = 200,
+				   .status_interval_ms = 100,
+				   .status = fake_status,
+				   .address = fake_address,
+				   .ctx = &h};
+	spoke_hubsession *hs = NULL;
+	fedns_diag d;
+	fedns_diag_clear(&d);
+	/* a wrong server name or a missing flag are refused up front */
+	spoke_hubsession_opts bad = o;
+	bad.server_name = NULL;
+	assert_int_equal(spoke_hubsession_new(&bad, hst, &hs, &d), FEDNS_EINVAL);
+	bad = o;
+	bad.url = "tcp://127.0.0.1:1";
+	assert_int_equal(spoke_hubsession_new(&bad, hst, &hs, NULL), FEDNS_EINVAL);
+	assert_int_equal(spoke_hubsession_new(&o, hst, &hs, &d), FEDNS_OK);
+	assert_false(spoke_hubsession_authenticated(hs));
+	assert_int_equal(spoke_hubsession_start(hs), FEDNS_OK);
+
+	/* first session: nothing held yet */
+	fedns_proto_msg *hello = hub_handshake(&h);
+	assert_int_equal(hello->u.hello.nzones, 0);
+	fedns_proto_msg_free(hello);
+	static const char *const zones[] = {"example.com."};
+	fedns_proto_msg pl = {
+		.type = FEDNS_PROTO_PLACEMENT_UPDATE,
+		.u.placement = {.generation = 1, .full = true, .add = zones, .nadd = 1}};
+	hub_send(&h, &pl);
+	assert_true(wait_for(is_auth, hs, 5000));
+
+	/* a signed snapshot: applied and acked */
+	fedns_zone *v1 = zone_at(origin, 1, "192.0.2.1");
+	rrlist l;
+	fedns_proto_body b;
+	snapshot(v1, "example.com.", &l, &b);
+	uint8_t *payload = NULL;
+	size_t plen = 0;
+	assert_int_equal(fedns_proto_body_encode(&b, &payload, &plen), FEDNS_OK);
+	uint8_t sig[FEDNS_SIGN_RAW_LEN];
+	assert_int_equal(fedns_sign_sign(h.signer, payload, plen, sig, NULL, 0, NULL), FEDNS_OK);
+	fedns_proto_msg sm = {.type = FEDNS_PROTO_SIGNED,
+			      .u.signed_blob = {.payload = {payload, plen},
+						.signature = {sig, sizeof(sig)},
+						.key_id = h.signer_id,
+						.alg = FEDNS_PROTO_SIG_ECDSA_P256_SHA256}};
+	hub_send(&h, &sm);
+	fedns_proto_msg *ack = hub_recv(&h, FEDNS_PROTO_ACK, NULL, NULL);
+	assert_non_null(ack);
+	assert_int_equal(ack->u.ack.status, FEDNS_PROTO_ACK_APPLIED);
+	assert_int_equal(ack->u.ack.serial, 1);
+	assert_string_equal(ack->u.ack.zone, "example.com.");
+	assert_memory_equal(ack->u.ack.digest.value, b.u.snapshot.digest.value, 48);
+	assert_true(ack->u.ack.received_time > 0);
+	assert_true(ack->u.ack.applied_time >= ack->u.ack.received_time);
+	assert_true(ack->u.ack.verify_us > 0);
+	fedns_proto_msg_free(ack);
+	assert_int_equal(served(zs, origin), 1);
+
+	/* a status row appears: reported at once, with the address from the callback */
+	memset(&h.row, 0, sizeof(h.row));
+	fedns_name_copy(h.row.zone, origin);
+	snprintf(h.row.secondary, sizeof(h.row.secondary), "ns1");
+	h.row.state = SPOKE_VERIFY_IN_SYNC;
+	h.row.serial = 1;
+	h.row.have_seen = true;
+	h.row.serial_seen = 1;
+	h.row.last_ok = 1700000000;
+	h.row.lag_ms = 12;
+	__atomic_store_n(&h.have_row, true, __ATOMIC_RELEASE);
+	fedns_proto_msg *rep = hub_recv(&h, FEDNS_PROTO_STATUS_REPORT, NULL, NULL);
+	assert_non_null(rep);
+	assert_int_equal(rep->u.status_report.nentries, 1);
+	const fedns_proto_secondary_status *e = &rep->u.status_report.entries[0];
+	assert_string_equal(e->zone, "example.com.");
+	assert_string_equal(e->secondary, "ns1");
+	assert_string_equal(e->address, "192.0.2.53:53 (ns1)");
+	assert_int_equal(e->state, FEDNS_PROTO_SECONDARY_IN_SYNC);
+	assert_true(e->has_serial);
+	assert_int_equal(e->serial, 1);
+	assert_int_equal(e->last_proven, 1700000000000ull);
+	assert_int_equal(e->lag_ms, 12);
+	fedns_proto_msg_free(rep);
+
+	/* reports repeat every interval (which also keeps the connection busy) */
+	unsigned hb = 0, reports = 0;
+	for (int i = 0; i < 3; i++) {
+		rep = hub_recv(&h, FEDNS_PROTO_STATUS_REPORT, &hb, &reports);
+		assert_non_null(rep);
+		fedns_proto_msg_free(rep);
+	}
+	assert_int_equal(hb, 0);
+	/* nothing to report: the idle connection carries heartbeats both ways, and the
+	 * spoke stays connected while the hub's keep coming */
+	__atomic_store_n(&h.have_row, false, __ATOMIC_RELEASE);
+	hub_chatter(&h, 1200, &hb);
+	assert_true(hb >= 3);
+	assert_false(is_down(hs));
+	/* the hub goes quiet: after three intervals of silence the spoke hangs up */
+	assert_null(hub_recv(&h, FEDNS_PROTO_ACK, NULL, NULL));
+	assert_true(wait_for(was_silent, hs, 5000));
+	fedns_conn_free(h.c);
+	h.c = NULL;
+
+	/* it comes back and resumes: its hello carries the serial and digest it holds */
+	hello = hub_handshake(&h);
+	assert_int_equal(hello->u.hello.nzones, 1);
+	assert_string_equal(hello->u.hello.zones[0].zone, "example.com.");
+	assert_int_equal(hello->u.hello.zones[0].serial, 1);
+	assert_int_equal(hello->u.hello.zones[0].digest.alg, 1);
+	assert_memory_equal(hello->u.hello.zones[0].digest.value, b.u.snapshot.digest.value, 48);
+	fedns_proto_msg_free(hello);
+	/* a first placement that is not full is a protocol error: the spoke hangs up */
+	fedns_proto_msg delta = {.type = FEDNS_PROTO_PLACEMENT_UPDATE,
+				 .u.placement = {.generation = 2, .remove = zones, .nremove = 1}};
+	hub_send(&h, &delta);
+	assert_null(hub_recv(&h, FEDNS_PROTO_ACK, NULL, NULL));
+	assert_int_equal(served(zs, origin), 1);
+
+	spoke_hubsession_stats ss;
+	spoke_hubsession_get_stats(hs, &ss);
+	assert_int_equal(ss.sessions, 1);
+	assert_int_equal(ss.silent_disconnects, 1);
+	assert_true(ss.acks_sent >= 1);
+	assert_true(ss.heartbeats_sent >= 2);
+	assert_true(ss.status_reports_sent >= 3);
+	assert_true(ss.dials >= 2);
+
+	/* stopping while the spoke waits for the next challenge returns promptly */
+	fedns_conn_free(h.c);
+	h.c = NULL;
+	fedns_conn *c2 = NULL;
+	assert_int_equal(fedns_conn_accept(h.l, &c2), FEDNS_OK);
+	spoke_hubsession_free(hs);
+	fedns_conn_free(c2);
+
+	free(payload);
+	fedns_zone_free(v1);
+	spoke_hubstate_free(hst);
+	spoke_zoneset_free(zs);
+	fedns_conn_listener_close(h.l);
+	fedns_conn_listener_free(h.l);
+	fedns_sign_key_free(h.signer);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", h.dir);
+	assert_int_equal(system(cmd), 0);
+	alarm(0);
+}
+
 int
 main(void)
 {
@@ -837,7 +1200,8 @@ main(void)
 		cmocka_unit_test(test_continuity),	cmocka_unit_test(test_digest_mismatch),
 		cmocka_unit_test(test_signature_first), cmocka_unit_test(test_placement),
 		cmocka_unit_test(test_snapshot_rules),	cmocka_unit_test(test_apply_failed),
-		cmocka_unit_test(test_batch),		cmocka_unit_test(test_row_changed),
+		cmocka_unit_test(test_batch),		cmocka_unit_test(test_session),
+		cmocka_unit_test(test_row_changed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
