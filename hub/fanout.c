@@ -2124,6 +2124,11 @@ pump_zone(session *s, zst *zs)
 			}
 			zs->pos = a[run - 1].to_serial;
 			sent = run;
+			fedns_log(FEDNS_LOG_DEBUG, "fanout.batch.sent",
+				  FEDNS_LF_STR("cluster", s->cluster),
+				  FEDNS_LF_STR("zone", zs->name),
+				  FEDNS_LF_UINT("from_serial", a[0].from_serial),
+				  FEDNS_LF_UINT("to_serial", zs->pos), FEDNS_LF_UINT("count", run));
 			s->sent += (uint32_t)run;
 		}
 		bblob_release(f, bb);
@@ -2152,6 +2157,12 @@ pump_zone(session *s, zst *zs)
 			zs->inflight++;
 			zs->pos = c->to_serial;
 			sent = 1;
+			fedns_log(FEDNS_LOG_DEBUG, "fanout.changeset.sent",
+				  FEDNS_LF_STR("cluster", s->cluster),
+				  FEDNS_LF_STR("zone", zs->name),
+				  FEDNS_LF_UINT("from_serial", c->from_serial),
+				  FEDNS_LF_UINT("to_serial", c->to_serial),
+				  FEDNS_LF_INT("change", c->change_id));
 			s->sent++;
 			stat_add(f, s->cluster, ST_CHANGESET, 0);
 		}
