@@ -16,7 +16,7 @@ packages=(
 	libcjson-dev libcurl4-openssl-dev libsqlite3-dev
 	bind9 bind9-utils bind9-dnsutils knot knot-dnsutils knot-dnssecutils
 	python3-dnspython clang-format valgrind procps time openssl sqlite3 curl
-	python3-yaml
+	python3-yaml python3-prometheus-client chromium python3-websocket
 )
 # For testing this script: FEDNS_DEPS_PACKAGES="a b c" replaces the list.
 if [[ -n "${FEDNS_DEPS_PACKAGES:-}" ]]; then
