@@ -21,6 +21,7 @@
 #include "dns/zonemd.h"
 #include "proto/msg.h"
 #include "tls/conn.h"
+#include "tls/pki.h"
 #include "tls/sign.h"
 #include "tls/spokeauth.h"
 
@@ -395,103 +396,6 @@ hub_fanout_snapshot_payload(const fedns_zone *z, const char *zone, const uint8_t
 		fedns_diag_set(d, err, "snapshot of %s: encoding: %s", zone, fedns_strerror(err));
 	free(w.rrs.v);
 	return err;
-}
-
-/* One DER TLV at *p (definite lengths only): its tag and contents; *p moves past it. */
-static bool
-der_next(const uint8_t **p, const uint8_t *end, uint8_t *tag, const uint8_t **val, size_t *len)
-{
-	const uint8_t *q = *p;
-	if (end - q < 2)
-		return false;
-	*tag = *q++;
-	size_t n = *q++;
-	if (n & 0x80) {
-		size_t k = n & 0x7f;
-		if (k == 0 || k > 4 || (size_t)(end - q) < k)
-			return false;
-		n = 0;
-		while (k-- > 0)
-			n = (n << 8) | *q++;
-	}
-	if ((size_t)(end - q) < n)
-		return false;
-	*val = q;
-	*len = n;
-	*p = q + n;
-	return true;
-}
-
-static bool
-digits(const uint8_t *s, size_t n, int *out)
-{
-	int v = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-		v = v * 10 + (s[i] - '0');
-	}
-	*out = v;
-	return true;
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil). */
-static int64_t
-days_from_civil(int64_t y, int m, int d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	int64_t yoe = y - era * 400;
-	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-bool
-hub_fanout_cert_not_after(const uint8_t *der, size_t len, int64_t *out)
-{
-	const uint8_t *p = der, *end = der + len, *v, *tbs, *tend;
-	size_t n;
-	uint8_t tag;
-
-	if (der == NULL || out == NULL || !der_next(&p, end, &tag, &v, &n) || tag != 0x30)
-		return false;
-	p = v;
-	end = v + n;
-	if (!der_next(&p, end, &tag, &tbs, &n) || tag != 0x30)
-		return false;
-	tend = tbs + n;
-	p = tbs;
-	if (!der_next(&p, tend, &tag, &v, &n))
-		return false;
-	if (tag == 0xa0 && !der_next(&p, tend, &tag, &v, &n)) /* [0] version, then serial */
-		return false;
-	if (tag != 0x02)
-		return false;
-	/* signature algorithm, issuer, then validity */
-	if (!der_next(&p, tend, &tag, &v, &n) || tag != 0x30 || !der_next(&p, tend, &tag, &v, &n) ||
-	    tag != 0x30 || !der_next(&p, tend, &tag, &v, &n) || tag != 0x30)
-		return false;
-	const uint8_t *vend = v + n;
-	p = v;
-	if (!der_next(&p, vend, &tag, &v, &n) || (tag != 0x17 && tag != 0x18) ||
-	    !der_next(&p, vend, &tag, &v, &n))
-		return false;
-	int y, mo, d, h, mi, s;
-	if (tag == 0x17 && n == 13 && v[12] == 'Z' && digits(v, 2, &y)) {
-		y += y >= 50 ? 1900 : 2000; /* RFC 5280 4.1.2.5.1 */
-		v += 2;
-	} else if (tag == 0x18 && n == 15 && v[14] == 'Z' && digits(v, 4, &y)) {
-		v += 4;
-	} else {
-		return false;
-	}
-	if (!digits(v, 2, &mo) || !digits(v + 2, 2, &d) || !digits(v + 4, 2, &h) ||
-	    !digits(v + 6, 2, &mi) || !digits(v + 8, 2, &s) || mo < 1 || mo > 12 || d < 1 ||
-	    d > 31 || h > 23 || mi > 59 || s > 60)
-		return false;
-	*out = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
-	return true;
 }
 
 hub_fanout_plan
@@ -2682,8 +2586,12 @@ handshake(session *s, fedns_proto_msg **hello)
 			     ? 3 * f->hb_ms
 			     : FEDNS_SPOKEAUTH_WINDOW_MS_DEFAULT;
 	if ((e = recv_one(s, t, &h, &d)) != FEDNS_OK) {
-		if (e == FEDNS_ECANCELED)
+		if (e == FEDNS_ECANCELED || e == FEDNS_EIO || e == FEDNS_ETIMEDOUT) {
+			/* gone (or silent) before claiming anything: nothing to refuse or audit */
+			fedns_log(FEDNS_LOG_INFO, "fanout.handshake.abandoned",
+				  FEDNS_LF_STR("peer", s->peer), FEDNS_LF_STR("error", d.msg));
 			return e;
+		}
 		snprintf(detail, sizeof(detail), "hello: %s", d.msg);
 		goto refused;
 	}
@@ -2943,8 +2851,8 @@ session_main(void *arg)
 		char principal[128], target[300];
 		int64_t not_after = 0;
 		/* the certificate spokeauth just verified; 0 (unknown) if it does not parse */
-		if (!hub_fanout_cert_not_after(hello->u.hello.certs[0].data,
-					       hello->u.hello.certs[0].len, &not_after))
+		if (fedns_pki_cert_not_after((const char *)hello->u.hello.certs[0].data,
+					     hello->u.hello.certs[0].len, &not_after) != FEDNS_OK)
 			not_after = 0;
 		if (hub_cluster_connected(s->st, s->cluster, hello->u.hello.software_version,
 					  s->peer, not_after, now_ms()) != FEDNS_OK)

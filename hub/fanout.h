@@ -84,10 +84,6 @@ fedns_err hub_fanout_snapshot_payload(const fedns_zone *z, const char *zone,
 				      uint64_t created_ms, uint8_t **out, size_t *len,
 				      fedns_diag *d);
 
-/* The notAfter of a DER X.509 certificate as Unix seconds (UTCTime or GeneralizedTime,
- * UTC); false when it does not parse. For the cluster's cert_not_after. */
-bool hub_fanout_cert_not_after(const uint8_t *der, size_t len, int64_t *out);
-
 /* What to send a spoke for one placed zone, from what it says it holds. */
 typedef enum hub_fanout_plan {
 	HUB_FANOUT_CURRENT = 0,	 /* it holds the hub's current version: nothing yet */

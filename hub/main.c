@@ -589,6 +589,7 @@ cmd_serve(int argc, char **argv)
 	memset(&oo, 0, sizeof(oo));
 	oo.store_path = store;
 	oo.fanout = fan;
+	oo.cert_file = cert;
 	fedns_diag_clear(&d);
 	if (hub_ops_new(&oo, &ops, &d) != FEDNS_OK) {
 		fedns_log(FEDNS_LOG_ERROR, "hub.ops_failed",

@@ -60,6 +60,10 @@ sport=$(cat spoke.port)
 t_check "both ports written, different" [ "$port" != "$sport" ]
 code=$(curl -s -o /dev/null -w '%{http_code}' --cacert pki/ca.pem "https://127.0.0.1:$port/readyz")
 t_check "ready (/readyz 200)" [ "$code" = 200 ]
+curl -s --cacert pki/ca.pem "https://127.0.0.1:$port/metrics" >metrics.out
+t_check "the ops handler answers /metrics before the API: the spoke listener is up" \
+	grep -q "^fedns_hub_spoke_listener_up 1$" metrics.out
+
 cat >"$HOME/.config/fednsctl/config.json" <<EOF
 {"server": "https://127.0.0.1:$port", "cacert": "$t_tmp/pki/ca.pem", "token_file": "$t_tmp/admin.token"}
 EOF
@@ -79,6 +83,12 @@ t_check "no client certificate: the hub drops the handshake" grep -q "unexpected
 	>tls3.out 2>&1
 t_check "another CA's spoke certificate: the hub answers unknown_ca" \
 	grep -q "alert unknown ca" tls3.out
+metric() { # metric NAME: its value in /metrics
+	curl -s --cacert pki/ca.pem "https://127.0.0.1:$port/metrics" | awk -v n="$1" '$1 == n { print $2 }'
+}
+fails=$(metric fedns_hub_spoke_auth_failures_total)
+t_check "the two refused handshakes count as spoke auth failures, the abandoned one not ($fails)" \
+	[ "${fails:-0}" = 2 ]
 keybody=$(sed -n 2p pki/hub-signing.key)
 t_check "the log names the signing key by id, never its bytes" eval '
 	grep -q "\"event\":\"fanout.listening\".*\"key_id\"" "$t_tmp/hub.log" &&
@@ -126,6 +136,7 @@ d = json.load(sys.stdin)["items"][0]
 sys.exit(0 if d["spoke"] and d["spoke"]["serial"] == int(sys.argv[1]) else 1)' "$1"
 	}
 	t_check "the hub shows the spoke's acknowledgement" t_wait 10 acked 2
+	t_check "one authenticated spoke session in /metrics" [ "$(metric fedns_hub_spoke_sessions)" = 1 ]
 	t_check "the cluster is connected" eval '"$ctl" clusters -o json |
 		/usr/bin/python3 -c "import json,sys; c={x[\"name\"]: x for x in json.load(sys.stdin)[\"items\"]}; sys.exit(0 if c[\"east\"][\"connected\"] else 1)"'
 	t_stop east

@@ -780,25 +780,6 @@ openssl_not_after(const char *pem)
 	return (int64_t)v;
 }
 
-static void
-test_cert_not_after(void **state)
-{
-	fx *x = *state;
-	size_t len = 0;
-	uint8_t *der = cert_der(fpath(x, "spoke-east.pem"), &len);
-	int64_t na = 0;
-	assert_true(hub_fanout_cert_not_after(der, len, &na));
-	assert_int_equal(na, openssl_not_after(fpath(x, "spoke-east.pem")));
-	assert_true(na > (int64_t)time(NULL));
-	/* every truncation is refused, never read past */
-	for (size_t n = 0; n < len; n += n < 64 ? 1 : 97)
-		assert_false(hub_fanout_cert_not_after(der, n, &na));
-	der[0] = 0x31; /* not a SEQUENCE */
-	assert_false(hub_fanout_cert_not_after(der, len, &na));
-	free(der);
-	assert_false(hub_fanout_cert_not_after(NULL, 0, &na));
-}
-
 /* The removed zone's rows go (through the recorder). */
 static void
 wait_forgotten(fx *x)
@@ -1102,8 +1083,6 @@ main(void)
 		cmocka_unit_test(test_snapshot_payload),
 		cmocka_unit_test(test_resume_plan),
 		cmocka_unit_test(test_new_refuses_bad_material),
-		cmocka_unit_test_setup_teardown(test_cert_not_after, session_setup,
-						session_teardown),
 		cmocka_unit_test_setup_teardown(test_session, session_setup, session_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
