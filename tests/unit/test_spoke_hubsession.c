@@ -36,6 +36,15 @@ static const uint8_t other[] = "\x07"
 			       "example\x03"
 			       "org";
 
+/* A fresh directory under $TMPDIR (default /tmp). */
+static void
+tmpdir(char *out, size_t outsz, const char *name)
+{
+	const char *t = getenv("TMPDIR");
+	snprintf(out, outsz, "%s/%s-XXXXXX", t != NULL && t[0] != '\0' ? t : "/tmp", name);
+	assert_non_null(mkdtemp(out));
+}
+
 static fedns_zone *
 zone_at(const uint8_t *o, uint32_t serial, const char *www)
 {
@@ -341,8 +350,8 @@ static void
 test_digest_mismatch(void **state)
 {
 	(void)state;
-	char dir[] = "/tmp/fedns-hubsession-XXXXXX";
-	assert_non_null(mkdtemp(dir));
+	char dir[256];
+	tmpdir(dir, sizeof(dir), "fedns-hubsession");
 	spoke_journal_opts jo = {.dir = dir};
 	spoke_journal *j = NULL;
 	spoke_zoneset *zs = NULL;
@@ -356,7 +365,7 @@ test_digest_mismatch(void **state)
 	signer_init(&hub);
 	uint8_t pem[FEDNS_SIGN_PEM_MAX];
 	assert_int_equal(fedns_sign_public_pem(hub.k, (char *)pem, sizeof(pem)), FEDNS_OK);
-	char kf[64];
+	char kf[300];
 	snprintf(kf, sizeof(kf), "%s/hub.pub", dir);
 	FILE *f = fopen(kf, "w");
 	assert_non_null(f);
@@ -462,7 +471,7 @@ test_digest_mismatch(void **state)
 	fedns_zone_free(v3);
 	fedns_zone_free(bogus);
 	signer_fini(&hub);
-	char cmd[128];
+	char cmd[300];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	assert_int_equal(system(cmd), 0);
 }
@@ -839,7 +848,7 @@ test_row_changed(void **state)
 /* ---- the session against an in-process hub over real mutual TLS ---- */
 
 typedef struct fakehub {
-	char dir[64];
+	char dir[256];
 	fedns_conn_listener *l;
 	fedns_conn *c;
 	uint16_t port;
@@ -852,7 +861,7 @@ typedef struct fakehub {
 static const char *
 hub_path(fakehub *h, const char *name)
 {
-	static char p[4][128];
+	static char p[4][320];
 	static int slot;
 	slot = (slot + 1) % 4;
 	snprintf(p[slot], sizeof(p[slot]), "%s/%s", h->dir, name);
@@ -1007,8 +1016,7 @@ test_session(void **state)
 	alarm(120); /* a hang here is a failure, not a stuck test run */
 	fakehub h;
 	memset(&h, 0, sizeof(h));
-	snprintf(h.dir, sizeof(h.dir), "/tmp/fedns-hubsession-tls-XXXXXX");
-	assert_non_null(mkdtemp(h.dir));
+	tmpdir(h.dir, sizeof(h.dir), "fedns-hubsession-tls");
 	static const char *const clusters[] = {"east"};
 	char err[512];
 	fedns_pki_init_opts po = {.dir = h.dir,
@@ -1187,7 +1195,7 @@ test_session(void **state)
 	fedns_conn_listener_close(h.l);
 	fedns_conn_listener_free(h.l);
 	fedns_sign_key_free(h.signer);
-	char cmd[128];
+	char cmd[300];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", h.dir);
 	assert_int_equal(system(cmd), 0);
 	alarm(0);
