@@ -197,12 +197,15 @@ io_err_locked(const fedns_conn *c, int rv)
 	case NNG_ECRYPTO:
 	case NNG_EPEERAUTH:
 		return FEDNS_EAUTH;
-	case NNG_ECLOSED:
+	case NNG_ECLOSED:      /* mbedTLS: end of stream */
+	case NNG_ECONNREFUSED: /* close_notify */
 	case NNG_ECONNSHUT:
 	case NNG_ECONNRESET:
-	case NNG_ECONNREFUSED: /* close_notify from the peer */
-		/* before anything went through, the peer hanging up is its TLS stack refusing
-		 * us (mbedTLS closes after a fatal alert) */
+		/* A refused handshake: the refusing side's fatal alert often does not get out,
+		 * as nng 1.5.2 shuts the TCP connection down right after queueing it
+		 * (tls_tcp_error), so the refused side sees a bare end of stream (measured:
+		 * NNG_ECRYPTO unloaded, this under load). Before any byte went through, that
+		 * is taken as a refusal; a hub closing during the handshake looks the same. */
 		return c->established ? FEDNS_EIO : FEDNS_EAUTH;
 	default:
 		return FEDNS_EIO;

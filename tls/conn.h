@@ -42,7 +42,8 @@ uint16_t fedns_conn_listener_port(const fedns_conn_listener *l);
  * connection is handed out once its peer's first bytes arrived (the spoke speaks first;
  * they are kept for fedns_conn_recv). */
 fedns_err fedns_conn_accept(fedns_conn_listener *l, fedns_conn **out);
-/* Handshakes that failed so far (other CA, revoked, no certificate...). */
+/* Handshakes that failed so far (other CA, revoked, no certificate...), counting peers
+ * that closed or stayed silent before their first bytes (they cannot be told apart). */
 uint64_t fedns_conn_listener_rejected(const fedns_conn_listener *l);
 /* Replaces FEDNS_CONN_HANDSHAKE_MS for connections accepted from now on (0: the default). */
 void fedns_conn_listener_set_handshake_ms(fedns_conn_listener *l, unsigned ms);
@@ -84,7 +85,10 @@ fedns_err fedns_conn_recv(fedns_conn *c, uint8_t **out, size_t *len, unsigned ti
 /* The peer's address as "IP:PORT" / "[IPv6]:PORT" for logs ("?" if unknown). */
 const char *fedns_conn_peer(const fedns_conn *c);
 /* Makes blocked and later sends/receives fail with FEDNS_ECANCELED and closes the stream.
- * Idempotent, thread-safe. */
+ * Idempotent, thread-safe. Bytes nng has taken but not yet written are dropped (nng 1.5.2
+ * shuts TCP down at once; a send returns when nng took the bytes, and a frame sent just
+ * before the close was seen lost about once in a thousand closes under load): when a last
+ * frame must arrive, let the peer close first (fedns_conn_recv until FEDNS_EIO). */
 void fedns_conn_close(fedns_conn *c);
 /* After close and after every thread using c returned. Accepts NULL. */
 void fedns_conn_free(fedns_conn *c);
