@@ -745,6 +745,45 @@ test_wrong_server_name_refused(void **state)
 }
 
 static void
+test_no_client_certificate_refused(void **state)
+{
+	(void)state;
+	hub h;
+	hub_start(&h);
+	/* fedns_nngtls never builds a dialer without a certificate: make one with nng */
+	nng_tls_config *cfg = NULL;
+	assert_int_equal(nng_tls_config_alloc(&cfg, NNG_TLS_MODE_CLIENT), 0);
+	assert_int_equal(nng_tls_config_ca_file(cfg, path("a", "ca.pem")), 0);
+	assert_int_equal(nng_tls_config_server_name(cfg, HUB), 0);
+	nng_stream_dialer *d = NULL;
+	nng_aio *aio = NULL;
+	assert_int_equal(nng_stream_dialer_alloc(&d, h.url), 0);
+	assert_int_equal(nng_stream_dialer_set_ptr(d, NNG_OPT_TLS_CONFIG, cfg), 0);
+	nng_tls_config_free(cfg);
+	assert_int_equal(nng_aio_alloc(&aio, NULL, NULL), 0);
+	nng_aio_set_timeout(aio, T_MS);
+	nng_stream_dialer_dial(d, aio);
+	nng_aio_wait(aio);
+	assert_int_equal(nng_aio_result(aio), 0);
+	nng_stream *s = nng_aio_get_output(aio, 0);
+	/* the send needs the handshake, which the hub refuses */
+	nng_iov iov = {.iov_buf = "\0\0\0\x04evil", .iov_len = 8};
+	assert_int_equal(nng_aio_set_iov(aio, 1, &iov), 0);
+	nng_stream_send(s, aio);
+	nng_aio_wait(aio);
+	assert_int_not_equal(nng_aio_result(aio), 0);
+	nng_aio_free(aio);
+	nng_stream_free(s);
+	nng_stream_dialer_free(d);
+	wait_rejected(h.l, 1);
+	fedns_conn *sp = NULL, *hc = NULL;
+	pair_up(&h, "east", &sp, &hc); /* the next one handed out is the honest spoke */
+	fedns_conn_free(sp);
+	fedns_conn_free(hc);
+	hub_stop(&h);
+}
+
+static void
 test_silent_peer_dropped(void **state)
 {
 	(void)state;
@@ -866,6 +905,7 @@ main(void)
 		cmocka_unit_test(test_other_ca_refused),
 		cmocka_unit_test(test_revoked_refused),
 		cmocka_unit_test(test_wrong_server_name_refused),
+		cmocka_unit_test(test_no_client_certificate_refused),
 		cmocka_unit_test(test_silent_peer_dropped),
 		cmocka_unit_test(test_listener_free_with_queued_connections),
 		cmocka_unit_test(test_argument_errors),
