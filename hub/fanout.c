@@ -2321,10 +2321,16 @@ handle_ack(session *s, const fedns_proto_ack *a, int64_t at)
 	char hex[97];
 
 	bool had = false;
+	/* a blob refused before the spoke could read its zone (signature, key, shape) is
+	 * acknowledged with no zone, or with "." since an ack must name one */
+	bool unread = zs == NULL && a->status == FEDNS_PROTO_ACK_REFUSED &&
+		      (a->zone == NULL || a->zone[0] == '\0' || strcmp(a->zone, ".") == 0) &&
+		      (a->reason == FEDNS_PROTO_REASON_BAD_SIGNATURE ||
+		       a->reason == FEDNS_PROTO_REASON_UNKNOWN_KEY ||
+		       a->reason == FEDNS_PROTO_REASON_MALFORMED);
 	if (zs != NULL) {
 		had = window_take(s, zs->id, false, (int64_t)a->change_id, &fe);
-	} else if ((a->zone == NULL || a->zone[0] == '\0') &&
-		   a->status == FEDNS_PROTO_ACK_REFUSED && window_take(s, 0, true, 0, &fe)) {
+	} else if (unread && window_take(s, 0, true, 0, &fe)) {
 		/* refused before the spoke could read a zone (signature, key, shape): it is
 		 * the oldest blob in flight */
 		had = true;
@@ -2344,7 +2350,7 @@ handle_ack(session *s, const fedns_proto_ack *a, int64_t at)
 		fe.epoch = zs->epoch - 1; /* acts on nothing */
 	}
 	digest_to_hex(&a->digest, hex);
-	if (a->zone != NULL && a->zone[0] != '\0') {
+	if (!unread) {
 		zs->held = true;
 		zs->spoke_serial = a->serial;
 		snprintf(zs->spoke_digest, sizeof(zs->spoke_digest), "%s", hex);

@@ -106,6 +106,26 @@ t_check "the other CA's spoke holds no zone" sh -c "! ls other-state/zones/ 2>/d
 t_check "the other CA's spoke says it could not connect" \
 	grep -q '"event":"spoke.hub.handshake_failed".*authentication failed' "$t_tmp/impostor.log"
 t_stop impostor
+# a spoke pinning the wrong hub key refuses what the hub sends (unknown_key); the hub
+# records the refusal against the zone and the cluster, and serves it again once fixed
+t_stop spoke_west
+"$fed_ctl_bin" pki init --dir wrongkey --hub-name "$fed_hub_name" --cluster west >/dev/null 2>&1
+mkdir -p wrong-state
+t_start wrongwest "$fed_spoke_bin" --listen 127.0.0.1:0 --catalog "$fed_catalog" \
+	--tsig-keyfile spoke-west/key.conf --state-dir wrong-state \
+	--hub "tls+tcp://127.0.0.1:$fed_spoke_port" --hub-name "$fed_hub_name" --cluster west \
+	--cert pki/spoke-west.pem --key pki/spoke-west.key --ca pki/ca.pem \
+	--hub-key wrongkey/hub-signing.pub
+refused_unknown_key() {
+	fedctl status --zone busy.test --cluster west -o json 2>/dev/null |
+		/usr/bin/python3 -c 'import json,sys; r=json.load(sys.stdin)["items"][0]["spoke"]; sys.exit(0 if r and r["status"]=="refused" and r["reason"]=="unknown_key" else 1)'
+}
+t_check "the hub records west's refusal (unknown_key) against busy.test" t_wait 20 refused_unknown_key
+t_check "west's spoke logged it as a security event" \
+	grep -q '"event":"spoke.changeset.refused","security":true.*"reason":"unknown_key"' "$t_tmp/wrongwest.log"
+t_stop wrongwest
+fed_spoke_run west || exit 1
+t_check "west with the right key: in_sync at 102 again" t_wait 60 fed_all_in_sync busy.test 102 west
 t_check "the real east is still connected and in_sync" fed_all_in_sync busy.test 102 east
 
 if [ "$t_failed" != 0 ]; then
