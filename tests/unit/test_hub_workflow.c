@@ -1388,6 +1388,111 @@ test_retention_and_snapshots(void **state)
 	abort_tx(f);
 }
 
+/* A chain of commits mixing versions the workflow derives copy-on-write (A, TXT, MX,
+ * CNAME edits) and ones it rebuilds whole (a delegation with NS and glue, its removal):
+ * every committed digest is the ZONEMD of the stored version rebuilt independently, and
+ * the snapshots (every third version) print the same text as an independent build. */
+static void
+test_mixed_commit_chain(void **state)
+{
+	fixture *f = *state;
+	hub_workflow_free(f->w);
+	hub_workflow_opts o = {.snapshot_every = 3};
+	assert_int_equal(hub_workflow_new(&o, &f->w), FEDNS_OK);
+	for (int i = 0; i < 24; i++) {
+		char name[32], rd0[64];
+		const char *rd[] = {rd0};
+		hub_edit e[2];
+		size_t ne = 1;
+		memset(e, 0, sizeof(e));
+		e[0].name = name;
+		e[0].rdata = rd;
+		e[0].nrdata = 1;
+		e[0].op = HUB_EDIT_ADD;
+		switch (i % 6) {
+		case 0:
+			snprintf(name, sizeof(name), "h%d", i);
+			snprintf(rd0, sizeof(rd0), "192.0.2.%d", 150 + i);
+			e[0].type = "A";
+			break;
+		case 1:
+			snprintf(name, sizeof(name), "txt");
+			snprintf(rd0, sizeof(rd0), "\"v%d\"", i);
+			e[0].op = HUB_EDIT_REPLACE;
+			e[0].type = "TXT";
+			break;
+		case 2:
+			snprintf(name, sizeof(name), "al%d", i);
+			snprintf(rd0, sizeof(rd0), "www");
+			e[0].type = "CNAME";
+			break;
+		case 3:
+			/* a delegation with glue: NS is left to the whole-zone build */
+			snprintf(name, sizeof(name), "sub%d", i);
+			snprintf(rd0, sizeof(rd0), "ns.sub%d", i);
+			e[0].type = "NS";
+			break;
+		case 4:
+			snprintf(name, sizeof(name), "h%d", i - 4);
+			e[0].op = HUB_EDIT_DELETE;
+			e[0].type = "A";
+			e[0].nrdata = 0;
+			break;
+		default:
+			snprintf(name, sizeof(name), "mx%d", i);
+			snprintf(rd0, sizeof(rd0), "10 www");
+			e[0].type = "MX";
+			break;
+		}
+		char gname[32], gaddr[32];
+		const char *grd[] = {gaddr};
+		if (i % 6 == 3) {
+			snprintf(gname, sizeof(gname), "ns.sub%d", i);
+			snprintf(gaddr, sizeof(gaddr), "198.51.100.%d", i);
+			e[1] = (hub_edit){.op = HUB_EDIT_ADD,
+					  .name = gname,
+					  .type = "A",
+					  .rdata = grd,
+					  .nrdata = 1};
+			ne = 2;
+		}
+		hub_plan plan;
+		hub_change c;
+		bool committed;
+		fedns_diag d = {0};
+		begin(f);
+		reload_zone(f);
+		if (propose(f, &f->alice, e, ne, &plan, &d, NULL) != FEDNS_OK)
+			fail_msg("commit %d: %s", i, d.msg);
+		assert_int_equal(decide(f, plan.change.id, &f->bob, true, &committed, &c, &d),
+				 FEDNS_OK);
+		assert_true(committed);
+		commit(f);
+		/* the stored version, rebuilt independently, has the committed digest */
+		begin(f);
+		char *text = NULL, want[97], *printed = NULL;
+		assert_int_equal(hub_version_text(f->s, f->zone.id, c.serial, &text), FEDNS_OK);
+		digest_of(text, want, &printed);
+		assert_string_equal(c.digest, want);
+		assert_string_equal(text, printed);
+		free(text);
+		free(printed);
+		abort_tx(f);
+		hub_change_fini(&c);
+		hub_plan_fini(&plan);
+	}
+	/* a fresh workflow loads the head and finds its recorded digest */
+	begin(f);
+	reload_zone(f);
+	assert_int_equal(f->zone.serial, 34);
+	hub_workflow *w2;
+	assert_int_equal(hub_workflow_new(NULL, &w2), FEDNS_OK);
+	const fedns_zone *z = NULL;
+	assert_int_equal(hub_workflow_zone(w2, f->s, &f->zone, &z), FEDNS_OK);
+	hub_workflow_free(w2);
+	abort_tx(f);
+}
+
 /* Random edits never crash or leak; every refusal says what and where. */
 static void
 test_random_edits(void **state)
@@ -1569,6 +1674,7 @@ main(void)
 		T(test_prepared_overtaken),
 		T(test_concurrent_workers),
 		T(test_retention_and_snapshots),
+		T(test_mixed_commit_chain),
 		T(test_random_edits),
 		T(test_delete_zone),
 	};
