@@ -27,6 +27,7 @@ t_cleanup() {
 		kill -9 "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
 	done
+	grep -lx "$$" "$t_ports_dir"/* 2>/dev/null | xargs -r rm -f
 	if [ "$t_failed" != 0 ] && [ -n "${T_KEEP:-}" ]; then
 		echo "$t_name: kept $t_tmp for inspection"
 	else
@@ -35,18 +36,50 @@ t_cleanup() {
 }
 trap t_cleanup EXIT
 
-# A TCP+UDP port free on 127.0.0.1 right now.
+# A TCP+UDP port free on 127.0.0.1, reserved for this test. Taken below the kernel's
+# ephemeral range (32768-60999), so no outgoing connection or DNS query of a concurrent
+# test takes it between this call and the bind of the server it is for; and reserved in a
+# shared directory (a file per port holding the test's PID, created exclusively), so two
+# tests running at once (ctest -j) never get the same port. Reservations of tests that
+# are gone are reclaimed; this test's go in t_cleanup.
+t_ports_dir=${TMPDIR:-/tmp}/fedns-test-ports
 t_port() {
-	/usr/bin/python3 - <<'PY'
-import socket
-while True:
-    t = socket.socket(); t.bind(("127.0.0.1", 0)); p = t.getsockname()[1]
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+	T_OWNER=$$ T_PORTS_DIR=$t_ports_dir /usr/bin/python3 - <<'PY'
+import os, random, socket, sys
+d = os.environ["T_PORTS_DIR"]
+owner = os.environ["T_OWNER"]
+os.makedirs(d, exist_ok=True)
+for _ in range(5000):
+    p = random.randrange(20000, 32000)
+    f = os.path.join(d, str(p))
     try:
-        u.bind(("127.0.0.1", p))
-    except OSError:
-        t.close(); u.close(); continue
-    t.close(); u.close(); print(p); break
+        fd = os.open(f, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+    except FileExistsError:
+        try:
+            pid = int(open(f).read().strip() or "0")
+        except (OSError, ValueError):
+            pid = 0
+        if pid == 0 or not os.path.exists("/proc/%d" % pid):
+            try:
+                os.unlink(f)  # its test is gone; try the port again later
+            except FileNotFoundError:
+                pass
+        continue
+    os.write(fd, owner.encode())
+    os.close(fd)
+    ok = True
+    for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+        s = socket.socket(socket.AF_INET, kind)
+        try:
+            s.bind(("127.0.0.1", p))
+        except OSError:
+            ok = False
+        s.close()
+    if ok:
+        print(p)
+        sys.exit(0)
+    os.unlink(f)
+sys.exit("t_port: no free port in 20000-31999")
 PY
 }
 
