@@ -1346,10 +1346,15 @@ zone_commit_lookup(hub_fanout *f, zst *zs, uint32_t serial)
 
 /* ---------------------------------------------------------------- the window */
 
+/* No room for a useful send. While blobs are in flight the window refills only once a
+ * whole batch fits: refilling slot by slot as single acks free them made a catching-up
+ * spoke receive runs of 1-3 change sets, each with its own signature to verify and its own
+ * journal fdatasync (~3 ms each here), which capped catch-up at a few hundred per second.
+ * An idle session (nothing in flight) still sends a single new change at once. */
 static bool
 window_full(session *s)
 {
-	return s->fln >= WINDOW;
+	return s->fln >= WINDOW || (s->fln > 0 && WINDOW - s->fln < BATCH);
 }
 
 static void
