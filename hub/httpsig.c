@@ -655,7 +655,9 @@ check_policy(const hub_httpsig_sig *sig, const hub_req *req, int64_t now, fedns_
 {
 	static const char *const allowed[] = {"@method", "@path", "@query", "content-digest",
 					      "date"};
-	static const char *const required[] = {"@method", "@path", "content-digest", "date"};
+	/* "date" is optional: browsers may not set Date (a forbidden header in fetch), and
+	 * the signed created parameter already bounds the request's time */
+	static const char *const required[] = {"@method", "@path", "content-digest"};
 	for (size_t i = 0; i < sig->ncomp; i++) {
 		bool ok = false;
 		for (size_t j = 0; j < sizeof(allowed) / sizeof(allowed[0]); j++)
@@ -690,16 +692,19 @@ check_policy(const hub_httpsig_sig *sig, const hub_req *req, int64_t now, fedns_
 	if (sig->has_expires && sig->expires < now)
 		return fedns_diag_set(d, FEDNS_EAUTH, "the signature expired at %lld",
 				      (long long)sig->expires);
-	int64_t date = 0;
-	if (req->date == NULL)
-		return fedns_diag_set(d, FEDNS_EAUTH, "no Date header");
-	char tmp[64];
-	snprintf(tmp, sizeof(tmp), "%s", req->date);
-	if (!parse_http_date(tmp, &date))
-		return fedns_diag_set(d, FEDNS_EAUTH, "Date is not an IMF-fixdate");
-	if (date > now + HUB_HTTPSIG_SKEW || date < now - HUB_HTTPSIG_SKEW)
-		return fedns_diag_set(d, FEDNS_EAUTH, "Date is more than %d s from the hub's time",
-				      HUB_HTTPSIG_SKEW);
+	if (covers(sig, "date")) {
+		int64_t date = 0;
+		if (req->date == NULL)
+			return fedns_diag_set(d, FEDNS_EAUTH, "no Date header");
+		char tmp[64];
+		snprintf(tmp, sizeof(tmp), "%s", req->date);
+		if (!parse_http_date(tmp, &date))
+			return fedns_diag_set(d, FEDNS_EAUTH, "Date is not an IMF-fixdate");
+		if (date > now + HUB_HTTPSIG_SKEW || date < now - HUB_HTTPSIG_SKEW)
+			return fedns_diag_set(d, FEDNS_EAUTH,
+					      "Date is more than %d s from the hub's time",
+					      HUB_HTTPSIG_SKEW);
+	}
 	return check_digest(req->content_digest, req->body, req->body_len, d);
 }
 

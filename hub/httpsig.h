@@ -69,9 +69,9 @@ fedns_err hub_httpsig_new(hub_httpsig_clock_fn clock, void *clock_ctx, hub_https
 void hub_httpsig_free(hub_httpsig *v);
 
 /* Verifies the request's signature and names its signer in *who. Required: covered
- * components "@method", "@path", "content-digest", "date" (and "@query" when the request
- * has a query), nothing else; created within HUB_HTTPSIG_SKEW of now, expires (if any)
- * not past; Date within the same window; alg absent or "ecdsa-p256-sha256"; a nonce not
+ * components "@method", "@path", "content-digest" (and "@query" when the request has a
+ * query), optionally "date", nothing else; created within HUB_HTTPSIG_SKEW of now, expires
+ * (if any) not past; when "date" is covered, Date within the same window; alg absent or "ecdsa-p256-sha256"; a nonce not
  * seen before from that key; Content-Digest with a sha-256 member equal to the body's;
  * keyid known to the store (hub_pubkey_lookup) and its principal enabled. The nonce is
  * remembered only once the signature verified. FEDNS_EAUTH with d saying which check

@@ -470,7 +470,24 @@ test_request_policy(void **state)
 		 "nonce=\"n-policy-0002\"",
 		 (long long)f->now, f->keyid);
 	sign_with(&r, f->key, in);
-	expect_refused(f, &r.req, "does not cover \"date\"");
+	/* "date" is optional (a browser cannot send Date): created alone bounds the time, and
+	 * an uncovered Date header, even a stale one, is not looked at */
+	hub_principal who;
+	fedns_diag dd;
+	http_date(f->now - 4000, r.date);
+	assert_int_equal(verify(f, &r.req, &who, &dd), FEDNS_OK);
+	make_req(f, &r, "n-policy-0002b");
+	snprintf(in, sizeof(in),
+		 "sig1=(\"@method\" \"@path\" \"content-digest\");created=%lld;keyid=\"%s\";"
+		 "nonce=\"n-policy-0002c\"",
+		 (long long)f->now - 400, f->keyid);
+	sign_with(&r, f->key, in);
+	expect_refused(f, &r.req, "more than 300 s");
+	/* covered, Date must be there */
+	make_req(f, &r, "n-policy-0002d");
+	r.req.date = NULL;
+	expect_refused(f, &r.req, "no Date header");
+	make_req(f, &r, "n-policy-0002e");
 
 	snprintf(in, sizeof(in),
 		 "sig1=(\"@method\" \"@path\" \"date\");created=%lld;keyid=\"%s\";"
