@@ -60,6 +60,18 @@ struct hub_api {
 	 * only, not every queued one (a broadcast to all cost a context switch each) */
 	pthread_cond_t wcv[WAIT_SLOTS];
 	uint64_t wnext, wserving;
+	/* Group commit (the store's connections use synchronous=NORMAL): the ticket holder
+	 * numbers its commit (gc_started before COMMIT, gc_committed after it returned) and
+	 * gives the write lock up before any sync; then every request waits until a WAL sync
+	 * that began after its commit has succeeded (gc_durable), one waiter syncing for all
+	 * that committed before it began. Readers wait for what they may have seen. */
+	hub_wal_sync *ws; /* NULL: FULL syncs at each COMMIT (no group commit) */
+	pthread_mutex_t gmu;
+	pthread_cond_t gcv;
+	uint64_t gc_started, gc_committed, gc_durable;
+	unsigned gc_waiters;
+	bool gc_syncing;
+	uint64_t gc_syncs; /* syncs run: the group sizes are commits / syncs */
 	/* Approvals that may commit on one zone take turns (by zone id, striped) from their
 	 * preparation to their commit: of several racing for the same base only one can
 	 * commit, so the others should find out cheaply rather than each build a version. */
@@ -104,9 +116,12 @@ typedef struct rq {
 	bool authed;
 	bool signed_in; /* authenticated by signature in an earlier run of this request */
 	bool in_txn;
-	bool wlocked;	 /* holds a->wmu */
-	bool prep_phase; /* the read-transaction run of a prep route */
-	int zlock;	 /* index of the held a->zmu, or -1 */
+	bool wlocked;	  /* holds a->wmu */
+	bool used_store;  /* opened a transaction: wait until what it saw is durable */
+	uint64_t gc_seq;  /* the number of its last commit (0: none) */
+	bool notify_zone; /* call on_zone_write once the commit is durable */
+	bool prep_phase;  /* the read-transaction run of a prep route */
+	int zlock;	  /* index of the held a->zmu, or -1 */
 	hub_prepared *prep;
 	/* what the audit record says */
 	char target[300];
@@ -3427,7 +3442,10 @@ static hub_store *
 thread_store(hub_api *a, fedns_diag *d)
 {
 	tstore *t = pthread_getspecific(a->key);
-	hub_store_opts so = {.path = a->store_path, .create = false, .busy_ms = 5000};
+	hub_store_opts so = {.path = a->store_path,
+			     .create = false,
+			     .busy_ms = 5000,
+			     .defer_sync = a->ws != NULL};
 	hub_store *s = NULL;
 
 	if (t != NULL) {
@@ -3624,7 +3642,69 @@ begin_txn(rq *r, bool write)
 	e = hub_store_begin(r->s, write);
 	if (e != FEDNS_OK) {
 		wunlock(r);
+	} else {
+		r->used_store = true;
 	}
+	return e;
+}
+
+/* COMMIT of the ticket holder's write transaction, numbered for the group sync. */
+static fedns_err
+commit_write(rq *r)
+{
+	hub_api *a = r->a;
+	fedns_err e;
+
+	if (a->ws == NULL || !r->wlocked) {
+		return hub_store_commit(r->s);
+	}
+	pthread_mutex_lock(&a->gmu);
+	uint64_t seq = ++a->gc_started;
+	pthread_mutex_unlock(&a->gmu);
+	e = hub_store_commit(r->s);
+	pthread_mutex_lock(&a->gmu);
+	/* commits are serialised by the ticket lock, so they end in the order they began
+	 * (a failed one wrote nothing that needs a sync; counting it keeps the order) */
+	a->gc_committed = seq;
+	if (a->gc_waiters > 0 && !a->gc_syncing) {
+		pthread_cond_broadcast(&a->gcv); /* a reader may wait for exactly this one */
+	}
+	pthread_mutex_unlock(&a->gmu);
+	r->gc_seq = seq;
+	return e;
+}
+
+/* Waits until every commit numbered up to 'need' is on stable storage, running the WAL
+ * sync itself when no other waiter is: a sync covers what committed before it began. */
+static fedns_err
+wait_durable(hub_api *a, uint64_t need, fedns_diag *d)
+{
+	fedns_err e = FEDNS_OK;
+
+	pthread_mutex_lock(&a->gmu);
+	while (a->gc_durable < need) {
+		if (!a->gc_syncing && a->gc_committed > a->gc_durable) {
+			uint64_t upto = a->gc_committed;
+			a->gc_syncing = true;
+			pthread_mutex_unlock(&a->gmu);
+			e = hub_wal_sync_run(a->ws, d);
+			pthread_mutex_lock(&a->gmu);
+			a->gc_syncing = false;
+			a->gc_syncs++;
+			if (e == FEDNS_OK) {
+				a->gc_durable = upto;
+			}
+			pthread_cond_broadcast(&a->gcv);
+			if (e != FEDNS_OK) {
+				break;
+			}
+			continue;
+		}
+		a->gc_waiters++;
+		pthread_cond_wait(&a->gcv, &a->gmu);
+		a->gc_waiters--;
+	}
+	pthread_mutex_unlock(&a->gmu);
 	return e;
 }
 
@@ -3764,7 +3844,7 @@ finish_txn(rq *r, char **json)
 			}
 		}
 		if (e == FEDNS_OK) {
-			e = hub_store_commit(r->s);
+			e = commit_write(r);
 		} else {
 			hub_store_rollback(r->s);
 		}
@@ -3783,9 +3863,7 @@ finish_txn(rq *r, char **json)
 		}
 		if (writes && r->zone_id != 0) {
 			hub_workflow_publish(r->a->wf, r->zone_id);
-			if (r->a->on_zone_write != NULL) {
-				r->a->on_zone_write(r->a->hook_ctx, r->zone_id);
-			}
+			r->notify_zone = r->a->on_zone_write != NULL;
 		}
 		return;
 	}
@@ -3804,7 +3882,7 @@ finish_txn(rq *r, char **json)
 	if ((e = begin_txn(r, true)) == FEDNS_OK &&
 	    (e = append_audit(r, r->rt->action, r->target, outcome, r->payload_digest)) ==
 		    FEDNS_OK) {
-		e = hub_store_commit(r->s);
+		e = commit_write(r);
 	} else if (e != FEDNS_OK) {
 		hub_store_rollback(r->s);
 	}
@@ -3814,16 +3892,46 @@ finish_txn(rq *r, char **json)
 	}
 }
 
-/* The writer lock is held to the end: the cache publishes (or forgets) what the
- * transaction built before the next writer on the zone reads it. */
+/* The writer lock is held to the commit's end: the cache publishes (or forgets) what the
+ * transaction built before the next writer on the zone reads it. The sync comes after
+ * the lock is given up, and the answer (and the fan-out's news) after the sync. */
 static void
 finish(rq *r, char **json)
 {
+	hub_api *a = r->a;
+
 	finish_txn(r, json);
 	wunlock(r);
 	if (r->zlock >= 0) {
-		pthread_mutex_unlock(&r->a->zmu[r->zlock]);
+		pthread_mutex_unlock(&a->zmu[r->zlock]);
 		r->zlock = -1;
+	}
+	if (a->ws != NULL && r->used_store) {
+		uint64_t need = r->gc_seq;
+		if (need == 0) {
+			/* it only read: whatever it saw committed before now */
+			pthread_mutex_lock(&a->gmu);
+			need = a->gc_started;
+			pthread_mutex_unlock(&a->gmu);
+		}
+		fedns_diag d;
+		fedns_diag_clear(&d);
+		fedns_err e = wait_durable(a, need, &d);
+		if (e != FEDNS_OK) {
+			fedns_log(FEDNS_LOG_ERROR, "api.sync.failed",
+				  FEDNS_LF_STR("path", r->req->path), FEDNS_LF_STR("error", d.msg));
+			if (r->status == 0) {
+				free(*json);
+				*json = NULL;
+				r->replayed = false;
+				fail(r, 500, "internal", NULL,
+				     "the store could not make this durable: %s", d.msg);
+			}
+			return;
+		}
+	}
+	if (r->notify_zone) {
+		a->on_zone_write(a->hook_ctx, r->zone_id);
 	}
 }
 
@@ -3968,18 +4076,25 @@ hub_api_new(const hub_api_opts *o, hub_api **out, fedns_diag *d)
 		free(a);
 		return fedns_diag_set(d, FEDNS_ENOMEM, "out of memory");
 	}
+	if ((e = hub_wal_sync_new(o->store_path, &a->ws, d)) != FEDNS_OK) {
+		free(a->store_path);
+		free(a);
+		return e;
+	}
 	a->max_body = o->max_body != 0 ? o->max_body : HUB_API_MAX_BODY;
 	a->max_zone_body = o->max_zone_body != 0 ? o->max_zone_body : HUB_API_MAX_ZONE_BODY;
 	a->on_zone_write = o->on_zone_write;
 	a->hook_ctx = o->hook_ctx;
 	atomic_init(&a->ready, false);
 	if ((e = hub_workflow_new(&o->workflow, &a->wf)) != FEDNS_OK) {
+		hub_wal_sync_free(a->ws);
 		free(a->store_path);
 		free(a);
 		return fedns_diag_set(d, e, "workflow: %s", fedns_strerror(e));
 	}
 	if ((e = hub_httpsig_new(NULL, NULL, &a->sigs)) != FEDNS_OK) {
 		hub_workflow_free(a->wf);
+		hub_wal_sync_free(a->ws);
 		free(a->store_path);
 		free(a);
 		return fedns_diag_set(d, e, "request signatures: %s", fedns_strerror(e));
@@ -3987,12 +4102,15 @@ hub_api_new(const hub_api_opts *o, hub_api **out, fedns_diag *d)
 	if (pthread_key_create(&a->key, tstore_destroy) != 0) {
 		hub_httpsig_free(a->sigs);
 		hub_workflow_free(a->wf);
+		hub_wal_sync_free(a->ws);
 		free(a->store_path);
 		free(a);
 		return fedns_diag_set(d, FEDNS_ENOMEM, "no thread key");
 	}
 	pthread_mutex_init(&a->mu, NULL);
 	pthread_mutex_init(&a->wmu, NULL);
+	pthread_mutex_init(&a->gmu, NULL);
+	pthread_cond_init(&a->gcv, NULL);
 	for (size_t i = 0; i < WAIT_SLOTS; i++)
 		pthread_cond_init(&a->wcv[i], NULL);
 	for (size_t i = 0; i < ZONE_LOCKS; i++) {
@@ -4018,6 +4136,14 @@ hub_api_free(hub_api *a)
 	}
 	pthread_mutex_destroy(&a->mu);
 	pthread_mutex_destroy(&a->wmu);
+	if (a->ws != NULL) {
+		fedns_log(FEDNS_LOG_INFO, "api.group_commit",
+			  FEDNS_LF_INT("commits", (int64_t)a->gc_committed),
+			  FEDNS_LF_INT("syncs", (int64_t)a->gc_syncs));
+	}
+	pthread_mutex_destroy(&a->gmu);
+	pthread_cond_destroy(&a->gcv);
+	hub_wal_sync_free(a->ws);
 	for (size_t i = 0; i < WAIT_SLOTS; i++)
 		pthread_cond_destroy(&a->wcv[i]);
 	for (size_t i = 0; i < ZONE_LOCKS; i++) {

@@ -5,6 +5,7 @@
 #include "hub/store.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <sqlite3.h>
@@ -689,7 +690,10 @@ hub_store_open(const hub_store_opts *o, hub_store **out, fedns_diag *d)
 			       s->path, mode);
 		goto fail;
 	}
-	e = exec(s, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON", "pragmas");
+	e = exec(s,
+		 o->defer_sync ? "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON"
+			       : "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON",
+		 "pragmas");
 	if (e)
 		goto fail;
 	e = migrate(s, d);
@@ -767,6 +771,116 @@ hub_store_rollback(hub_store *s)
 	if (!sqlite3_get_autocommit(s->db))
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	s->in_txn = false;
+}
+
+/* --- group sync --- */
+
+struct hub_wal_sync {
+	char *wal; /* DBNAME-wal */
+	char *dir; /* the directory holding it */
+	int fd;	   /* -1: not open */
+	dev_t dev;
+	ino_t ino;
+	bool failed;
+	char why[160];
+};
+
+fedns_err
+hub_wal_sync_new(const char *store_path, hub_wal_sync **out, fedns_diag *d)
+{
+	hub_wal_sync *w = calloc(1, sizeof(*w));
+	size_t n = store_path != NULL ? strlen(store_path) : 0;
+
+	*out = NULL;
+	if (n == 0)
+		return fedns_diag_set(d, FEDNS_EINVAL, "store: no path given");
+	if (w == NULL || (w->wal = malloc(n + 5)) == NULL ||
+	    (w->dir = strdup(store_path)) == NULL) {
+		if (w != NULL)
+			free(w->wal);
+		free(w);
+		return fedns_diag_set(d, FEDNS_ENOMEM, "store: out of memory");
+	}
+	memcpy(w->wal, store_path, n);
+	memcpy(w->wal + n, "-wal", 5);
+	char *slash = strrchr(w->dir, '/');
+	if (slash == NULL) {
+		free(w->dir);
+		w->dir = strdup(".");
+	} else if (slash == w->dir) {
+		slash[1] = '\0';
+	} else {
+		*slash = '\0';
+	}
+	if (w->dir == NULL) {
+		free(w->wal);
+		free(w);
+		return fedns_diag_set(d, FEDNS_ENOMEM, "store: out of memory");
+	}
+	w->fd = -1;
+	*out = w;
+	return FEDNS_OK;
+}
+
+static fedns_err
+wal_sync_fail(hub_wal_sync *w, fedns_diag *d, const char *what, int err)
+{
+	w->failed = true;
+	snprintf(w->why, sizeof(w->why), "%s %s: %s", what, w->wal, strerror(err));
+	return fedns_diag_set(d, FEDNS_EIO, "store: %s", w->why);
+}
+
+fedns_err
+hub_wal_sync_run(hub_wal_sync *w, fedns_diag *d)
+{
+	struct stat sb;
+
+	if (w->failed)
+		return fedns_diag_set(d, FEDNS_EIO, "store: an earlier sync failed (%s)", w->why);
+	if (stat(w->wal, &sb) != 0) {
+		/* SQLite removes the WAL only when its last connection closes, after a complete
+		 * checkpoint that synced the database file; the caller's own open connection
+		 * keeps it while it waits, so there is nothing left to sync */
+		if (errno == ENOENT)
+			return FEDNS_OK;
+		return wal_sync_fail(w, d, "stat", errno);
+	}
+	if (w->fd < 0 || sb.st_dev != w->dev || sb.st_ino != w->ino) {
+		if (w->fd >= 0)
+			close(w->fd);
+		w->fd = open(w->wal, O_RDONLY | O_CLOEXEC);
+		if (w->fd < 0)
+			return wal_sync_fail(w, d, "open", errno);
+		if (fstat(w->fd, &sb) != 0)
+			return wal_sync_fail(w, d, "fstat", errno);
+		w->dev = sb.st_dev;
+		w->ino = sb.st_ino;
+		/* the WAL's directory entry may be new (SQLite syncs it only at its first own
+		 * sync of the file, which NORMAL defers to the first checkpoint) */
+		int dfd = open(w->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd < 0)
+			return wal_sync_fail(w, d, "open the directory of", errno);
+		int rc = fsync(dfd);
+		int err = errno;
+		close(dfd);
+		if (rc != 0)
+			return wal_sync_fail(w, d, "sync the directory of", err);
+	}
+	if (fdatasync(w->fd) != 0)
+		return wal_sync_fail(w, d, "fdatasync", errno);
+	return FEDNS_OK;
+}
+
+void
+hub_wal_sync_free(hub_wal_sync *w)
+{
+	if (w == NULL)
+		return;
+	if (w->fd >= 0)
+		close(w->fd);
+	free(w->wal);
+	free(w->dir);
+	free(w);
 }
 
 /* --- names --- */

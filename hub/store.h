@@ -123,6 +123,11 @@ typedef struct hub_store_opts {
 	const char *path; /* SQLite file */
 	bool create;	  /* create the file if missing */
 	unsigned busy_ms; /* default 5000 */
+	/* Group commit: synchronous=NORMAL, so hub_store_commit writes the transaction to
+	 * the WAL (DBNAME-wal) without syncing it, and the transaction is durable only once a
+	 * hub_wal_sync_run that started after the commit returned has succeeded. Checkpoints
+	 * still sync (SQLite syncs the WAL before one and the database after it with NORMAL). */
+	bool defer_sync;
 } hub_store_opts;
 
 /* Opens (and migrates to the current schema) the store. */
@@ -140,11 +145,23 @@ fedns_err hub_store_check(hub_store *s, fedns_diag *d);
 
 /* Transactions: every function below runs inside the transaction the caller opened with
  * hub_store_begin (write=true takes the write lock at once: BEGIN IMMEDIATE), which ends
- * with hub_store_commit (durable when it returns OK) or hub_store_rollback. A store
+ * with hub_store_commit (durable when it returns OK; with defer_sync, see below) or hub_store_rollback. A store
  * handle is used by one thread at a time; open one per worker thread. */
 fedns_err hub_store_begin(hub_store *s, bool write);
 fedns_err hub_store_commit(hub_store *s);
 void hub_store_rollback(hub_store *s);
+
+/* The group-sync step of stores opened with defer_sync: hub_wal_sync_run fdatasyncs the
+ * store's WAL file, which makes durable every transaction whose commit returned before the
+ * call began (SQLite writes WAL frames with write(); a sync of the file covers every
+ * descriptor's writes). It opens the WAL itself (again whenever the file was replaced) and
+ * then syncs the directory too, so a WAL created since is found after a power loss. After
+ * a failed sync it keeps failing: the kernel may have dropped the pages it could not
+ * write, so no later sync can prove them durable. One thread at a time per object. */
+typedef struct hub_wal_sync hub_wal_sync;
+fedns_err hub_wal_sync_new(const char *store_path, hub_wal_sync **out, fedns_diag *d);
+fedns_err hub_wal_sync_run(hub_wal_sync *w, fedns_diag *d);
+void hub_wal_sync_free(hub_wal_sync *w);
 
 /* Tenants and principals. Names are unique: FEDNS_EEXIST on a duplicate. */
 fedns_err hub_tenant_create(hub_store *s, const char *name, int64_t *id);
