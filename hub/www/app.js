@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // The fedns status dashboard: reads the hub's REST API with the user's bearer token (kept in
-// sessionStorage, this tab only), draws the clusters x zones matrix and the zone and cluster
-// drill-downs, and refreshes every 2 s without reloading. Every value from the API reaches
-// the page through textContent, never as HTML.
+// sessionStorage, this tab only) or, for certificate holders, with every request signed by
+// their P-256 key (httpsig.js; the key lives only in this page's memory, so a reload asks
+// for it again), draws the clusters x zones matrix and the zone and cluster drill-downs,
+// and refreshes every 2 s without reloading. Every value from the API reaches the page
+// through textContent, never as HTML.
 'use strict';
 
 (function () {
@@ -21,6 +23,7 @@
   let lastOk = 0;
   let busy = false;
   let whoami = null;
+  let keyCred = null; // {key: non-extractable CryptoKey, keyid} after signing in with a key
   const seenTenants = new Set();
   const seenClusters = new Set();
   const changeNotes = new Map(); // change id -> {ok, text} after approve/reject
@@ -64,6 +67,10 @@
     }
   }
 
+  function signedIn() {
+    return keyCred !== null || sessionStorage.getItem(TOKEN_KEY) !== null;
+  }
+
   async function api(method, path, body) {
     const token = sessionStorage.getItem(TOKEN_KEY);
     const opts = {
@@ -73,13 +80,16 @@
       credentials: 'omit',
       redirect: 'error',
     };
-    if (token) opts.headers.Authorization = 'Bearer ' + token;
+    // the exact bytes sent, since a signature covers their digest
+    const bytes = body !== undefined ? new TextEncoder().encode(JSON.stringify(body)) : new Uint8Array(0);
     if (body !== undefined) {
       opts.headers['Content-Type'] = 'application/json';
-      opts.body = JSON.stringify(body);
+      opts.body = bytes;
     }
     let res;
     try {
+      if (keyCred) Object.assign(opts.headers, await FednsHttpSig.signRequest(keyCred, method, path, bytes));
+      else if (token) opts.headers.Authorization = 'Bearer ' + token;
       res = await fetch(path, opts);
     } catch (e) {
       throw new ApiError(0, 'network', 'the hub did not answer (' + e.message + ')');
@@ -186,6 +196,8 @@
 
   function signOut(message) {
     sessionStorage.removeItem(TOKEN_KEY);
+    keyCred = null;
+    $('key-file').value = '';
     whoami = null;
     rendered.clear();
     changeNotes.clear();
@@ -199,7 +211,17 @@
     $('token').focus();
   }
 
+  function signedInAs() {
+    const roles = (whoami.roles || []).map((r) => r.role + '@' + r.tenant).join(', ');
+    $('whoami').textContent = whoami.principal.name + (roles ? ' (' + roles + ')' : '') +
+      (keyCred ? ' · key ' + keyCred.keyid.slice(0, 10) + '…' : '');
+    $('whoami').title = keyCred ? 'requests signed with key ' + keyCred.keyid : 'bearer token';
+    $('logout').hidden = false;
+    $('login-error').textContent = '';
+  }
+
   async function signIn(token) {
+    keyCred = null;
     sessionStorage.setItem(TOKEN_KEY, token);
     try {
       whoami = await api('GET', '/api/v1/whoami');
@@ -207,10 +229,37 @@
       signOut(e.status === 401 ? 'The hub refused this token.' : 'Sign-in failed: ' + e.message);
       return false;
     }
-    const roles = (whoami.roles || []).map((r) => r.role + '@' + r.tenant).join(', ');
-    $('whoami').textContent = whoami.principal.name + (roles ? ' (' + roles + ')' : '');
-    $('logout').hidden = false;
-    $('login-error').textContent = '';
+    signedInAs();
+    return true;
+  }
+
+  // A key file chosen on the page: imported, then proven by a signed whoami.
+  async function signInWithKey(file) {
+    let cred;
+    $('login-error').textContent = 'reading the key…';
+    try {
+      cred = await FednsHttpSig.loadKeyFile(file);
+    } catch (e) {
+      signOut(e instanceof FednsHttpSig.KeyError ? 'Cannot use this file: ' + e.message + '.'
+        : 'Cannot use this file: ' + e.message);
+      return false;
+    }
+    sessionStorage.removeItem(TOKEN_KEY);
+    keyCred = cred;
+    try {
+      whoami = await api('GET', '/api/v1/whoami');
+    } catch (e) {
+      let msg = 'Sign-in failed: ' + e.message;
+      if (e.status === 401 && /unknown keyid/.test(e.message)) {
+        msg = 'The hub does not know this key (key id ' + cred.keyid + '): an administrator ' +
+          'registers its public key with fednsctl principal key-add NAME --pem PUBLIC.pem.';
+      } else if (e.status === 401) {
+        msg = 'The hub refused this key (key id ' + cred.keyid + '): ' + e.message + '.';
+      }
+      signOut(msg);
+      return false;
+    }
+    signedInAs();
     return true;
   }
 
@@ -334,13 +383,19 @@
     rendered.delete('zone-pending');
     try {
       const body = comment ? { comment } : {};
+      const signed = keyCred !== null && action === 'approve';
+      if (signed) {
+        // sign the diff as the hub has it now, as fednsctl change approve --sign-key does
+        body.change_signature = await FednsHttpSig.signApproval(keyCred, await api('GET', '/api/v1/changes/' + id));
+      }
       const r = await api('POST', '/api/v1/changes/' + id + '/' + action, body);
       changeNotes.set(id, {
         ok: true,
-        text: action === 'approve' ? (r.committed ? 'approved and committed' : 'approval recorded') : 'rejected',
+        text: (action === 'approve' ? (r.committed ? 'approved and committed' : 'approval recorded') : 'rejected') +
+          (signed ? ' (signed with key ' + keyCred.keyid.slice(0, 10) + '…)' : ''),
       });
     } catch (e) {
-      changeNotes.set(id, { ok: false, text: 'refused: ' + (e.status ? e.status + ' ' : '') + e.code + ': ' + e.message });
+      changeNotes.set(id, { ok: false, text: 'refused: ' + (e.status ? e.status + ' ' : '') + (e.code || 'error') + ': ' + e.message });
     }
     rendered.delete('zone-pending');
     refresh();
@@ -433,7 +488,10 @@
           c.delete_zone ? h('div', { class: 'error', text: 'This change deletes the zone.' }) : null,
           diffBlock(c.diff),
           h('div', { class: 'actions' }, comment,
-            h('button', { type: 'button', data: { action: 'approve' }, onclick: () => decide(c.id, 'approve', comment.value) }, 'Approve'),
+            h('button', {
+              type: 'button', data: { action: 'approve' }, onclick: () => decide(c.id, 'approve', comment.value),
+              title: keyCred ? 'your approval carries your key\'s signature over this diff' : null,
+            }, keyCred ? 'Approve and sign' : 'Approve'),
             h('button', { type: 'button', class: 'reject', data: { action: 'reject' }, onclick: () => decide(c.id, 'reject', comment.value) }, 'Reject'),
             note ? h('span', { class: note.ok ? 'change-ok' : 'change-error', role: 'status', text: note.text }) : null));
       });
@@ -497,7 +555,7 @@
   // ---- polling ----
 
   async function refresh() {
-    if (busy || !sessionStorage.getItem(TOKEN_KEY)) return;
+    if (busy || !signedIn()) return;
     busy = true;
     const r = route();
     try {
@@ -516,7 +574,7 @@
     } catch (e) {
       if (e.status === 401) {
         busy = false;
-        signOut('The hub no longer accepts this token; sign in again.');
+        signOut('The hub no longer accepts this ' + (keyCred ? 'key (' + e.message + ')' : 'token') + '; sign in again.');
         return;
       }
       banner((e.status ? e.status + ' ' : '') + e.code + ': ' + e.message);
@@ -543,7 +601,7 @@
 
   function onNavigate() {
     rendered.clear();
-    if (sessionStorage.getItem(TOKEN_KEY)) startPolling();
+    if (signedIn()) startPolling();
   }
 
   document.addEventListener('DOMContentLoaded', async () => {
@@ -552,6 +610,16 @@
       const t = $('token').value.trim();
       $('token').value = '';
       if (t && (await signIn(t))) startPolling();
+    });
+    $('key-form').addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      const file = $('key-file').files[0];
+      $('key-file').value = ''; // the page keeps only the imported key, not the file
+      if (!file) {
+        $('login-error').textContent = 'Choose your private key file first.';
+        return;
+      }
+      if (await signInWithKey(file)) startPolling();
     });
     $('logout').addEventListener('click', () => signOut(''));
     for (const id of ['f-tenant', 'f-cluster', 'f-state']) $(id).addEventListener('change', () => { rendered.clear(); refresh(); });

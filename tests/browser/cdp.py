@@ -72,6 +72,7 @@ class Browser:
                                               suppress_origin=True)
         self.next_id = 0
         self.requests = []  # URLs the page asked for
+        self.request_log = []  # {"url", "method", "headers", "postData"} of each request
         self.console = []  # (level, text) from console and the browser log (CSP reports)
         self.exceptions = []
         for domain in ("Page", "Runtime", "Network", "Log"):
@@ -81,7 +82,11 @@ class Browser:
         method = msg.get("method")
         p = msg.get("params", {})
         if method == "Network.requestWillBeSent":
-            self.requests.append(p["request"]["url"])
+            r = p["request"]
+            self.requests.append(r["url"])
+            self.request_log.append({"url": r["url"], "method": r.get("method"),
+                                     "headers": r.get("headers", {}),
+                                     "postData": r.get("postData")})
         elif method == "Runtime.consoleAPICalled":
             text = " ".join(str(a.get("value", a.get("description", ""))) for a in p.get("args", []))
             self.console.append((p.get("type"), text))
@@ -139,6 +144,14 @@ class Browser:
                 return last
             self.pump(0.2)
         raise CDPError("timed out after %ss waiting for %s" % (timeout, what or expr))
+
+    def set_files(self, selector, paths):
+        """Puts files into an <input type=file> as if the user had picked them."""
+        root = self.call("DOM.getDocument", depth=0)["root"]["nodeId"]
+        node = self.call("DOM.querySelector", nodeId=root, selector=selector)["nodeId"]
+        if not node:
+            raise CDPError("no element matches %s" % selector)
+        self.call("DOM.setFileInputFiles", files=list(paths), nodeId=node)
 
     def screenshot(self, path):
         # the whole page, not only the viewport

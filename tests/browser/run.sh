@@ -48,8 +48,9 @@ if [ "$mode" = live ]; then
 	done
 fi
 
-/usr/bin/python3 "$t_src/tests/browser/test_dashboard.py" --hub "https://127.0.0.1:$port" \
+PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 "$t_src/tests/browser/test_dashboard.py" --hub "https://127.0.0.1:$port" \
 	--ca "$ca" --admin-token admin.token --store hub.db --mode "$mode" --out "$out" \
+	--fednsctl "$t_build/cli/fednsctl" --hub-log "$t_tmp/hub.log" \
 	${FEDNS_BROWSER_SYNCED:+--synced-state "$FEDNS_BROWSER_SYNCED"}
 rc=$?
 if [ $rc != 0 ]; then

@@ -8,6 +8,12 @@ committed change shows as pending and then in_sync on every cluster without a pa
 a secondary going unreachable turns its cell red, filters narrow the matrix, the zone
 drill-down shows the pending change with its diff and the per-secondary table, the viewer's
 Approve is refused by the API and the refusal is shown, and an approver's Approve commits.
+Then sign-in with a key: a principal whose P-256 public key is registered (made here with
+the openssl CLI) picks the private key file (DOM.setFileInputFiles); the page signs every
+request (RFC 9421) instead of sending a token, the matrix loads, its approval commits and
+carries its signature over the diff (checked in the audit export, offline), an unregistered
+key and a file that is not a private key are refused with a clear message, and nothing of
+the key reaches storage, a request, the DOM or the hub's log; a reload forgets it.
 Throughout: no request leaves the hub's origin, no CSP violation or script error, the token
 lives only in sessionStorage. Screenshots of the matrix and the zone drill-down go to --out.
 
@@ -21,6 +27,8 @@ Prints "ok - ..." / "FAIL - ..." lines and ends with "test_dashboard: N passed, 
 """
 
 import argparse
+import base64
+import hashlib
 import json
 import os
 import sqlite3
@@ -175,6 +183,8 @@ def main():
                     help="live mode: the state of a confirmed cell (unknown when the spokes "
                          "have no secondaries)")
     ap.add_argument("--out", required=True, help="directory for screenshots (not committed)")
+    ap.add_argument("--fednsctl", help="fednsctl, to verify the audit export offline")
+    ap.add_argument("--hub-log", help="the hub's log, searched for the private key")
     a = ap.parse_args()
     if a.mode == "seed" and not a.store:
         ap.error("--mode seed needs --store")
@@ -227,8 +237,10 @@ def main():
     # The hub's certificate comes from the test's own throwaway CA; this profile is used
     # for nothing else, so it may accept it instead of trusting that CA system-wide.
     b = Browser(profile, extra_args=["--ignore-certificate-errors"])
+    keydir = tempfile.mkdtemp(prefix="fedns-keys-")
     try:
         run(a, hub, b, tok, seed, east, west, API)
+        run_key(a, hub, b, admin, tok, seed, east, API, keydir)
     except CDPError as e:
         check(False, "browser step failed: %s" % e)
         try:
@@ -238,7 +250,7 @@ def main():
             pass
     finally:
         b.close()
-        subprocess.run(["rm", "-rf", profile])
+        subprocess.run(["rm", "-rf", profile, keydir])
     print("test_dashboard: %d passed, %d failed" % (passed, failed))
     return 0 if failed == 0 else 1
 
@@ -432,7 +444,9 @@ def run(a, hub, b, tok, seed, east, west, API):
     st, _, js = hub.req("GET", API + "/changes/%d" % cid2, tok["bob"])
     check(st == 200 and js["state"] == "committed", "the approver's click committed the change")
 
-    # --- what the page did overall ---
+
+def page_overall(b, base, a):
+    """What the page did over the whole run."""
     b.pump(0.5)
     foreign = [u for u in b.requests if not (u.startswith(base + "/") or u.startswith("data:")
                                              or u == "about:blank")]
@@ -442,6 +456,188 @@ def run(a, hub, b, tok, seed, east, west, API):
     check(not csp, "no CSP violation (%r)" % csp[:2])
     check(not b.exceptions, "no script error (%r)" % b.exceptions[:2])
     print("screenshots: %s" % " ".join(sorted(f for f in os.listdir(a.out) if f.endswith(".png"))))
+
+
+def openssl(*args):
+    subprocess.run(["openssl"] + list(args), check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.PIPE)
+
+
+def pem_body(path):
+    """The base64 lines of a PEM file (what would betray the key if it leaked)."""
+    return [l.strip() for l in open(path) if l.strip() and not l.startswith("-----")]
+
+
+def key_sign_in(b, base, path, wait_for):
+    b.navigate(base + "/dashboard/")
+    b.wait("document.body.dataset.view === 'login'", what="the sign-in form")
+    b.set_files("#key-file", [path])
+    b.eval("document.getElementById('key-form').requestSubmit(), true")
+    return b.wait(wait_for, what="the answer to the key sign-in")
+
+
+STORAGE_EMPTY = """(async () => sessionStorage.length === 0 && localStorage.length === 0 &&
+  document.cookie === '' && (await indexedDB.databases()).length === 0 &&
+  (await caches.keys()).length === 0 && document.getElementById('key-file').files.length === 0)()"""
+
+
+def der_int(b):
+    b = b.lstrip(b"\0") or b"\0"
+    if b[0] & 0x80:
+        b = b"\0" + b
+    return b"\x02" + bytes([len(b)]) + b
+
+
+def verify_approval_signature(spki_b64, sig_b64, text, workdir):
+    """ECDSA P-256 r||s over text, checked by the openssl CLI (independent of fedns)."""
+    raw = base64.b64decode(sig_b64)
+    if len(raw) != 64:
+        return False
+    seq = der_int(raw[:32]) + der_int(raw[32:])
+    paths = {n: os.path.join(workdir, n) for n in ("pub.der", "sig.der", "text")}
+    with open(paths["pub.der"], "wb") as f:
+        f.write(base64.b64decode(spki_b64))
+    with open(paths["sig.der"], "wb") as f:
+        f.write(b"\x30" + bytes([len(seq)]) + seq)
+    with open(paths["text"], "w") as f:
+        f.write(text)
+    r = subprocess.run(["openssl", "dgst", "-sha256", "-keyform", "DER", "-verify",
+                        paths["pub.der"], "-signature", paths["sig.der"], paths["text"]],
+                       capture_output=True, text=True)
+    return r.returncode == 0 and "Verified OK" in r.stdout
+
+
+def run_key(a, hub, b, admin, tok, seed, east, API, keydir):
+    """Sign-in with a P-256 key: requests signed in the page, approvals signed too."""
+    base = hub.base
+    dave = os.path.join(keydir, "dave.pem")  # PKCS#8, as openssl genpkey writes it
+    dave_sec1 = os.path.join(keydir, "dave-ec.pem")  # the same key as "EC PRIVATE KEY"
+    dave_pub = os.path.join(keydir, "dave.pub.pem")
+    stranger = os.path.join(keydir, "stranger.pem")
+    openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", dave)
+    openssl("ec", "-in", dave, "-out", dave_sec1)
+    openssl("pkey", "-in", dave, "-pubout", "-out", dave_pub)
+    openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", stranger)
+    secrets = pem_body(dave) + pem_body(dave_sec1)
+    st, _, js = hub.req("POST", API + "/principals", admin, {"name": "dave"})
+    if st != 201:
+        raise RuntimeError("create principal dave: %s %s" % (st, js))
+    hub.ok("PUT", API + "/principals/dave/roles/bank", admin, {"role": "approver"})
+    keyid = hub.ok("POST", API + "/principals/dave/keys", admin,
+                   {"public_key_pem": open(dave_pub).read()})["key_id"]
+    b.eval("document.getElementById('logout').hidden || document.getElementById('logout').click()")
+    nreq0 = len(b.request_log)
+
+    # an unregistered key is refused, saying why and which key
+    msg = key_sign_in(b, base, stranger, "(() => { const t = document.getElementById('login-error')"
+                      ".textContent; return !t.endsWith('…') && t; })()")
+    check("does not know this key" in msg and "key-add" in msg and
+          b.eval("document.body.dataset.view") == "login",
+          "an unregistered key is refused with a clear message (%r)" % msg)
+    b.screenshot(os.path.join(a.out, "login-key-refused.png"))
+    # a public key is not a private key
+    msg = key_sign_in(b, base, dave_pub, "(() => { const t = document.getElementById('login-error')"
+                      ".textContent; return !t.endsWith('…') && t; })()")
+    check("public key" in msg and "not the private key" in msg,
+          "a public key file is refused as such (%r)" % msg)
+
+    # the same key as RFC 5915 "EC PRIVATE KEY" (what fednsctl's key tools write) works too
+    who = key_sign_in(b, base, dave_sec1, "document.body.dataset.view === 'matrix' && "
+                      "document.getElementById('whoami').textContent")
+    check(who.startswith("dave"), "an EC PRIVATE KEY file signs in as well (%r)" % who)
+    b.eval("document.getElementById('logout').click()")
+    b.wait("document.body.dataset.view === 'login'", what="signed out")
+
+    who = key_sign_in(b, base, dave, "document.body.dataset.view === 'matrix' && "
+                      "!!document.querySelector('td.cell a') && "
+                      "document.getElementById('whoami').textContent")
+    check(who.startswith("dave") and "approver@bank" in who,
+          "signed in with the PKCS#8 key file as dave, the matrix loads (%r)" % who)
+    check(b.eval("document.getElementById('whoami').title") == "requests signed with key " + keyid,
+          "the page computed the key id the hub registered (%s)" % keyid)
+    row = hub.ok("GET", API + "/status?zone=example.com.&cluster=" + east, admin)["items"][0]
+    want = row["spoke"]["serial"] if row["spoke"] else None
+    check(wait_cell(b, "example.com.", east, row["state"], want),
+          "the key holder's matrix shows example.com. on %s as the API does (%s@%s)" %
+          (east, row["state"], want))
+    check(b.eval(STORAGE_EMPTY),
+          "nothing is stored: no sessionStorage, localStorage, cookie, IndexedDB or cache; "
+          "the file input is emptied")
+    html = b.eval("document.documentElement.innerHTML")
+    check(not any(l[:24] in html for l in secrets), "the key's text is nowhere in the DOM")
+
+    # --- the key holder approves from the page: committed, and signed ---
+    zone = hub.ok("GET", API + "/zones/example.com.", admin)
+    plan = hub.ok("POST", API + "/zones/example.com./changes", tok["alice"],
+                  {"base_serial": zone["serial"], "reason": "ftp host", "ticket": "CHG-9",
+                   "edits": [{"op": "add", "name": "ftp", "type": "A", "ttl": 300,
+                              "rdata": ["192.0.2.21"]}]})
+    cid = plan["change"]["id"]
+    # what dave signs: the diff as the change is proposed (a commit adds the SOA lines)
+    proposed = hub.ok("GET", API + "/changes/%d" % cid, admin)
+    diff_sha = hashlib.sha256("".join(l + "\n" for l in proposed["diff"]).encode()).hexdigest()
+    b.eval("window.__keyDocument = 'yes'; location.hash = '#/zone/example.com.'; true")
+    btn = b.wait("(() => { const x = document.querySelector('.change[data-change-id=\"%d\"]"
+                 " button[data-action=\"approve\"]'); return x && x.textContent; })()" % cid,
+                 what="the change for dave")
+    check(btn == "Approve and sign", "the key holder's button says the approval is signed (%r)" % btn)
+    b.eval("document.querySelector('.change[data-change-id=\"%d\"] button[data-action=\"approve\"]')"
+           ".click()" % cid)
+    b.wait("(() => { const r = document.querySelector('#zone-history tr[data-change-id=\"%d\"]');"
+           " return r !== null; })()" % cid, what="dave's approved change in the history", timeout=30)
+    change = hub.ok("GET", API + "/changes/%d" % cid, admin)
+    check(change["state"] == "committed" and
+          [d["principal"] for d in change["decisions"]] == ["dave"],
+          "dave's click committed change %d" % cid)
+    check(b.eval("window.__keyDocument") == "yes", "the key survived in-page navigation")
+    export = hub.ok("GET", API + "/audit/export", admin)
+    ap = [x for x in export["approvals"] if x["change"] == cid]
+    text = "fedns-approve-v1\n%d\n%s\n" % (cid, diff_sha)
+    check(len(ap) == 1 and ap[0]["approver"] == "dave" and ap[0]["key_id"] == keyid and
+          ap[0]["diff_sha256"] == diff_sha and
+          ap[0]["signed_sha256"] == hashlib.sha256(text.encode()).hexdigest(),
+          "the audit export holds dave's signed approval over the change's diff (%r)" % ap)
+    check(len(ap) == 1 and ap[0]["signature"] and
+          verify_approval_signature(export["keys"][keyid], ap[0]["signature"], text, keydir) and
+          not verify_approval_signature(export["keys"][keyid], ap[0]["signature"],
+                                        text.replace("fedns-approve-v1", "fedns-approve-v2"),
+                                        keydir),
+          "the approval signature verifies offline against the registered key")
+    if a.fednsctl:
+        path = os.path.join(keydir, "export.json")
+        with open(path, "w") as f:
+            json.dump(export, f)
+        r = subprocess.run([a.fednsctl, "audit", "verify", path], capture_output=True, text=True)
+        check(r.returncode == 0, "fednsctl audit verify accepts the export with the signed "
+              "approval (%s)" % (r.stdout + r.stderr).strip()[-200:])
+    b.screenshot(os.path.join(a.out, "zone-key.png"))
+
+    # --- what the page sent while signed in with the key ---
+    b.pump(0.5)
+    api_reqs = [r for r in b.request_log[nreq0:] if "/api/v1/" in r["url"]]
+    signed = [r for r in api_reqs if 'keyid="%s"' % keyid in
+              {k.lower(): v for k, v in r["headers"].items()}.get("signature-input", "")]
+    bad = [r["url"] for r in signed if any(k.lower() == "authorization" for k in r["headers"])
+           or not any(k.lower() == "content-digest" for k in r["headers"])]
+    check(len(signed) > 5 and not bad,
+          "dave's requests are signed (%d of %d API requests: Signature-Input, Content-Digest, "
+          "no Authorization; bad %r)" % (len(signed), len(api_reqs), bad[:2]))
+    posts = [r for r in signed if r["method"] == "POST"]
+    check(posts and all('"change_signature"' in (r["postData"] or "") for r in posts),
+          "the approval's body carried change_signature")
+    leaked = [r["url"] for r in b.request_log for l in secrets
+              if l[:24] in json.dumps(r)]
+    check(not leaked, "no request carried any part of the private key (%r)" % leaked[:2])
+    if a.hub_log:
+        log = open(a.hub_log, errors="replace").read()
+        check(not any(l[:24] in log for l in secrets) and "PRIVATE KEY" not in log,
+              "the hub's log holds nothing of the private key")
+
+    # --- a reload forgets the key: it was only in the page's memory ---
+    b.call("Page.reload")
+    b.wait("document.body.dataset.view === 'login'", what="the sign-in form after a reload")
+    check(b.eval(STORAGE_EMPTY), "after a reload the page asks for the key again, nothing stored")
+    page_overall(b, base, a)
 
 
 if __name__ == "__main__":

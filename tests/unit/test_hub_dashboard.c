@@ -142,6 +142,7 @@ test_assets(void **state)
 		{"/dashboard/index.html", "text/html; charset=utf-8",
 		 "<title>fedns status</title>"},
 		{"/dashboard/app.js", "text/javascript; charset=utf-8", "Authorization"},
+		{"/dashboard/httpsig.js", "text/javascript; charset=utf-8", "Signature-Input"},
 		{"/dashboard/style.css", "text/css; charset=utf-8", ".st-unreachable"},
 		{"/dashboard/favicon.svg", "image/svg+xml", "<svg"},
 	};
@@ -263,6 +264,14 @@ test_embedded_files_are_self_contained(void **state)
 			assert_null(strstr(t, " style="));
 			assert_null(strstr(t, " onclick="));
 			assert_null(strstr(t, " onload="));
+			/* the signer loads first: app.js uses it */
+			char *sig = strstr(t, "<script src=\"httpsig.js\" defer></script>");
+			char *app = strstr(t, "<script src=\"app.js\" defer></script>");
+			assert_non_null(sig);
+			assert_non_null(app);
+			assert_true(sig < app);
+			assert_non_null(strstr(
+				t, "<input id=\"key-file\" name=\"key-file\" type=\"file\""));
 		}
 		if (strcmp(f->name, "app.js") == 0) {
 			/* API values reach the page as text, never as markup */
@@ -271,7 +280,20 @@ test_embedded_files_are_self_contained(void **state)
 			assert_null(strstr(t, "insertAdjacentHTML"));
 			assert_null(strstr(t, "eval("));
 			assert_null(strstr(t, "localStorage"));
+			assert_null(strstr(t, "indexedDB"));
 			assert_non_null(strstr(t, "sessionStorage"));
+		}
+		if (strcmp(f->name, "httpsig.js") == 0) {
+			/* the key signs in memory and is never put anywhere it would persist */
+			assert_null(strstr(t, "localStorage"));
+			assert_null(strstr(t, "sessionStorage"));
+			assert_null(strstr(t, "indexedDB"));
+			assert_null(strstr(t, "cookie"));
+			assert_null(strstr(t, "fetch("));
+			assert_null(strstr(t, "innerHTML"));
+			assert_null(strstr(t, "eval("));
+			/* the signing key is imported non-extractable */
+			assert_non_null(strstr(t, "importKey('pkcs8', der, EC, false, ['sign'])"));
 		}
 		free(t);
 	}
