@@ -2319,6 +2319,28 @@ hub_workflow_forget(hub_workflow *w, int64_t zone_id)
 }
 
 fedns_err
+hub_workflow_zone_hold(hub_workflow *w, hub_store *s, const hub_zone *zone, const fedns_zone **out,
+		       void **ref)
+{
+	if (w == NULL || s == NULL || zone == NULL || out == NULL || ref == NULL)
+		return FEDNS_EINVAL;
+	wzone *wz = NULL;
+	fedns_err err = get_current(w, s, zone, &wz, NULL);
+	if (err != FEDNS_OK)
+		return err;
+	*out = wz->z;
+	*ref = wz; /* get_current's reference, dropped by hub_workflow_zone_release */
+	return FEDNS_OK;
+}
+
+void
+hub_workflow_zone_release(hub_workflow *w, void *ref)
+{
+	if (w != NULL)
+		wz_release(w, ref);
+}
+
+fedns_err
 hub_workflow_zone(hub_workflow *w, hub_store *s, const hub_zone *zone, const fedns_zone **out)
 {
 	if (w == NULL || s == NULL || zone == NULL || out == NULL)

@@ -124,6 +124,12 @@ void hub_workflow_publish(hub_workflow *w, int64_t zone_id);
  * need while holding no other lock), loading it if needed. */
 fedns_err hub_workflow_zone(hub_workflow *w, hub_store *s, const hub_zone *zone,
 			    const fedns_zone **out);
+/* The current finished zone, held: it stays valid until hub_workflow_zone_release(w,
+ * *ref), whatever commits happen meanwhile (use this when reading the zone may take long,
+ * e.g. encoding a snapshot). Thread-safe. */
+fedns_err hub_workflow_zone_hold(hub_workflow *w, hub_store *s, const hub_zone *zone,
+				 const fedns_zone **out, void **ref);
+void hub_workflow_zone_release(hub_workflow *w, void *ref);
 /* After a rolled-back transaction: drops what it built (a pending version, plans) so the
  * store stays the truth; cached committed versions stay (checked on every use). */
 void hub_workflow_forget(hub_workflow *w, int64_t zone_id);
