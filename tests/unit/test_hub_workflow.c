@@ -1324,6 +1324,59 @@ test_concurrent_workers(void **state)
 	abort_tx(f);
 }
 
+/* A held zone stays readable (and whole) across commits that replace it in the cache,
+ * until it is released: what the fan-out relies on while it encodes a snapshot. */
+static void
+test_zone_hold(void **state)
+{
+	fixture *f = *state;
+	const fedns_zone *held = NULL;
+	void *ref = NULL;
+	begin(f);
+	reload_zone(f);
+	assert_int_equal(hub_workflow_zone_hold(f->w, f->s, &f->zone, &held, &ref), FEDNS_OK);
+	abort_tx(f);
+	assert_int_equal(fedns_zone_serial(held), 10);
+	size_t rrs = fedns_zone_rr_count(held);
+	for (int i = 0; i < 3; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "h%d", i);
+		const char *rd[] = {"192.0.2.250"};
+		hub_edit e = {
+			.op = HUB_EDIT_ADD, .name = name, .type = "A", .rdata = rd, .nrdata = 1};
+		hub_plan plan;
+		hub_change c;
+		bool committed = false;
+		fedns_diag d;
+		begin(f);
+		reload_zone(f);
+		assert_int_equal(propose(f, &f->alice, &e, 1, &plan, &d, NULL), FEDNS_OK);
+		assert_int_equal(decide(f, plan.change.id, &f->bob, true, &committed, &c, &d),
+				 FEDNS_OK);
+		assert_true(committed);
+		commit(f);
+		hub_workflow_publish(f->w, f->zone.id);
+		hub_change_fini(&c);
+		hub_plan_fini(&plan);
+	}
+	/* the held version is still version 10, every record readable (ASan checks) */
+	assert_int_equal(fedns_zone_serial(held), 10);
+	assert_int_equal(fedns_zone_rr_count(held), rrs);
+	uint8_t dig[64];
+	size_t dlen = 0;
+	assert_int_equal(fedns_zonemd_compute(held, FEDNS_ZONEMD_SHA384, dig, &dlen), FEDNS_OK);
+	hub_workflow_zone_release(f->w, ref);
+	/* and the current one is the last commit's */
+	const fedns_zone *cur = NULL;
+	begin(f);
+	reload_zone(f);
+	assert_int_equal(hub_workflow_zone_hold(f->w, f->s, &f->zone, &cur, &ref), FEDNS_OK);
+	assert_int_equal(fedns_zone_serial(cur), 13);
+	assert_int_equal(fedns_zone_rr_count(cur), rrs + 3);
+	hub_workflow_zone_release(f->w, ref);
+	abort_tx(f);
+}
+
 static void
 test_retention_and_snapshots(void **state)
 {
@@ -1673,6 +1726,7 @@ main(void)
 		T(test_prepared),
 		T(test_prepared_overtaken),
 		T(test_concurrent_workers),
+		T(test_zone_hold),
 		T(test_retention_and_snapshots),
 		T(test_mixed_commit_chain),
 		T(test_random_edits),
