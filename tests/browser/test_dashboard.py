@@ -560,6 +560,15 @@ def run_key(a, hub, b, admin, tok, seed, east, API, keydir):
     check(wait_cell(b, "example.com.", east, row["state"], want),
           "the key holder's matrix shows example.com. on %s as the API does (%s@%s)" %
           (east, row["state"], want))
+    # "@path" as hub/httpsig.c rebuilds it: decoded, then only non-pchar bytes escaped
+    paths = {"/api/v1/zones/example.com.": "/api/v1/zones/example.com.", "": "/",
+             "/a%20b": "/a%20b", "/a%7e%7E": "/a~~", "/%c3%a9": "/%C3%A9", "/a%2Fb": "/a/b",
+             "/x'y(z)*!$&+,;=:@-._~": "/x'y(z)*!$&+,;=:@-._~", "/a%5B%5d": "/a%5B%5D",
+             "/\u00e9": "/%C3%A9"}
+    got = b.eval("(() => { const p = %s; const o = {}; for (const k of Object.keys(p))"
+                 " o[k] = FednsHttpSig.canonicalPath(k); return o; })()" % json.dumps(paths))
+    check(got == paths, "the page's @path is the hub's canonical form (%r)" %
+          {k: v for k, v in (got or {}).items() if paths.get(k) != v})
     check(b.eval(STORAGE_EMPTY),
           "nothing is stored: no sessionStorage, localStorage, cookie, IndexedDB or cache; "
           "the file input is emptied")
