@@ -10,3 +10,7 @@ bool fedns_sha256_accelerated(void);
  * the environment variable FEDNS_SHA2_PORTABLE=1 does the former for a whole process.
  */
 void fedns_sha256_use_portable(bool portable);
+/* The same for SHA-384/512: true when the CPU (and OS) can run the AVX2 message schedule;
+ * FEDNS_SHA2_PORTABLE=1 forces the portable code for both. */
+bool fedns_sha512_accelerated(void);
+void fedns_sha512_use_portable(bool portable);

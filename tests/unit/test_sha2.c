@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* SHA-2 and HMAC against FIPS 180-4 / NIST example vectors and RFC 4231, on the portable
- * SHA-256 code and on the x86 SHA-extension code (when the CPU has it). */
+ * SHA-256 code and on the x86 SHA-extension code (when the CPU has it), and on the portable
+ * and AVX2 SHA-384/512 code. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -385,6 +386,108 @@ test_sha256_paths_agree(void **state)
 	fedns_sha256_use_portable(false);
 }
 
+/* The same for SHA-384 and SHA-512 and their AVX2 schedule (two blocks at a time, the odd
+ * last block alone): every length from 0 to 300 bytes at several alignments, whole and in
+ * 37-byte pieces, then a 1 MiB message in one call and in pieces of every size class. */
+static void
+test_sha512_paths_agree(void **state)
+{
+	(void)state;
+	if (!fedns_sha512_accelerated())
+		skip();
+	static const fedns_hash_alg algs[] = {FEDNS_HASH_SHA384, FEDNS_HASH_SHA512};
+	static uint8_t buf[300 + 16];
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)(i * 151 + 7 + (i >> 2));
+	for (size_t ai = 0; ai < 2; ai++) {
+		fedns_hash_alg alg = algs[ai];
+		size_t n = fedns_hash_len(alg);
+		for (size_t align = 0; align < 16; align += 5) {
+			for (size_t len = 0; len <= 300; len++) {
+				uint8_t fast[FEDNS_SHA512_LEN], slow[FEDNS_SHA512_LEN];
+				uint8_t fast_split[FEDNS_SHA512_LEN];
+				fedns_sha512_use_portable(false);
+				fedns_hash_once(alg, buf + align, len, fast);
+				fedns_hash h;
+				fedns_hash_init(&h, alg);
+				for (size_t off = 0; off < len; off += 37)
+					fedns_hash_update(&h, buf + align + off,
+							  len - off < 37 ? len - off : 37);
+				fedns_hash_final(&h, fast_split);
+				fedns_sha512_use_portable(true);
+				fedns_hash_once(alg, buf + align, len, slow);
+				if (memcmp(fast, slow, n) != 0 || memcmp(fast_split, slow, n) != 0)
+					fail_msg(
+						"SHA-%zu paths differ at length %zu, alignment %zu",
+						n * 8, len, align);
+			}
+		}
+	}
+	size_t big = 1u << 20;
+	uint8_t *m = malloc(big + 1);
+	assert_non_null(m);
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	for (size_t i = 0; i <= big; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		m[i] = (uint8_t)x;
+	}
+	static const size_t pieces[] = {0, 1, 127, 128, 129, 255, 256, 257, 383, 4096, 65537};
+	for (size_t ai = 0; ai < 2; ai++) {
+		fedns_hash_alg alg = algs[ai];
+		size_t n = fedns_hash_len(alg);
+		uint8_t slow[FEDNS_SHA512_LEN];
+		fedns_sha512_use_portable(true);
+		fedns_hash_once(alg, m + 1, big, slow);
+		fedns_sha512_use_portable(false);
+		for (size_t pi = 0; pi < sizeof(pieces) / sizeof(pieces[0]); pi++) {
+			uint8_t fast[FEDNS_SHA512_LEN];
+			fedns_hash h;
+			fedns_hash_init(&h, alg);
+			if (pieces[pi] == 0) {
+				fedns_hash_update(&h, m + 1, big);
+			} else {
+				for (size_t off = 0; off < big; off += pieces[pi])
+					fedns_hash_update(&h, m + 1 + off,
+							  big - off < pieces[pi] ? big - off
+										 : pieces[pi]);
+			}
+			fedns_hash_final(&h, fast);
+			if (memcmp(fast, slow, n) != 0)
+				fail_msg("SHA-%zu paths differ on 1 MiB in pieces of %zu", n * 8,
+					 pieces[pi]);
+		}
+	}
+	free(m);
+	fedns_sha512_use_portable(false);
+}
+
+/* When /proc/cpuinfo lists avx2 and bmi2 (and the OS enables AVX state, which a Linux that
+ * lists avx2 does), the AVX2 SHA-512 path must be the one chosen. */
+static void
+test_sha512_accelerated_when_cpu_has_it(void **state)
+{
+	(void)state;
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	if (f == NULL)
+		skip();
+	char line[4096];
+	bool avx2 = false, found = false;
+	while (!found && fgets(line, sizeof(line), f) != NULL) {
+		if (strncmp(line, "flags", 5) == 0) {
+			found = true;
+			avx2 = strstr(line, " avx2") != NULL && strstr(line, " bmi2") != NULL;
+		}
+	}
+	fclose(f);
+#if defined(__x86_64__) || defined(__i386__)
+	assert_int_equal(fedns_sha512_accelerated(), avx2);
+#else
+	assert_false(fedns_sha512_accelerated());
+#endif
+}
+
 /* When /proc/cpuinfo lists sha_ni, the fast path must be the one chosen: otherwise the
  * second run of every vector below would silently test the portable code twice. */
 static void
@@ -411,6 +514,7 @@ use_portable(void **state)
 {
 	(void)state;
 	fedns_sha256_use_portable(true);
+	fedns_sha512_use_portable(true);
 	return 0;
 }
 
@@ -419,6 +523,7 @@ use_best(void **state)
 {
 	(void)state;
 	fedns_sha256_use_portable(false);
+	fedns_sha512_use_portable(false);
 	return 0;
 }
 
@@ -439,6 +544,8 @@ main(void)
 	const struct CMUnitTest cross[] = {
 		cmocka_unit_test(test_accelerated_when_cpu_has_it),
 		cmocka_unit_test(test_sha256_paths_agree),
+		cmocka_unit_test(test_sha512_accelerated_when_cpu_has_it),
+		cmocka_unit_test(test_sha512_paths_agree),
 	};
 	int failed = cmocka_run_group_tests_name("sha2 portable", tests, use_portable, use_best);
 	failed += cmocka_run_group_tests_name("sha2 best for this CPU", tests, use_best, NULL);
