@@ -136,6 +136,10 @@ typedef struct spoke_hubsession_opts {
 	/* The verifier's table (spoke_verifier_status semantics: malloc'd rows, free()); NULL
 	 * or returning 0 rows: nothing to report. Called from the session thread. */
 	size_t (*status)(void *ctx, spoke_verify_row **rows);
+	/* The status source calls spoke_hubsession_status_changed on every change of the
+	 * table: it is then read on each such call (and every STATUS_FALLBACK_MS) instead of
+	 * every 5 ms. false: polled. */
+	bool status_kicks;
 	/* The address ("IP:PORT") of a secondary by name, for reports; may be NULL. */
 	void (*address)(void *ctx, const char *secondary, char *out, size_t outsz);
 	void *ctx;
@@ -148,6 +152,9 @@ fedns_err spoke_hubsession_new(const spoke_hubsession_opts *o, spoke_hubstate *s
 			       spoke_hubsession **out, fedns_diag *d);
 /* Starts the session thread (dial, handshake, serve, reconnect until freed). */
 fedns_err spoke_hubsession_start(spoke_hubsession *hs);
+/* The status table may have changed: look at it now (see status_kicks). Thread-safe,
+ * never blocks on the session's work; accepts NULL. */
+void spoke_hubsession_status_changed(spoke_hubsession *hs);
 /* Stops the thread (closing the connection) and frees. Accepts NULL. */
 void spoke_hubsession_free(spoke_hubsession *hs);
 

@@ -235,6 +235,10 @@ typedef struct spoke_main {
 	bool hub_mode;
 	spoke_hubstate *hub;
 	spoke_hubsession *hs;
+	/* the session the verifier's table changes are told to (NULL before it starts and
+	 * once it is being freed); kmu only guards this pointer */
+	pthread_mutex_t kmu;
+	spoke_hubsession *kick_hs;
 	spoke_httpd *httpd;
 	int ctl_fd;
 	pthread_t ctl_thread;
@@ -255,6 +259,17 @@ on_zone_change(void *ctx, const uint8_t *origin, uint32_t serial)
 	pthread_mutex_unlock(&m->vmu);
 }
 
+/* The verifier's table changed: the hub session reports it now instead of finding it
+ * on its next look. */
+static void
+verifier_table_changed(void *ctx)
+{
+	spoke_main *m = ctx;
+	pthread_mutex_lock(&m->kmu);
+	spoke_hubsession_status_changed(m->kick_hs);
+	pthread_mutex_unlock(&m->kmu);
+}
+
 /* Installs a verifier for o's secondaries (none: no verifier) in place of the current
  * one. The old one's table is lost: the new one verifies every zone at once. */
 static fedns_err
@@ -263,8 +278,10 @@ verifier_set(spoke_main *m, const spoke_verifier_opts *o)
 	spoke_verifier *nv = NULL;
 	if (o->nsecondaries > 0) {
 		fedns_err err = spoke_verifier_new(o, m->zs, NULL, NULL, &nv);
-		if (err == FEDNS_OK)
+		if (err == FEDNS_OK) {
+			spoke_verifier_set_listener(nv, verifier_table_changed, m);
 			err = spoke_verifier_start(nv);
+		}
 		if (err != FEDNS_OK) {
 			spoke_verifier_free(nv);
 			return err;
@@ -960,6 +977,7 @@ main(int argc, char **argv)
 	spoke_main m = {.ctl_fd = -1};
 	char disc_host[256], disc_port[16];
 	pthread_mutex_init(&m.vmu, NULL);
+	pthread_mutex_init(&m.kmu, NULL);
 	{
 		pthread_condattr_t ca;
 		pthread_condattr_init(&ca);
@@ -1285,6 +1303,7 @@ main(int argc, char **argv)
 				  FEDNS_LF_STR("file", hub_keys[i]), FEDNS_LF_STR("key_id", id));
 		}
 		ho.status = hub_status_rows;
+		ho.status_kicks = true; /* verifier_table_changed */
 		ho.address = hub_secondary_address;
 		ho.ctx = &m;
 		if (spoke_hubsession_new(&ho, m.hub, &m.hs, &d) != FEDNS_OK) {
@@ -1367,6 +1386,9 @@ main(int argc, char **argv)
 		fedns_log(FEDNS_LOG_INFO, "spoke.http.listening",
 			  FEDNS_LF_STR("listen", http_listen), FEDNS_LF_UINT("port", hp));
 	}
+	pthread_mutex_lock(&m.kmu);
+	m.kick_hs = m.hs;
+	pthread_mutex_unlock(&m.kmu);
 	if (m.hs != NULL && spoke_hubsession_start(m.hs) != FEDNS_OK)
 		goto out;
 	fedns_log(FEDNS_LOG_INFO, "spoke.ready", FEDNS_LF_UINT("port", port),
@@ -1380,6 +1402,9 @@ main(int argc, char **argv)
 	rc = 0;
 out:
 	/* nothing applies hub changes once the session is gone */
+	pthread_mutex_lock(&m.kmu);
+	m.kick_hs = NULL;
+	pthread_mutex_unlock(&m.kmu);
 	spoke_hubsession_free(m.hs);
 	spoke_httpd_stop(m.httpd);
 	if (m.disc_running) {
@@ -1410,5 +1435,6 @@ out:
 	free(rndc_args);
 	pthread_cond_destroy(&m.disc_cv);
 	pthread_mutex_destroy(&m.vmu);
+	pthread_mutex_destroy(&m.kmu);
 	return rc;
 }

@@ -388,7 +388,30 @@ struct spoke_verifier {
 	uint64_t next_full;
 	bool kicked, stop, running;
 	pthread_t th;
+	void (*listener)(void *ctx);
+	void *listener_ctx;
 };
+
+void
+spoke_verifier_set_listener(spoke_verifier *v, void (*fn)(void *ctx), void *ctx)
+{
+	pthread_mutex_lock(&v->mu);
+	v->listener = fn;
+	v->listener_ctx = ctx;
+	pthread_mutex_unlock(&v->mu);
+}
+
+/* Tells the listener the table may have changed (call without v->mu). */
+static void
+table_changed(spoke_verifier *v)
+{
+	pthread_mutex_lock(&v->mu);
+	void (*fn)(void *) = v->listener;
+	void *ctx = v->listener_ctx;
+	pthread_mutex_unlock(&v->mu);
+	if (fn != NULL)
+		fn(ctx);
+}
 
 static void
 vzone_free(vzone *z)
@@ -631,6 +654,7 @@ settle(spoke_verifier *v, vzone *z, vrow *r, spoke_verify_state st, uint32_t ser
 	pthread_mutex_unlock(&v->mu);
 	if (from != st)
 		log_state(z, r, from);
+	table_changed(v);
 }
 
 /* The spoke's own digest of the zone at 'serial': cached per version, computed once in
@@ -866,9 +890,13 @@ zone_pass(spoke_verifier *v, vzone *z, const bool *sel)
 			fedns_err e = v->ops.soa(v->ctx, p[i].s, z->origin, &got, &d);
 			if (e == FEDNS_OK) {
 				pthread_mutex_lock(&v->mu);
+				bool news =
+					!p[i].r->pub.have_seen || p[i].r->pub.serial_seen != got;
 				p[i].r->pub.have_seen = true;
 				p[i].r->pub.serial_seen = got;
 				pthread_mutex_unlock(&v->mu);
+				if (news)
+					table_changed(v);
 			}
 			if (e == FEDNS_OK && got == target) {
 				p[i].phase = P_MATCHED;

@@ -108,6 +108,11 @@ fedns_err spoke_verifier_new(const spoke_verifier_opts *opts, spoke_zoneset *zs,
 			     const spoke_verify_ops *ops, void *ops_ctx, spoke_verifier **out);
 /* Stops the thread if running and frees everything; accepts NULL. */
 void spoke_verifier_free(spoke_verifier *v);
+/* fn(ctx) is called, from the verifier's thread and without its lock, after a row of the
+ * status table may have changed (a check settled, a secondary answered another serial),
+ * so a reader can look at spoke_verifier_status then instead of
+ * polling it. Set before spoke_verifier_start. */
+void spoke_verifier_set_listener(spoke_verifier *v, void (*fn)(void *ctx), void *ctx);
 /* Starts the verifier thread (first full verification at once). */
 fedns_err spoke_verifier_start(spoke_verifier *v);
 /* Tells the verifier a zone has a new serial; passes are coalesced. Thread-safe, never
