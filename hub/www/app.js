@@ -383,16 +383,17 @@
     rendered.delete('zone-pending');
     try {
       const body = comment ? { comment } : {};
-      const signed = keyCred !== null && action === 'approve';
+      const cred = keyCred;
+      const signed = cred !== null && action === 'approve';
       if (signed) {
         // sign the diff as the hub has it now, as fednsctl change approve --sign-key does
-        body.change_signature = await FednsHttpSig.signApproval(keyCred, await api('GET', '/api/v1/changes/' + id));
+        body.change_signature = await FednsHttpSig.signApproval(cred, await api('GET', '/api/v1/changes/' + id));
       }
       const r = await api('POST', '/api/v1/changes/' + id + '/' + action, body);
       changeNotes.set(id, {
         ok: true,
         text: (action === 'approve' ? (r.committed ? 'approved and committed' : 'approval recorded') : 'rejected') +
-          (signed ? ' (signed with key ' + keyCred.keyid.slice(0, 10) + '…)' : ''),
+          (signed ? ' (signed with key ' + cred.keyid.slice(0, 10) + '…)' : ''),
       });
     } catch (e) {
       changeNotes.set(id, { ok: false, text: 'refused: ' + (e.status ? e.status + ' ' : '') + (e.code || 'error') + ': ' + e.message });
