@@ -126,7 +126,7 @@ const FednsHttpSig = (() => {
       der.fill(0);
     }
     const spki = new Uint8Array(await crypto.subtle.exportKey('spki', pub));
-    return { key, keyid: base64Url(await sha256(spki)) };
+    return { key, keyid: base64Url(await sha256(spki)), skew: 0 };
   }
 
   // "@path": the path as sent, percent-decoded the way the hub's router decodes it, then
@@ -159,7 +159,7 @@ const FednsHttpSig = (() => {
     comps.push(['content-digest', digest]);
     const nonce = base64Url(crypto.getRandomValues(new Uint8Array(18)));
     const params = '(' + comps.map(([n]) => sfString(n)).join(' ') + ')' +
-      ';created=' + Math.floor(Date.now() / 1000) + ';keyid=' + sfString(cred.keyid) +
+      ';created=' + (Math.floor(Date.now() / 1000) + cred.skew) + ';keyid=' + sfString(cred.keyid) +
       ';alg=' + sfString(ALG) + ';nonce=' + sfString(nonce);
     const base = comps.map(([n, v]) => sfString(n) + ': ' + v + '\n').join('') +
       '"@signature-params": ' + params;
@@ -171,6 +171,16 @@ const FednsHttpSig = (() => {
     };
   }
 
+  // The hub refuses a created time more than 300 s from its clock and says its time; a
+  // signer whose computer's clock is off then signs with the hub's time (cred.skew, in
+  // seconds). Returns whether the refusal was that one.
+  function adoptHubTime(cred, message) {
+    const m = /created (\d+) is more than \d+ s from the hub's time (\d+)/.exec(message);
+    if (!m) return false;
+    cred.skew = Number(m[2]) - (Number(m[1]) - cred.skew);
+    return true;
+  }
+
   // An approval's change_signature (DESIGN.md §7, as fednsctl change approve --sign-key):
   // base64 r||s over "fedns-approve-v1\n<id>\n<SHA-256 hex of the diff lines, each with
   // a newline>\n", the diff as GET /api/v1/changes/{id} shows it.
@@ -180,5 +190,5 @@ const FednsHttpSig = (() => {
     return b64(new Uint8Array(await crypto.subtle.sign(SIGN, cred.key, enc.encode(text))));
   }
 
-  return Object.freeze({ KeyError, loadKeyFile, signRequest, signApproval, canonicalPath });
+  return Object.freeze({ KeyError, loadKeyFile, signRequest, signApproval, canonicalPath, adoptHubTime });
 })();

@@ -468,9 +468,11 @@ def pem_body(path):
     return [l.strip() for l in open(path) if l.strip() and not l.startswith("-----")]
 
 
-def key_sign_in(b, base, path, wait_for):
+def key_sign_in(b, base, path, wait_for, before=None):
     b.navigate(base + "/dashboard/")
     b.wait("document.body.dataset.view === 'login'", what="the sign-in form")
+    if before:
+        b.eval(before)
     b.set_files("#key-file", [path])
     b.eval("document.getElementById('key-form').requestSubmit(), true")
     return b.wait(wait_for, what="the answer to the key sign-in")
@@ -541,10 +543,21 @@ def run_key(a, hub, b, admin, tok, seed, east, API, keydir):
     check("public key" in msg and "not the private key" in msg,
           "a public key file is refused as such (%r)" % msg)
 
-    # the same key as RFC 5915 "EC PRIVATE KEY" (what fednsctl's key tools write) works too
+    # the same key as RFC 5915 "EC PRIVATE KEY" (what fednsctl's key tools write) works too,
+    # and from a computer whose clock is an hour fast (the page adopts the hub's time)
+    n0 = len(b.request_log)
     who = key_sign_in(b, base, dave_sec1, "document.body.dataset.view === 'matrix' && "
-                      "document.getElementById('whoami').textContent")
+                      "!!document.querySelector('td.cell a') && "
+                      "document.getElementById('whoami').textContent",
+                      before="(() => { const real = Date.now; Date.now = () => real() + 3600e3;"
+                             " return true; })()")
     check(who.startswith("dave"), "an EC PRIVATE KEY file signs in as well (%r)" % who)
+    created = [int(r["headers"].get("Signature-Input", "").split(";created=")[1].split(";")[0])
+               for r in b.request_log[n0:] if "Signature-Input" in r["headers"]]
+    check(len(created) >= 3 and created[0] > time.time() + 3000 and
+          all(abs(c - time.time()) < 60 for c in created[1:]),
+          "with the clock an hour fast, the first request is refused and the rest carry the "
+          "hub's time (created - now: %r)" % [int(c - time.time()) for c in created[:4]])
     b.eval("document.getElementById('logout').click()")
     b.wait("document.body.dataset.view === 'login'", what="signed out")
 
