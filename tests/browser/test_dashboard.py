@@ -520,6 +520,8 @@ def run_key(a, hub, b, admin, tok, seed, east, API, keydir):
     openssl("ec", "-in", dave, "-out", dave_sec1)
     openssl("pkey", "-in", dave, "-pubout", "-out", dave_pub)
     openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", stranger)
+    p384 = os.path.join(keydir, "p384.pem")
+    openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384", "-out", p384)
     secrets = pem_body(dave) + pem_body(dave_sec1)
     st, _, js = hub.req("POST", API + "/principals", admin, {"name": "dave"})
     if st != 201:
@@ -542,6 +544,10 @@ def run_key(a, hub, b, admin, tok, seed, east, API, keydir):
                       ".textContent; return !t.endsWith('…') && t; })()")
     check("public key" in msg and "not the private key" in msg,
           "a public key file is refused as such (%r)" % msg)
+    msg = key_sign_in(b, base, p384, "(() => { const t = document.getElementById('login-error')"
+                      ".textContent; return !t.endsWith('…') && t; })()")
+    check("not an ECDSA P-256 private key" in msg and b.eval("document.body.dataset.view") == "login",
+          "a P-384 key is refused: not P-256 (%r)" % msg)
 
     # the same key as RFC 5915 "EC PRIVATE KEY" (what fednsctl's key tools write) works too,
     # and from a computer whose clock is an hour fast (the page adopts the hub's time)
