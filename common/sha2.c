@@ -380,8 +380,12 @@ compress512_avx2(uint64_t st[8], const uint8_t *p, size_t nblocks)
 	__m256i x[8];
 	int cur = 0;
 
-	if (nblocks == 0)
+	/* a lone block (hash_update buffering small pieces) gains nothing from a schedule that
+	 * cannot overlap rounds, and the vector set-up makes it slower than the portable code */
+	if (nblocks < 2) {
+		compress512(st, p, nblocks);
 		return;
+	}
 	for (int g = 0; g < 40; g++)
 		sched512_step(x, g, p, nblocks >= 2 ? p + 128 : p, wk[0]);
 	while (nblocks > 0) {

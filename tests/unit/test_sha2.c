@@ -386,9 +386,10 @@ test_sha256_paths_agree(void **state)
 	fedns_sha256_use_portable(false);
 }
 
-/* The same for SHA-384 and SHA-512 and their AVX2 schedule (two blocks at a time, the odd
- * last block alone): every length from 0 to 300 bytes at several alignments, whole and in
- * 37-byte pieces, then a 1 MiB message in one call and in pieces of every size class. */
+/* The same for SHA-384 and SHA-512 and their AVX2 schedule (two blocks at a time, an odd
+ * last block after a pair, a lone block on the portable code): every length from 0 to 600
+ * bytes (up to five blocks) at several alignments, whole and in 37-byte pieces, then a
+ * 1 MiB message in one call and in pieces of every size class. */
 static void
 test_sha512_paths_agree(void **state)
 {
@@ -396,14 +397,14 @@ test_sha512_paths_agree(void **state)
 	if (!fedns_sha512_accelerated())
 		skip();
 	static const fedns_hash_alg algs[] = {FEDNS_HASH_SHA384, FEDNS_HASH_SHA512};
-	static uint8_t buf[300 + 16];
+	static uint8_t buf[600 + 16];
 	for (size_t i = 0; i < sizeof(buf); i++)
 		buf[i] = (uint8_t)(i * 151 + 7 + (i >> 2));
 	for (size_t ai = 0; ai < 2; ai++) {
 		fedns_hash_alg alg = algs[ai];
 		size_t n = fedns_hash_len(alg);
 		for (size_t align = 0; align < 16; align += 5) {
-			for (size_t len = 0; len <= 300; len++) {
+			for (size_t len = 0; len <= 600; len++) {
 				uint8_t fast[FEDNS_SHA512_LEN], slow[FEDNS_SHA512_LEN];
 				uint8_t fast_split[FEDNS_SHA512_LEN];
 				fedns_sha512_use_portable(false);
