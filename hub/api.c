@@ -67,7 +67,9 @@ struct hub_api {
 	 * that committed before it began. Readers wait for what they may have seen. */
 	hub_wal_sync *ws; /* NULL: FULL syncs at each COMMIT (no group commit) */
 	pthread_mutex_t gmu;
-	pthread_cond_t gcv;
+	/* a waiter for commit n sleeps on slot n % WAIT_SLOTS, so the end of a sync wakes the
+	 * requests it made durable and the one that should sync next, not every waiter */
+	pthread_cond_t gcv[WAIT_SLOTS];
 	uint64_t gc_started, gc_committed, gc_durable;
 	unsigned gc_waiters;
 	bool gc_syncing;
@@ -3667,7 +3669,8 @@ commit_write(rq *r)
 	 * (a failed one wrote nothing that needs a sync; counting it keeps the order) */
 	a->gc_committed = seq;
 	if (a->gc_waiters > 0 && !a->gc_syncing) {
-		pthread_cond_broadcast(&a->gcv); /* a reader may wait for exactly this one */
+		/* a reader may wait for exactly this one (only one commit is ever in flight) */
+		pthread_cond_broadcast(&a->gcv[seq % WAIT_SLOTS]);
 	}
 	pthread_mutex_unlock(&a->gmu);
 	r->gc_seq = seq;
@@ -3691,17 +3694,29 @@ wait_durable(hub_api *a, uint64_t need, fedns_diag *d)
 			pthread_mutex_lock(&a->gmu);
 			a->gc_syncing = false;
 			a->gc_syncs++;
+			uint64_t from = a->gc_durable;
 			if (e == FEDNS_OK) {
 				a->gc_durable = upto;
 			}
-			pthread_cond_broadcast(&a->gcv);
+			if (e != FEDNS_OK || upto - from >= WAIT_SLOTS) {
+				for (size_t i = 0; i < WAIT_SLOTS; i++)
+					pthread_cond_broadcast(&a->gcv[i]);
+			} else {
+				for (uint64_t n = from + 1; n <= upto; n++)
+					pthread_cond_broadcast(&a->gcv[n % WAIT_SLOTS]);
+			}
+			/* what committed during the sync: its first committer syncs next (one
+			 * not yet waiting finds no sync running and starts one itself) */
+			if (a->gc_committed > a->gc_durable) {
+				pthread_cond_broadcast(&a->gcv[(a->gc_durable + 1) % WAIT_SLOTS]);
+			}
 			if (e != FEDNS_OK) {
 				break;
 			}
 			continue;
 		}
 		a->gc_waiters++;
-		pthread_cond_wait(&a->gcv, &a->gmu);
+		pthread_cond_wait(&a->gcv[need % WAIT_SLOTS], &a->gmu);
 		a->gc_waiters--;
 	}
 	pthread_mutex_unlock(&a->gmu);
@@ -4110,7 +4125,8 @@ hub_api_new(const hub_api_opts *o, hub_api **out, fedns_diag *d)
 	pthread_mutex_init(&a->mu, NULL);
 	pthread_mutex_init(&a->wmu, NULL);
 	pthread_mutex_init(&a->gmu, NULL);
-	pthread_cond_init(&a->gcv, NULL);
+	for (size_t i = 0; i < WAIT_SLOTS; i++)
+		pthread_cond_init(&a->gcv[i], NULL);
 	for (size_t i = 0; i < WAIT_SLOTS; i++)
 		pthread_cond_init(&a->wcv[i], NULL);
 	for (size_t i = 0; i < ZONE_LOCKS; i++) {
@@ -4142,7 +4158,8 @@ hub_api_free(hub_api *a)
 			  FEDNS_LF_INT("syncs", (int64_t)a->gc_syncs));
 	}
 	pthread_mutex_destroy(&a->gmu);
-	pthread_cond_destroy(&a->gcv);
+	for (size_t i = 0; i < WAIT_SLOTS; i++)
+		pthread_cond_destroy(&a->gcv[i]);
 	hub_wal_sync_free(a->ws);
 	for (size_t i = 0; i < WAIT_SLOTS; i++)
 		pthread_cond_destroy(&a->wcv[i]);
