@@ -461,8 +461,11 @@ get_current(hub_workflow *w, hub_store *s, const hub_zone *zone, wzone **out, fe
 	pthread_mutex_lock(&w->mu);
 	zentry *e = entry_locked(w, zone->id, false);
 	if (e != NULL) {
+		/* a request that read the zone just before a commit asks for the previous
+		 * version, which the cache still holds */
 		wzone *hit = wz_matches(e->cur, zone)	    ? e->cur
 			     : wz_matches(e->pending, zone) ? e->pending
+			     : wz_matches(e->prev, zone)    ? e->prev
 							    : NULL;
 		if (hit != NULL) {
 			hit->refs++;
@@ -508,7 +511,10 @@ get_current(hub_workflow *w, hub_store *s, const hub_zone *zone, wzone **out, fe
 	deadlist dl = {0};
 	pthread_mutex_lock(&w->mu);
 	e = entry_locked(w, zone->id, true);
-	if (e != NULL) {
+	/* an older version than the cached one (a request that read the store before a
+	 * commit) is not cached: making it current would push the newer one out and make
+	 * every request after the commit rebuild again */
+	if (e != NULL && (e->cur == NULL || fedns_serial_gt(wz->serial, e->cur->serial))) {
 		dead_add(&dl, e->prev);
 		e->prev = e->cur;
 		e->cur = wz;
@@ -516,7 +522,8 @@ get_current(hub_workflow *w, hub_store *s, const hub_zone *zone, wzone **out, fe
 	}
 	pthread_mutex_unlock(&w->mu);
 	dead_free(&dl);
-	/* without an entry (no memory) the caller still gets its zone, just uncached */
+	/* without an entry (no memory), or an old version, the caller still gets its zone,
+	 * just uncached */
 	*out = wz;
 	return FEDNS_OK;
 }
