@@ -1429,6 +1429,7 @@ snap_get(session *s, int64_t zone_id, snap **out)
 	snap *sn = NULL;
 	hub_change *ch = NULL;
 	size_t nch = 0;
+	void *zref = NULL; /* the workflow's hold on z while it is encoded */
 
 	*out = NULL;
 	if ((e = hub_store_begin(s->st, false)) != FEDNS_OK)
@@ -1450,7 +1451,8 @@ snap_get(session *s, int64_t zone_id, snap **out)
 	pthread_mutex_unlock(&f->snapmu);
 	if (*out != NULL)
 		goto out;
-	if ((e = hub_workflow_zone(f->wf, s->st, &hz, &z)) != FEDNS_OK) {
+	/* held, not borrowed: commits may replace the current version while it is encoded */
+	if ((e = hub_workflow_zone_hold(f->wf, s->st, &hz, &z, &zref)) != FEDNS_OK) {
 		fedns_log(FEDNS_LOG_ERROR, "fanout.snapshot.zone_failed",
 			  FEDNS_LF_STR("zone", hz.name), FEDNS_LF_STR("error", fedns_strerror(e)));
 		goto out;
@@ -1509,6 +1511,8 @@ snap_get(session *s, int64_t zone_id, snap **out)
 	fedns_log(FEDNS_LOG_INFO, "fanout.snapshot.built", FEDNS_LF_STR("zone", hz.name),
 		  FEDNS_LF_UINT("serial", serial), FEDNS_LF_UINT("bytes", plen));
 out:
+	if (zref != NULL)
+		hub_workflow_zone_release(f->wf, zref);
 	hub_store_commit(s->st);
 	for (size_t i = 0; i < nch; i++)
 		hub_change_fini(&ch[i]);
