@@ -540,7 +540,7 @@ int
 cmd_change_show(int argc, char **argv)
 {
 	cli_common common = {0};
-	long long id;
+	long long id = 0;
 	int rc = one_change(argc, argv, NULL, 0, "change show ID", &common, &id);
 	if (rc != 0)
 		return rc;
@@ -664,7 +664,7 @@ decide(int argc, char **argv, const char *what, const char *verb)
 	cli_common common = {0};
 	const char *comment = NULL;
 	const cli_opt opts[] = {{"--comment", "-m", CLI_OPT_STR, &comment, NULL, NULL}};
-	long long id;
+	long long id = 0;
 	int rc = one_change(argc, argv, opts, strcmp(what, "withdraw") == 0 ? 0 : 1, syn, &common,
 			    &id);
 	if (rc != 0)

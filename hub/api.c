@@ -1635,7 +1635,7 @@ static int
 h_zone_policy(rq *r)
 {
 	hub_zone z;
-	int64_t appr;
+	int64_t appr = 0;
 	fedns_err e;
 
 	if (zone_access(r, r->cap[0], NULL, HUB_ACT_ADMIN, &z) != 0 ||
@@ -1748,7 +1748,7 @@ static int
 h_zone_diff(rq *r)
 {
 	hub_zone z;
-	uint32_t from, to;
+	uint32_t from = 0, to = 0;
 	fedns_zone *a = NULL, *b = NULL;
 	fedns_diff df;
 	int rv = -1;

@@ -305,12 +305,15 @@ addr_text(const struct sockaddr_storage *ss, socklen_t len, bool with_port, char
 		snprintf(out, outsz, "?");
 		return;
 	}
+	int n;
 	if (!with_port)
-		snprintf(out, outsz, "%s", host);
+		n = snprintf(out, outsz, "%s", host);
 	else if (ss->ss_family == AF_INET6)
-		snprintf(out, outsz, "[%s]:%s", host, serv);
+		n = snprintf(out, outsz, "[%s]:%s", host, serv);
 	else
-		snprintf(out, outsz, "%s:%s", host, serv);
+		n = snprintf(out, outsz, "%s:%s", host, serv);
+	if (n < 0 || (size_t)n >= outsz) /* numeric addresses always fit; never half of one */
+		snprintf(out, outsz, "?");
 }
 
 /* The hub session's view of the verifier. */
