@@ -12,7 +12,7 @@ set -euo pipefail
 # it, and we install without recommends.
 packages=(
 	build-essential cmake pkg-config clang libclang-rt-14-dev
-	libcmocka-dev libnng-dev libmbedtls-dev libprotobuf-c-dev protobuf-c-compiler
+	libcmocka-dev libnng-dev libmbedtls-dev libssl-dev libprotobuf-c-dev protobuf-c-compiler
 	libcjson-dev libcurl4-openssl-dev libsqlite3-dev
 	bind9 bind9-utils bind9-dnsutils knot knot-dnsutils knot-dnssecutils
 	python3-dnspython clang-format valgrind procps time openssl sqlite3 curl

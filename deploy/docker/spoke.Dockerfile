@@ -9,7 +9,7 @@ FROM debian:12 AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       build-essential cmake pkg-config libcmocka-dev \
-      libnng-dev libmbedtls-dev libprotobuf-c-dev protobuf-c-compiler \
+      libnng-dev libmbedtls-dev libssl-dev libprotobuf-c-dev protobuf-c-compiler \
       libcjson-dev libcurl4-openssl-dev libsqlite3-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
@@ -23,7 +23,7 @@ FROM debian:12-slim
 # verifier runs (no shell) to repair a diverged secondary.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libnng1 libmbedtls14 libmbedcrypto7 libmbedx509-1 libprotobuf-c1 \
+      libnng1 libmbedtls14 libmbedcrypto7 libmbedx509-1 libssl3 libprotobuf-c1 \
       bind9-utils \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 fedns \
