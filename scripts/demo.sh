@@ -26,6 +26,7 @@ fail() {
 
 fed_need_tools || fail "missing tools (run make deps)"
 cd "$t_tmp"
+echo "demo: working in $t_tmp (removed when the demo stops)"
 step "dev PKI (fednsctl pki init): CA, hub and spoke certificates, hub signing key"
 fed_pki east west || fail "pki init"
 ls pki

@@ -19,8 +19,14 @@ check "demo reports all four secondaries in_sync" grep -q "demo: all four second
 check "the author's self-approval was refused" grep -q "author" "$out"
 check "every secondary answers the approved address" \
 	[ "$(grep -c 'api.demo.example A 192.0.2.80' "$out")" = 4 ]
-check "no demo process left (named, fedns-hub, fedns-spoke from its temp dir)" \
-	sh -c "! pgrep -f 'fedns-demo\\.' >/dev/null"
+# only this run's processes: another demo may be running on the machine
+dir=$(sed -n 's/^demo: working in \(\/[^ ]*\) .*/\1/p' "$out" | head -1)
+check "the demo said where it worked ($dir)" [ -n "$dir" ]
+# (a function, not sh -c: pgrep -f would find the sh whose command line names $dir)
+none_left() { [ -n "$dir" ] && ! pgrep -f -- "$dir/" >/dev/null; }
+removed() { [ -n "$dir" ] && [ ! -e "$dir" ]; }
+check "no process of this demo left (named, fedns-hub, fedns-spoke under $dir)" none_left
+check "its working directory is removed" removed
 [ "$fails" = 0 ] || tail -n 60 "$out"
-echo "test_demo: $((5 - fails)) passed, $fails failed"
+echo "test_demo: $((7 - fails)) passed, $fails failed"
 [ "$fails" = 0 ]
