@@ -516,8 +516,7 @@ sha256_choose(void)
 {
 	int impl = 1;
 #ifdef HAVE_SHA_X86
-	const char *env = getenv("FEDNS_SHA2_PORTABLE");
-	if ((env == NULL || env[0] == '\0' || strcmp(env, "0") == 0) && cpu_has_sha_x86())
+	if (!portable_forced() && cpu_has_sha_x86())
 		impl = 2;
 #endif
 	atomic_store_explicit(&sha256_impl, impl, memory_order_relaxed);
