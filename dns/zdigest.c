@@ -567,3 +567,32 @@ fedns_zdigest_leaf(const fedns_rrset *set, uint8_t out[FEDNS_ZDIGEST_LEN])
 	free(scratch);
 	return FEDNS_OK;
 }
+
+fedns_err
+fedns_zdigest_compute(const fedns_zone *z, uint8_t out[FEDNS_ZDIGEST_LEN])
+{
+	fedns_zdigest *zd = NULL;
+	fedns_err err = fedns_zdigest_new(z, &zd);
+	if (err != FEDNS_OK)
+		return err;
+	fedns_zdigest_root(zd, out);
+	fedns_zdigest_free(zd);
+	return FEDNS_OK;
+}
+
+fedns_err
+fedns_zone_digest(const fedns_zone *z, uint8_t alg, uint8_t *out, size_t *len)
+{
+	if (z == NULL || out == NULL || len == NULL)
+		return FEDNS_EINVAL;
+	*len = 0;
+	if (alg == FEDNS_ZDIGEST_ALG) {
+		fedns_err err = fedns_zdigest_compute(z, out);
+		if (err == FEDNS_OK)
+			*len = FEDNS_ZDIGEST_LEN;
+		return err;
+	}
+	if (alg != FEDNS_ZONEMD_SHA384 && alg != FEDNS_ZONEMD_SHA512)
+		return FEDNS_ENOTSUP;
+	return fedns_zonemd_compute(z, alg, out, len);
+}

@@ -55,6 +55,11 @@
 
 #define FEDNS_ZDIGEST_LEN 32
 
+/* What the hub<->spoke protocol's Digest.alg says for this root (docs/protocol.md): a
+ * number from RFC 8976's private-use range of ZONEMD hash algorithms (240-254), so it is
+ * never taken for a SIMPLE SHA-384 (1) or SHA-512 (2) digest. */
+#define FEDNS_ZDIGEST_ALG 240
+
 typedef struct fedns_zdigest fedns_zdigest;
 
 /* Builds the digest of a finished zone: O(n) for n RRsets (hash every set, bucket-sort the
@@ -78,6 +83,16 @@ void fedns_zdigest_root(const fedns_zdigest *zd, uint8_t out[FEDNS_ZDIGEST_LEN])
 size_t fedns_zdigest_count(const fedns_zdigest *zd);
 /* Bytes of memory the digest holds. */
 size_t fedns_zdigest_memory(const fedns_zdigest *zd);
+
+/* The root digest of a finished zone from scratch (fedns_zdigest_new, root, free: O(n)).
+ * FEDNS_EINVAL, FEDNS_ENOMEM. */
+fedns_err fedns_zdigest_compute(const fedns_zone *z, uint8_t out[FEDNS_ZDIGEST_LEN]);
+
+/* A finished zone's digest by protocol algorithm: FEDNS_ZDIGEST_ALG (this file's root,
+ * 32 octets, O(n) from scratch) or a ZONEMD SIMPLE hash algorithm (dns/zonemd.h: SHA-384
+ * 48 octets, SHA-512 64). 'out' holds FEDNS_ZONEMD_MAXLEN octets. FEDNS_ENOTSUP for any
+ * other algorithm, FEDNS_EINVAL, FEDNS_ENOMEM. */
+fedns_err fedns_zone_digest(const fedns_zone *z, uint8_t alg, uint8_t *out, size_t *len);
 
 /* The leaf value V of one RRset (see above), for verifiers and tests. FEDNS_ENOMEM. */
 fedns_err fedns_zdigest_leaf(const fedns_rrset *set, uint8_t out[FEDNS_ZDIGEST_LEN]);

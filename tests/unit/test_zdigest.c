@@ -18,6 +18,7 @@
 #include "dns/name.h"
 #include "dns/rdata.h"
 #include "dns/zdigest.h"
+#include "dns/zonemd.h"
 #include "dns/zone.h"
 #include "dns/zonefile.h"
 
@@ -827,6 +828,41 @@ test_errors(void **state)
 	fedns_zone_free(building);
 }
 
+/* fedns_zdigest_compute is the built root; fedns_zone_digest picks by protocol algorithm. */
+static void
+test_zone_digest(void **state)
+{
+	(void)state;
+	static model m;
+	uint8_t r[32], out[FEDNS_ZONEMD_MAXLEN], md[FEDNS_ZONEMD_MAXLEN];
+	size_t len = 99, mdlen = 0;
+	fedns_zdigest *zd = NULL;
+
+	rng_state = 11;
+	model_init(&m, 40);
+	fedns_zone *z = build_zone(&m, 0);
+	assert_int_equal(fedns_zdigest_new(z, &zd), 0);
+	fedns_zdigest_root(zd, r);
+	fedns_zdigest_free(zd);
+	memset(out, 0, sizeof(out));
+	assert_int_equal(fedns_zdigest_compute(z, out), 0);
+	assert_memory_equal(out, r, 32);
+	assert_int_equal(fedns_zone_digest(z, FEDNS_ZDIGEST_ALG, out, &len), 0);
+	assert_int_equal(len, FEDNS_ZDIGEST_LEN);
+	assert_memory_equal(out, r, 32);
+	assert_int_equal(fedns_zone_digest(z, FEDNS_ZONEMD_SHA384, out, &len), 0);
+	assert_int_equal(fedns_zonemd_compute(z, FEDNS_ZONEMD_SHA384, md, &mdlen), 0);
+	assert_int_equal(len, 48);
+	assert_int_equal(mdlen, 48);
+	assert_memory_equal(out, md, 48);
+	assert_int_equal(fedns_zone_digest(z, 3, out, &len), FEDNS_ENOTSUP);
+	assert_int_equal(len, 0);
+	assert_int_equal(fedns_zone_digest(z, 0, out, &len), FEDNS_ENOTSUP);
+	assert_int_equal(fedns_zone_digest(NULL, FEDNS_ZDIGEST_ALG, out, &len), FEDNS_EINVAL);
+	assert_int_equal(fedns_zdigest_compute(NULL, out), FEDNS_EINVAL);
+	fedns_zone_free(z);
+}
+
 int
 main(void)
 {
@@ -839,6 +875,7 @@ main(void)
 		cmocka_unit_test(test_bits_and_case),
 		cmocka_unit_test(test_leaf),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_zone_digest),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
