@@ -17,6 +17,7 @@
 #include "common/file.h"
 #include "dns/name.h"
 #include "dns/rdata.h"
+#include "dns/zdigest.h"
 #include "dns/zone.h"
 #include "dns/zonefile.h"
 #include "dns/zonemd.h"
@@ -48,8 +49,10 @@ static const command commands[] = {
 	 "check a master file like named-checkzone (exit 0 accept, 1 reject)", cmd_zone_check},
 	{"zone", "print", "[--origin O] FILE",
 	 "print the zone in canonical presentation form, one RR per line", cmd_zone_print},
-	{"zone", "digest", "[--origin O] FILE",
-	 "print the ZONEMD SIMPLE SHA-384 digest of the zone in hex", cmd_zone_digest},
+	{"zone", "digest", "[--origin O] [--tree] FILE",
+	 "print the ZONEMD SIMPLE SHA-384 digest of the zone in hex (what secondaries are "
+	 "checked by), or with --tree the hub's content digest (zone show, change digests)",
+	 cmd_zone_digest},
 	/* Hub commands (cli/cmd_*.c). */
 	{"zone", "list", "[--after NAME] [--limit N]", "the zones you can see", cmd_zone_list},
 	{"zone", "show", "ZONE", "a zone: tenant, serial, digest, policy, placement",
@@ -398,7 +401,19 @@ static int
 cmd_zone_digest(int argc, char **argv)
 {
 	zone_args za;
-	int rc = parse_zone_args(argc, argv, &za);
+	bool tree = false;
+	char **rest = calloc((size_t)argc + 1, sizeof(*rest));
+	int nrest = 0;
+	if (rest == NULL)
+		return usage_error("%s", "out of memory");
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--tree") == 0 && !(i > 0 && strcmp(argv[i - 1], "--") == 0))
+			tree = true;
+		else
+			rest[nrest++] = argv[i];
+	}
+	int rc = parse_zone_args(nrest, rest, &za);
+	free(rest);
 	if (rc != 0)
 		return rc;
 	fedns_zone *z = NULL;
@@ -407,7 +422,8 @@ cmd_zone_digest(int argc, char **argv)
 		return rc;
 	uint8_t dg[FEDNS_ZONEMD_MAXLEN];
 	size_t dlen = 0;
-	fedns_err err = fedns_zonemd_compute(z, FEDNS_ZONEMD_SHA384, dg, &dlen);
+	fedns_err err =
+		fedns_zone_digest(z, tree ? FEDNS_ZDIGEST_ALG : FEDNS_ZONEMD_SHA384, dg, &dlen);
 	if (err != FEDNS_OK) {
 		fprintf(stderr, "fednsctl: cannot compute the digest: %s\n", fedns_strerror(err));
 		rc = EXIT_REJECT;

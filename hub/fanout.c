@@ -18,6 +18,7 @@
 #include "common/log.h"
 #include "dns/name.h"
 #include "dns/rdata.h"
+#include "dns/zdigest.h"
 #include "dns/zonemd.h"
 #include "proto/msg.h"
 #include "tls/conn.h"
@@ -77,26 +78,32 @@ cond_init_mono(pthread_cond_t *c)
 
 /* ---------------------------------------------------------------- digests */
 
+/* The store keeps a version's digest as hex, its length telling the algorithm: 64 digits
+ * the tree digest (dns/zdigest.h, alg 240), 96 a ZONEMD SHA-384 (alg 1) written by hubs
+ * before the tree digest. */
 static bool
 digest_from_hex(const char *hex, fedns_proto_digest *out)
 {
-	size_t n = 0;
+	size_t n = 0, hl = hex != NULL ? strlen(hex) : 0;
 	memset(out, 0, sizeof(*out));
-	if (hex == NULL || strlen(hex) != 96 ||
-	    fedns_hex_decode(hex, 96, out->value, sizeof(out->value), &n) != FEDNS_OK || n != 48)
+	if (hl != 2 * FEDNS_ZDIGEST_LEN && hl != 96)
 		return false;
-	out->alg = 1;
-	out->len = 48;
+	if (fedns_hex_decode(hex, hl, out->value, sizeof(out->value), &n) != FEDNS_OK ||
+	    n * 2 != hl)
+		return false;
+	out->alg = n == FEDNS_ZDIGEST_LEN ? FEDNS_ZDIGEST_ALG : FEDNS_ZONEMD_SHA384;
+	out->len = (uint8_t)n;
 	return true;
 }
 
-/* SHA-384 digests only: what the hub stores and compares ("" otherwise). */
+/* The digests the hub stores and compares, as digest_from_hex reads them ("" otherwise). */
 static void
 digest_to_hex(const fedns_proto_digest *d, char out[97])
 {
 	out[0] = '\0';
-	if (d->alg == 1 && d->len == 48)
-		fedns_hex_encode(d->value, 48, out, 0);
+	if ((d->alg == FEDNS_ZDIGEST_ALG && d->len == FEDNS_ZDIGEST_LEN) ||
+	    (d->alg == FEDNS_ZONEMD_SHA384 && d->len == 48))
+		fedns_hex_encode(d->value, d->len, out, 0);
 }
 
 static void
@@ -283,7 +290,8 @@ changeset_build(const hub_signed_change *c, const char *zone, uint64_t commit_ms
 	memset(cs, 0, sizeof(*cs));
 	if (!digest_from_hex(c->digest, &cs->digest)) {
 		err = fedns_diag_set(d, FEDNS_EMALFORMED,
-				     "change %" PRId64 ": digest is not a hex SHA-384",
+				     "change %" PRId64 ": digest is neither a tree digest nor a "
+				     "ZONEMD SHA-384 in hex",
 				     c->change_id);
 		goto out;
 	}
@@ -360,7 +368,7 @@ snap_rr(void *ctx, const fedns_rr *rr)
 }
 
 fedns_err
-hub_fanout_snapshot_payload(const fedns_zone *z, const char *zone, const uint8_t digest[48],
+hub_fanout_snapshot_payload(const fedns_zone *z, const char *zone, const fedns_proto_digest *digest,
 			    uint64_t change_id, uint64_t created_ms, uint8_t **out, size_t *len,
 			    fedns_diag *d)
 {
@@ -387,9 +395,7 @@ hub_fanout_snapshot_payload(const fedns_zone *z, const char *zone, const uint8_t
 	sn->serial = fedns_zone_serial(z);
 	sn->rrs = w.rrs.v;
 	sn->nrrs = w.rrs.n;
-	sn->digest.alg = 1;
-	sn->digest.len = 48;
-	memcpy(sn->digest.value, digest, 48);
+	sn->digest = *digest;
 	sn->change_id = change_id;
 	sn->created_time = created_ms;
 	if ((err = fedns_proto_body_encode(&b, out, len)) != FEDNS_OK)
@@ -1422,8 +1428,9 @@ snap_get(session *s, int64_t zone_id, snap **out)
 	hub_fanout *f = s->f;
 	hub_zone hz;
 	const fedns_zone *z = NULL;
-	uint8_t *payload = NULL, sig[FEDNS_SIGN_RAW_LEN], dig[FEDNS_ZONEMD_MAXLEN];
-	size_t plen = 0, dlen = 0;
+	uint8_t *payload = NULL, sig[FEDNS_SIGN_RAW_LEN];
+	fedns_proto_digest dig;
+	size_t plen = 0;
 	fedns_diag d = {0};
 	fedns_err e;
 	snap *sn = NULL;
@@ -1459,19 +1466,23 @@ snap_get(session *s, int64_t zone_id, snap **out)
 	}
 	uint32_t serial = fedns_zone_serial(z);
 	char hex[97];
-	if (serial == hz.serial && digest_from_hex(hz.digest, &(fedns_proto_digest){0})) {
-		fedns_hex_decode(hz.digest, 96, dig, sizeof(dig), &dlen);
+	if (serial == hz.serial && digest_from_hex(hz.digest, &dig)) {
 		snprintf(hex, sizeof(hex), "%s", hz.digest);
-	} else if ((e = fedns_zonemd_compute(z, FEDNS_ZONEMD_SHA384, dig, &dlen)) != FEDNS_OK) {
-		goto out;
 	} else {
-		fedns_hex_encode(dig, dlen, hex, 0);
+		/* a version newer than the row read: its tree digest from scratch (O(zone), as
+		 * the snapshot's encoding is) */
+		memset(&dig, 0, sizeof(dig));
+		if ((e = fedns_zdigest_compute(z, dig.value)) != FEDNS_OK)
+			goto out;
+		dig.alg = FEDNS_ZDIGEST_ALG;
+		dig.len = FEDNS_ZDIGEST_LEN;
+		fedns_hex_encode(dig.value, dig.len, hex, 0);
 	}
 	int64_t change_id = 0;
 	if (hub_change_list(s->st, zone_id, HUB_CHANGE_COMMITTED, 0, 1, &ch, &nch) == FEDNS_OK &&
 	    nch == 1 && ch[0].serial == serial)
 		change_id = ch[0].id;
-	if ((e = hub_fanout_snapshot_payload(z, hz.name, dig, (uint64_t)change_id,
+	if ((e = hub_fanout_snapshot_payload(z, hz.name, &dig, (uint64_t)change_id,
 					     (uint64_t)now_ms(), &payload, &plen, &d)) !=
 	    FEDNS_OK) {
 		fedns_log(FEDNS_LOG_ERROR, "fanout.snapshot.build_failed",

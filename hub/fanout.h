@@ -13,6 +13,7 @@
 #include "dns/zone.h"
 #include "hub/store.h"
 #include "hub/workflow.h"
+#include "proto/msg.h"
 #include "tls/nngtls.h"
 
 #define HUB_FANOUT_LAT_BUCKETS 12 /* le: 1 2 5 10 20 50 100 200 500 1000 5000 ms, +Inf */
@@ -77,10 +78,10 @@ fedns_err hub_fanout_changeset_payload(const hub_signed_change *c, const char *z
 				       uint64_t commit_ms, const char *author,
 				       const char *const *approvers, size_t napprovers,
 				       uint8_t **out, size_t *len, fedns_diag *d);
-/* The SignedBody payload of a snapshot: every RR of z (SOA first) with its SHA-384
- * digest (48 bytes). */
+/* The SignedBody payload of a snapshot: every RR of z (SOA first) with its digest (the
+ * tree digest, alg 240, for every version this hub commits). */
 fedns_err hub_fanout_snapshot_payload(const fedns_zone *z, const char *zone,
-				      const uint8_t digest[48], uint64_t change_id,
+				      const fedns_proto_digest *digest, uint64_t change_id,
 				      uint64_t created_ms, uint8_t **out, size_t *len,
 				      fedns_diag *d);
 

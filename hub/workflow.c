@@ -19,6 +19,7 @@
 #include "dns/name.h"
 #include "dns/rdata.h"
 #include "dns/serial.h"
+#include "dns/zdigest.h"
 #include "dns/zonefile.h"
 #include "dns/zonemd.h"
 
@@ -32,8 +33,12 @@
 typedef struct wzone {
 	fedns_zone *z;
 	uint32_t serial;
-	char digest[97]; /* "" when not computed yet */
+	char digest[97]; /* hex content digest as stored: the tree root, or a legacy ZONEMD */
 	int refs;
+	/* A version this hub committed: the diff that made it from the version whose digest
+	 * is base_digest, so the zone's digest tree can follow it in O(change). */
+	fedns_diff *fwd;
+	char base_digest[97];
 } wzone;
 
 /* The zone a proposal would commit, kept so the approval that commits it need not apply
@@ -54,6 +59,13 @@ typedef struct zentry {
 	wzone *pending; /* built by a transaction not yet known committed */
 	planned plans[PLANS_PER_ZONE];
 	size_t plan_next;
+	/* The zone's digest tree (dns/zdigest.h) at the version whose digest is zd_at ("" when
+	 * unusable): every commit moves it in O(change) instead of hashing the whole zone.
+	 * Guarded by zmu, never by mu, so a rebuild (O(zone), after a load or a lost race)
+	 * holds up only this zone. Entries live as long as the workflow. */
+	pthread_mutex_t zmu;
+	fedns_zdigest *zd;
+	char zd_at[97];
 	struct zentry *next;
 } zentry;
 
@@ -77,6 +89,7 @@ struct hub_prepared {
 	uint8_t diff_sha[FEDNS_SHA256_LEN];
 	uint32_t serial;
 	char digest[97];
+	fedns_diff *fwd;   /* what makes the result from the base, for the digest tree */
 	char *commit_diff; /* the SOA lines, then the change's diff */
 	char *snapshot;	   /* the new version printed, when a snapshot is due */
 };
@@ -92,7 +105,8 @@ struct hub_workflow {
 /* A ZONEMD RR in the zone would be wrong after the next commit (its digest covers the
  * serial): the hub computes the digest and keeps it beside the version instead. */
 static const char zonemd_owned[] = "an apex ZONEMD record is not kept in the zone: the hub "
-				   "computes the ZONEMD of every version itself";
+				   "computes the digest of every version itself (export adds a "
+				   "ZONEMD with zonemd=1)";
 
 static void
 where_set(hub_where *where, const char *field, unsigned line)
@@ -123,18 +137,30 @@ now_s(void)
 	return (int64_t)time(NULL);
 }
 
-/* The ZONEMD of a zone only the caller holds yet (it is about to enter the cache). It
- * becomes a shared zone first (if memory allows) so the versions derived from it share its
- * segments and its digest cache: the next commit re-hashes from where its diff lands. */
-static void
-zonemd_hex(fedns_zone *z, char out[97])
+/* The content digest of a zone only the caller holds yet (it is about to enter the
+ * cache), from scratch: the root of its digest tree (dns/zdigest.h), in hex, and the tree
+ * itself for the zone's entry. The zone becomes a shared zone first (if memory allows) so
+ * the versions derived from it share its segments. */
+static fedns_err
+tree_build(fedns_zone *z, fedns_zdigest **zd_out, char out[97])
 {
-	uint8_t md[FEDNS_ZONEMD_MAXLEN];
-	size_t n = 0;
+	uint8_t root[FEDNS_ZDIGEST_LEN];
 	out[0] = '\0';
+	*zd_out = NULL;
 	(void)fedns_zone_share(z);
-	if (fedns_zone_zonemd(z, FEDNS_ZONEMD_SHA384, md, &n) == FEDNS_OK && n * 2 < 97)
-		fedns_hex_encode(md, n, out, 0);
+	fedns_err err = fedns_zdigest_new(z, zd_out);
+	if (err != FEDNS_OK)
+		return err;
+	fedns_zdigest_root(*zd_out, root);
+	fedns_hex_encode(root, sizeof(root), out, 0);
+	return FEDNS_OK;
+}
+
+/* A digest stored by hubs before the tree digest: ZONEMD SIMPLE SHA-384, 96 hex digits. */
+static bool
+legacy_zonemd(const char *hex)
+{
+	return strlen(hex) == 2 * 48;
 }
 
 /* base - del + add: derived from the cached version when that is cheap to decide (O(change),
@@ -300,11 +326,21 @@ wz_unref_locked(wzone *wz, wzone **to_free)
 }
 
 static void
+diff_free(fedns_diff *d)
+{
+	if (d != NULL) {
+		fedns_diff_fini(d);
+		free(d);
+	}
+}
+
+static void
 wz_destroy(wzone *wz)
 {
 	if (wz == NULL)
 		return;
 	fedns_zone_free(wz->z);
+	diff_free(wz->fwd);
 	free(wz);
 }
 
@@ -353,6 +389,10 @@ entry_locked(hub_workflow *w, int64_t zone_id, bool create)
 	zentry *e = calloc(1, sizeof(*e));
 	if (e == NULL)
 		return NULL;
+	if (pthread_mutex_init(&e->zmu, NULL) != 0) {
+		free(e);
+		return NULL;
+	}
 	e->zone_id = zone_id;
 	e->next = w->buckets[b];
 	w->buckets[b] = e;
@@ -389,6 +429,87 @@ plans_drop_locked(zentry *e, deadlist *dl)
 		dead_add(dl, e->plans[i].result);
 		memset(&e->plans[i], 0, sizeof(e->plans[i]));
 	}
+}
+
+/* Makes zd (built from the version whose digest is 'at') the zone's digest tree unless it
+ * has a usable one (a request reading an older version must not push the tree back);
+ * takes zd in every case. */
+static void
+tree_keep(hub_workflow *w, int64_t zone_id, fedns_zdigest *zd, const char *at)
+{
+	pthread_mutex_lock(&w->mu);
+	zentry *e = entry_locked(w, zone_id, true);
+	pthread_mutex_unlock(&w->mu);
+	if (e == NULL) {
+		fedns_zdigest_free(zd);
+		return;
+	}
+	pthread_mutex_lock(&e->zmu);
+	if (e->zd == NULL || e->zd_at[0] == '\0') {
+		fedns_zdigest_free(e->zd);
+		e->zd = zd;
+		zd = NULL;
+		snprintf(e->zd_at, sizeof(e->zd_at), "%s", at);
+	}
+	pthread_mutex_unlock(&e->zmu);
+	fedns_zdigest_free(zd);
+}
+
+static void
+tree_root_hex(const fedns_zdigest *zd, char out[97])
+{
+	uint8_t root[FEDNS_ZDIGEST_LEN];
+	fedns_zdigest_root(zd, root);
+	fedns_hex_encode(root, sizeof(root), out, 0);
+}
+
+/* The digest of nz = cur's zone + diff, in O(change): the zone's tree is brought to cur
+ * (following the commit that made cur when it is one step behind, else rebuilt from cur's
+ * zone, O(zone)), moved to nz for the root, and moved back: nz is only a candidate until
+ * its transaction commits, and the next commit catches up over it (cur->fwd). */
+static fedns_err
+tree_next(hub_workflow *w, int64_t zone_id, const wzone *cur, const fedns_zone *nz,
+	  const fedns_diff *diff, char out[97], fedns_diag *d)
+{
+	char at[97];
+	fedns_err err = FEDNS_OK;
+
+	out[0] = '\0';
+	pthread_mutex_lock(&w->mu);
+	zentry *e = entry_locked(w, zone_id, true);
+	pthread_mutex_unlock(&w->mu);
+	if (e == NULL)
+		return fedns_diag_set(d, FEDNS_ENOMEM, "out of memory");
+	pthread_mutex_lock(&e->zmu);
+	if (e->zd != NULL && cur->digest[0] != '\0' && strcmp(e->zd_at, cur->digest) != 0 &&
+	    cur->fwd != NULL && strcmp(e->zd_at, cur->base_digest) == 0) {
+		e->zd_at[0] = '\0';
+		if (fedns_zdigest_update(e->zd, cur->z, cur->fwd) == FEDNS_OK) {
+			tree_root_hex(e->zd, at);
+			/* a tree that does not land on cur's recorded digest is rebuilt below */
+			if (strcmp(at, cur->digest) == 0)
+				snprintf(e->zd_at, sizeof(e->zd_at), "%s", at);
+		}
+	}
+	if (e->zd == NULL || cur->digest[0] == '\0' || strcmp(e->zd_at, cur->digest) != 0) {
+		fedns_zdigest_free(e->zd);
+		e->zd = NULL;
+		e->zd_at[0] = '\0';
+		if ((err = fedns_zdigest_new(cur->z, &e->zd)) != FEDNS_OK)
+			goto out;
+		snprintf(e->zd_at, sizeof(e->zd_at), "%s", cur->digest);
+	}
+	if ((err = fedns_zdigest_update(e->zd, nz, diff)) != FEDNS_OK)
+		goto out; /* unchanged on failure */
+	tree_root_hex(e->zd, out);
+	if (fedns_zdigest_update(e->zd, cur->z, diff) != FEDNS_OK)
+		e->zd_at[0] = '\0';
+out:
+	pthread_mutex_unlock(&e->zmu);
+	if (err != FEDNS_OK)
+		return fedns_diag_set(d, err, "cannot compute the digest of the new version: %s",
+				      fedns_strerror(err));
+	return FEDNS_OK;
 }
 
 static bool
@@ -495,19 +616,36 @@ get_current(hub_workflow *w, hub_store *s, const hub_zone *zone, wzone **out, fe
 				      "zone %s version %u in the store is unusable: %s", zone->name,
 				      (unsigned)zone->serial, pd.msg);
 	char dig[97];
-	zonemd_hex(z, dig);
+	fedns_zdigest *zd = NULL;
+	if ((err = tree_build(z, &zd, dig)) != FEDNS_OK) {
+		fedns_zone_free(z);
+		return fedns_diag_set(d, err, "zone %s version %u: cannot compute its digest: %s",
+				      zone->name, (unsigned)zone->serial, fedns_strerror(err));
+	}
+	if (legacy_zonemd(zone->digest)) {
+		/* committed before the tree digest: checked against its ZONEMD, and known by
+		 * that digest (what the store and every cached plan pin it by) */
+		uint8_t md[FEDNS_ZONEMD_MAXLEN];
+		size_t n = 0;
+		dig[0] = '\0';
+		if (fedns_zone_zonemd(z, FEDNS_ZONEMD_SHA384, md, &n) == FEDNS_OK && n == 48)
+			fedns_hex_encode(md, n, dig, 0);
+	}
 	if (zone->digest[0] != '\0' && strcmp(dig, zone->digest) != 0) {
+		fedns_zdigest_free(zd);
 		fedns_zone_free(z);
 		return fedns_diag_set(d, FEDNS_EIO,
 				      "zone %s version %u in the store does not match its recorded "
-				      "ZONEMD",
+				      "digest",
 				      zone->name, (unsigned)zone->serial);
 	}
 	wzone *wz = wz_new(z, zone->serial, dig);
 	if (wz == NULL) {
+		fedns_zdigest_free(zd);
 		fedns_zone_free(z);
 		return fedns_diag_set(d, FEDNS_ENOMEM, "out of memory");
 	}
+	tree_keep(w, zone->id, zd, dig);
 	deadlist dl = {0};
 	pthread_mutex_lock(&w->mu);
 	e = entry_locked(w, zone->id, true);
@@ -1572,14 +1710,17 @@ out:
  * snapshot text. Reads the store (a version when the cache misses); writes nothing. */
 static fedns_err
 build_commit(hub_workflow *w, hub_store *s, const hub_zone *z, const hub_change *c, uint32_t serial,
-	     fedns_zone **nz_out, char digest[97], char **diff_out, char **snap_out, fedns_diag *d)
+	     fedns_zone **nz_out, char digest[97], fedns_diff **fwd_out, char **diff_out,
+	     char **snap_out, fedns_diag *d)
 {
 	wzone *cur = NULL;
 	fedns_zone *nz = NULL;
+	fedns_diff *fwd = NULL;
 	fedns_buf text, snap;
 	fedns_err err;
 
 	*nz_out = NULL;
+	*fwd_out = NULL;
 	*diff_out = NULL;
 	*snap_out = NULL;
 	fedns_buf_init(&text, FEDNS_BUF_DEFAULT_MAX);
@@ -1588,16 +1729,31 @@ build_commit(hub_workflow *w, hub_store *s, const hub_zone *z, const hub_change 
 		goto out;
 	if ((err = build_result(w, z, cur, c, serial, &nz, d)) != FEDNS_OK)
 		goto out;
-	zonemd_hex(nz, digest);
-	if (digest[0] == '\0') {
-		err = fedns_diag_set(d, FEDNS_EIO, "cannot compute ZONEMD of the new version");
-		goto out;
-	}
+	(void)fedns_zone_share(nz);
 	soa_pair sp;
 	if (soa_pair_init(cur->z, serial, &sp) != FEDNS_OK) {
 		err = fedns_diag_set(d, FEDNS_EIO, "zone %s has no usable SOA", z->name);
 		goto out;
 	}
+	/* the diff again as records, for the digest tree (the plan's result comes without) */
+	fedns_diag pd = {0};
+	if ((fwd = malloc(sizeof(*fwd))) == NULL) {
+		err = fedns_diag_set(d, FEDNS_ENOMEM, "out of memory");
+		goto out;
+	}
+	fedns_diff_init(fwd);
+	if ((err = fedns_diff_del(fwd, &sp.old)) != FEDNS_OK ||
+	    (err = fedns_diff_add(fwd, &sp.nu)) != FEDNS_OK) {
+		err = fedns_diag_set(d, err, "out of memory");
+		goto out;
+	}
+	if ((err = parse_diff_text(c->diff, fedns_zone_origin(cur->z), fwd, &pd)) != FEDNS_OK) {
+		err = fedns_diag_set(d, FEDNS_EIO, "change %lld: stored diff is unusable: %s",
+				     (long long)c->id, pd.msg);
+		goto out;
+	}
+	if ((err = tree_next(w, z->id, cur, nz, fwd, digest, d)) != FEDNS_OK)
+		goto out;
 	print_line(&text, '-', &sp.old);
 	print_line(&text, '+', &sp.nu);
 	fedns_buf_puts(&text, c->diff);
@@ -1622,9 +1778,12 @@ build_commit(hub_workflow *w, hub_store *s, const hub_zone *z, const hub_change 
 	}
 	*nz_out = nz;
 	nz = NULL;
+	*fwd_out = fwd;
+	fwd = NULL;
 	err = FEDNS_OK;
 out:
 	wz_release(w, cur);
+	diff_free(fwd);
 	fedns_zone_free(nz);
 	fedns_buf_fini(&text);
 	fedns_buf_fini(&snap);
@@ -1636,6 +1795,7 @@ commit_change(hub_workflow *w, hub_store *s, const hub_zone *z, hub_change *c, h
 	      fedns_diag *d)
 {
 	fedns_zone *nz = NULL;
+	fedns_diff *fwd = NULL;
 	char *ctext = NULL, *snap = NULL;
 	fedns_err err;
 	uint32_t serial = fedns_serial_next(z->serial, 0);
@@ -1647,12 +1807,14 @@ commit_change(hub_workflow *w, hub_store *s, const hub_zone *z, hub_change *c, h
 	    prep->serial == serial && memcmp(prep->diff_sha, sha, sizeof(sha)) == 0) {
 		nz = prep->nz;
 		prep->nz = NULL;
+		fwd = prep->fwd;
+		prep->fwd = NULL;
 		ctext = prep->commit_diff;
 		prep->commit_diff = NULL;
 		snap = prep->snapshot;
 		prep->snapshot = NULL;
 		snprintf(digest, sizeof(digest), "%s", prep->digest);
-	} else if ((err = build_commit(w, s, z, c, serial, &nz, digest, &ctext, &snap, d)) !=
+	} else if ((err = build_commit(w, s, z, c, serial, &nz, digest, &fwd, &ctext, &snap, d)) !=
 		   FEDNS_OK) {
 		goto out;
 	}
@@ -1690,6 +1852,9 @@ commit_change(hub_workflow *w, hub_store *s, const hub_zone *z, hub_change *c, h
 		goto out;
 	}
 	nz = NULL;
+	wz->fwd = fwd;
+	fwd = NULL;
+	snprintf(wz->base_digest, sizeof(wz->base_digest), "%s", z->digest);
 	deadlist dl = {0};
 	pthread_mutex_lock(&w->mu);
 	zentry *e = entry_locked(w, z->id, true);
@@ -1705,6 +1870,7 @@ commit_change(hub_workflow *w, hub_store *s, const hub_zone *z, hub_change *c, h
 	err = FEDNS_OK;
 out:
 	fedns_zone_free(nz);
+	diff_free(fwd);
 	free(ctext);
 	free(snap);
 	return err;
@@ -1859,7 +2025,7 @@ hub_workflow_prepare_commit(hub_workflow *w, hub_store *s, int64_t change_id,
 	pp->change_id = c.id;
 	pp->serial = fedns_serial_next(z.serial, 0);
 	fedns_hash_once(FEDNS_HASH_SHA256, c.diff, strlen(c.diff), pp->diff_sha);
-	if (build_commit(w, s, &z, &c, pp->serial, &pp->nz, pp->digest, &pp->commit_diff,
+	if (build_commit(w, s, &z, &c, pp->serial, &pp->nz, pp->digest, &pp->fwd, &pp->commit_diff,
 			 &pp->snapshot, NULL) != FEDNS_OK) {
 		hub_prepared_free(pp);
 		pp = NULL;
@@ -1879,6 +2045,7 @@ hub_prepared_free(hub_prepared *p)
 		return;
 	hub_plan_fini(&p->plan);
 	fedns_zone_free(p->nz);
+	diff_free(p->fwd);
 	free(p->commit_diff);
 	free(p->snapshot);
 	free(p);
@@ -2190,8 +2357,13 @@ hub_workflow_create_zone(hub_workflow *w, hub_store *s, int64_t tenant_id, const
 		fedns_zone_free(z);
 		return fail(d, where, FEDNS_EZONE, field, 0, "%s: %s", field, zonemd_owned);
 	}
+	fedns_zdigest *zd = NULL;
+	if ((err = tree_build(z, &zd, digest)) != FEDNS_OK) {
+		fedns_zone_free(z);
+		return fedns_diag_set(d, err, "cannot compute the zone's digest: %s",
+				      fedns_strerror(err));
+	}
 	fedns_buf_init(&canon, FEDNS_BUF_DEFAULT_MAX);
-	zonemd_hex(z, digest);
 	uint32_t serial = fedns_zone_serial(z);
 	if ((err = fedns_zone_print(z, &canon)) != FEDNS_OK || canon.err != FEDNS_OK) {
 		err = fedns_diag_set(d, err ? err : canon.err, "cannot print the zone");
@@ -2213,6 +2385,8 @@ hub_workflow_create_zone(hub_workflow *w, hub_store *s, int64_t tenant_id, const
 		goto fail;
 	}
 	fedns_buf_fini(&canon);
+	tree_keep(w, id, zd, digest);
+	zd = NULL;
 	wzone *wz = wz_new(z, serial, digest);
 	if (wz == NULL)
 		fedns_zone_free(z);
@@ -2232,6 +2406,7 @@ hub_workflow_create_zone(hub_workflow *w, hub_store *s, int64_t tenant_id, const
 	return FEDNS_OK;
 fail:
 	fedns_buf_fini(&canon);
+	fedns_zdigest_free(zd);
 	fedns_zone_free(z);
 	return err;
 }
@@ -2267,6 +2442,8 @@ entry_free(zentry *e)
 	dead_add(&dl, e->pending);
 	plans_drop_locked(e, &dl);
 	dead_free(&dl);
+	fedns_zdigest_free(e->zd);
+	pthread_mutex_destroy(&e->zmu);
 	free(e);
 }
 

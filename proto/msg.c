@@ -367,11 +367,12 @@ check_digest(const fedns_proto_digest *g, const char *path, const char *field, b
 	     fedns_diag *d)
 {
 	bool ok = (g->alg == 0 && g->len == 0) || (g->alg == 1 && g->len == 48) ||
-		  (g->alg == 2 && g->len == 64);
+		  (g->alg == 2 && g->len == 64) ||
+		  (g->alg == FEDNS_PROTO_DIGEST_TREE && g->len == 32);
 	if (!ok)
 		return fedns_diag_set(d, FEDNS_EMALFORMED,
-				      "%s.%s: algorithm %u with %u bytes (expected 1 with 48, 2 "
-				      "with 64, or 0 with none)",
+				      "%s.%s: algorithm %u with %u bytes (expected 240 with 32, 1 "
+				      "with 48, 2 with 64, or 0 with none)",
 				      path, field, g->alg, g->len);
 	if (required && g->alg == 0)
 		return fedns_diag_set(d, FEDNS_EMALFORMED, "%s.%s: missing", path, field);

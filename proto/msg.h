@@ -70,8 +70,10 @@ const char *fedns_proto_ack_status_name(fedns_proto_ack_status s);
 const char *fedns_proto_reason_name(fedns_proto_reason r);
 const char *fedns_proto_secondary_state_name(fedns_proto_secondary_state s);
 
-/* A ZONEMD SIMPLE digest: alg 1 (SHA-384, len 48), 2 (SHA-512, len 64) or 0 (none, len 0);
- * any other combination is refused by encode and decode. */
+/* A whole-zone content digest (docs/protocol.md): alg 240 the tree digest of dns/zdigest.h
+ * (len 32), ZONEMD SIMPLE alg 1 (SHA-384, len 48) or 2 (SHA-512, len 64), or 0 (none, len
+ * 0); any other combination is refused by encode and decode. */
+#define FEDNS_PROTO_DIGEST_TREE 240 /* = FEDNS_ZDIGEST_ALG */
 typedef struct fedns_proto_digest {
 	uint8_t alg;
 	uint8_t len;

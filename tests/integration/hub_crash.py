@@ -355,15 +355,15 @@ def cmd_verify(port, ca, admin_file, state_file, fednsctl, out_dir):
             stx, _, text = c.req("GET", API + "/zones/%s/export?serial=%d" % (z, s), admin)
             path = os.path.join(out_dir, "%s%d.zone" % (z, s))
             open(path, "wb").write(text)
-            d = subprocess.run([fednsctl, "zone", "digest", "--origin", z, path],
+            d = subprocess.run([fednsctl, "zone", "digest", "--tree", "--origin", z, path],
                                capture_output=True, text=True)
             soa = [l.split() for l in text.decode().splitlines() if "\tSOA\t" in l]
             n += 1
             if (stx != 200 or d.returncode != 0 or d.stdout.strip() != ch["digest"] or
                     len(soa) != 1 or soa[0][6] != str(s)):
                 bad.append((z, s, stx, d.stdout.strip()[:16], ch["digest"][:16], d.stderr))
-    check(n >= 20 and not bad, "%d exported versions hash (fednsctl zone digest) to their "
-          "commit's ZONEMD digest and carry their serial in the SOA %s" % (n, bad[:3]))
+    check(n >= 20 and not bad, "%d exported versions hash (fednsctl zone digest --tree) to "
+          "their commit's content digest and carry their serial in the SOA %s" % (n, bad[:3]))
 
     recs = paged(c, admin, API + "/audit?limit=1000", "records", "after")
     seqs = [r["seq"] for r in recs]

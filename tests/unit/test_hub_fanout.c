@@ -19,6 +19,7 @@
 #include "common/encode.h"
 #include "common/file.h"
 #include "dns/name.h"
+#include "dns/zdigest.h"
 #include "dns/zonefile.h"
 #include "dns/zonemd.h"
 #include "hub/fanout.h"
@@ -153,8 +154,31 @@ test_changeset_payload_signed_and_decoded(void **state)
 			 FEDNS_OK);
 	assert_int_equal(plen, plen2);
 	assert_memory_equal(p, p2, plen);
-
 	free(p2);
+
+	/* what this hub commits: a 64-digit tree digest goes out as alg 240, 32 bytes (the
+	 * 96-digit one above is a version committed before the tree digest: ZONEMD, alg 1) */
+	snprintf(c.digest, sizeof(c.digest), "%.64s", D1);
+	fedns_proto_body *b2 = NULL;
+	assert_int_equal(hub_fanout_changeset_payload(&c, "example.com.", 1700000000123ull, "alice",
+						      approvers, 2, &p2, &plen2, &d),
+			 FEDNS_OK);
+	assert_int_equal(fedns_proto_body_decode(p2, plen2, NULL, &b2, &d), FEDNS_OK);
+	assert_int_equal(b2->u.changeset.digest.alg, FEDNS_ZDIGEST_ALG);
+	assert_int_equal(b2->u.changeset.digest.len, 32);
+	assert_int_equal(b2->u.changeset.digest.value[0], 0x01);
+	assert_int_equal(b2->u.changeset.digest.value[31], 0xef);
+	fedns_proto_body_free(b2);
+	free(p2);
+	/* any other length is refused, naming the change */
+	snprintf(c.digest, sizeof(c.digest), "%.50s", D1);
+	p2 = NULL;
+	assert_int_not_equal(hub_fanout_changeset_payload(&c, "example.com.", 1, "alice", approvers,
+							  2, &p2, &plen2, &d),
+			     FEDNS_OK);
+	assert_null(p2);
+	assert_non_null(strstr(d.msg, "change 42: digest is neither"));
+
 	fedns_proto_body_free(b);
 	fedns_sign_key_free(k);
 	free(p);
@@ -203,7 +227,7 @@ test_changeset_payload_refusals(void **state)
 	expect_refused(two, 3, 1, 2, NULL, "a second SOA");
 	const char *ok[] = {m1, m2};
 	expect_refused(ok, 2, 1, 3, NULL, "go from 1 to 2, not 1 to 3");
-	expect_refused(ok, 2, 1, 2, "abc", "not a hex SHA-384");
+	expect_refused(ok, 2, 1, 2, "abc", "digest is neither a tree digest nor a ZONEMD SHA-384");
 	const char *paren[] = {m1, m2, "+www.example.com. 300 IN TXT ( x )"};
 	expect_refused(paren, 3, 1, 2, NULL, "diff line 3 is not one record");
 }
@@ -235,14 +259,12 @@ test_snapshot_payload(void **state)
 				  "ns1 IN A 192.0.2.53\n"
 				  "www IN A 192.0.2.1\n"
 				  "www IN A 192.0.2.2\n");
-	uint8_t dig[FEDNS_ZONEMD_MAXLEN];
-	size_t dlen = 0;
-	assert_int_equal(fedns_zonemd_compute(z, FEDNS_ZONEMD_SHA384, dig, &dlen), FEDNS_OK);
-	assert_int_equal(dlen, 48);
+	fedns_proto_digest dig = {.alg = FEDNS_ZDIGEST_ALG, .len = FEDNS_ZDIGEST_LEN};
+	assert_int_equal(fedns_zdigest_compute(z, dig.value), FEDNS_OK);
 	uint8_t *p = NULL;
 	size_t plen = 0;
 	fedns_diag d = {0};
-	assert_int_equal(hub_fanout_snapshot_payload(z, "example.com.", dig, 9, 1700000000000ull,
+	assert_int_equal(hub_fanout_snapshot_payload(z, "example.com.", &dig, 9, 1700000000000ull,
 						     &p, &plen, &d),
 			 FEDNS_OK);
 	fedns_proto_body *b = NULL;
@@ -262,9 +284,9 @@ test_snapshot_payload(void **state)
 		assert_true(fedns_zone_contains(z, &sn->rrs[i]));
 	}
 	assert_int_equal(nsoa, 1);
-	assert_int_equal(sn->digest.alg, 1);
-	assert_int_equal(sn->digest.len, 48);
-	assert_memory_equal(sn->digest.value, dig, 48);
+	assert_int_equal(sn->digest.alg, FEDNS_ZDIGEST_ALG);
+	assert_int_equal(sn->digest.len, 32);
+	assert_memory_equal(sn->digest.value, dig.value, 32);
 
 	/* rebuilt from the snapshot, the zone hashes to the digest it carries */
 	uint8_t origin[FEDNS_NAME_MAXLEN];
@@ -276,9 +298,9 @@ test_snapshot_payload(void **state)
 	for (size_t i = 0; i < sn->nrrs; i++)
 		assert_int_equal(fedns_zone_add(z2, &sn->rrs[i], 0, 0), FEDNS_OK);
 	assert_int_equal(fedns_zone_finish(z2, NULL, NULL), FEDNS_OK);
-	uint8_t dig2[FEDNS_ZONEMD_MAXLEN];
-	assert_int_equal(fedns_zonemd_compute(z2, FEDNS_ZONEMD_SHA384, dig2, &dlen), FEDNS_OK);
-	assert_memory_equal(dig2, sn->digest.value, 48);
+	uint8_t dig2[FEDNS_ZDIGEST_LEN];
+	assert_int_equal(fedns_zdigest_compute(z2, dig2), FEDNS_OK);
+	assert_memory_equal(dig2, sn->digest.value, 32);
 
 	fedns_zone_free(z2);
 	fedns_proto_body_free(b);
@@ -590,6 +612,18 @@ crecv(fedns_conn *c, unsigned timeout_ms)
 	}
 }
 
+/* A digest as the hub stores it in hex: 64 digits the tree digest, 96 a ZONEMD SHA-384. */
+static void
+hex_digest(const char *hex, fedns_proto_digest *out)
+{
+	size_t n = 0, hl = strlen(hex);
+	memset(out, 0, sizeof(*out));
+	assert_true(hl == 64 || hl == 96);
+	assert_int_equal(fedns_hex_decode(hex, hl, out->value, sizeof(out->value), &n), FEDNS_OK);
+	out->alg = hl == 64 ? FEDNS_ZDIGEST_ALG : 1;
+	out->len = (uint8_t)n;
+}
+
 /* Hello (holding zone at serial/digest when zone is not NULL) and the challenge answered
  * with 'keyname''s key, claiming 'cluster'. */
 static void
@@ -603,13 +637,8 @@ authenticate(fx *x, fedns_conn *c, const char *cluster, const char *keyname, con
 	uint8_t *der = cert_der(fpath(x, cert), &dlen);
 	fedns_proto_blob certs[1] = {{der, dlen}};
 	fedns_proto_zone_state zs = {.zone = zone, .serial = serial};
-	if (digest_hex != NULL) {
-		size_t n = 0;
-		assert_int_equal(fedns_hex_decode(digest_hex, 96, zs.digest.value, 64, &n),
-				 FEDNS_OK);
-		zs.digest.alg = 1;
-		zs.digest.len = 48;
-	}
+	if (digest_hex != NULL)
+		hex_digest(digest_hex, &zs.digest);
 	fedns_proto_msg h;
 	memset(&h, 0, sizeof(h));
 	h.type = FEDNS_PROTO_HELLO;
@@ -669,10 +698,7 @@ ack(fedns_conn *c, const char *zone, uint32_t serial, const char *digest_hex,
 	m.type = FEDNS_PROTO_ACK;
 	m.u.ack.zone = zone;
 	m.u.ack.serial = serial;
-	size_t n = 0;
-	assert_int_equal(fedns_hex_decode(digest_hex, 96, m.u.ack.digest.value, 64, &n), FEDNS_OK);
-	m.u.ack.digest.alg = 1;
-	m.u.ack.digest.len = 48;
+	hex_digest(digest_hex, &m.u.ack.digest);
 	m.u.ack.status = st;
 	m.u.ack.reason = reason;
 	m.u.ack.change_id = change_id;
@@ -717,8 +743,10 @@ commit_change(fx *x, const char *ip)
 static void
 digest_hex_of(const fedns_proto_digest *d, char out[97])
 {
-	assert_int_equal(d->len, 48);
-	fedns_hex_encode(d->value, 48, out, 0);
+	/* what the hub commits: the tree digest */
+	assert_int_equal(d->alg, FEDNS_ZDIGEST_ALG);
+	assert_int_equal(d->len, FEDNS_ZDIGEST_LEN);
+	fedns_hex_encode(d->value, d->len, out, 0);
 }
 
 static bool
@@ -886,10 +914,7 @@ test_session(void **state)
 					   .has_serial = true,
 					   .serial = 2,
 					   .last_proven = (uint64_t)time(NULL) * 1000};
-	size_t dn = 0;
-	assert_int_equal(fedns_hex_decode(z2.digest, 96, ss.digest.value, 64, &dn), FEDNS_OK);
-	ss.digest.alg = 1;
-	ss.digest.len = 48;
+	hex_digest(z2.digest, &ss.digest);
 	fedns_proto_msg sr;
 	memset(&sr, 0, sizeof(sr));
 	sr.type = FEDNS_PROTO_STATUS_REPORT;

@@ -577,8 +577,15 @@ test_rule_violations(void **state)
 	uint8_t dg[12 + 47] = {0x0a, 2, 'a', '.', 0x20, 1, 0x1a, 4 + 47, 0x08, 1, 0x12, 47};
 	n = wrap(buf, 0x32, dg, sizeof(dg));
 	assert_int_equal(decode_bytes(buf, n, NULL, &d), FEDNS_EMALFORMED);
-	assert_string_equal(d.msg, "ack.digest: algorithm 1 with 47 bytes (expected 1 with 48, "
-				   "2 with 64, or 0 with none)");
+	assert_string_equal(d.msg, "ack.digest: algorithm 1 with 47 bytes (expected 240 with 32, "
+				   "1 with 48, 2 with 64, or 0 with none)");
+	/* the tree digest's algorithm with a ZONEMD's length */
+	uint8_t dt[13 + 48] = {0x0a,   2,    'a',  '.',	 0x20, 1, 0x1a,
+			       5 + 48, 0x08, 0xf0, 0x01, 0x12, 48};
+	n = wrap(buf, 0x32, dt, sizeof(dt));
+	assert_int_equal(decode_bytes(buf, n, NULL, &d), FEDNS_EMALFORMED);
+	assert_string_equal(d.msg, "ack.digest: algorithm 240 with 48 bytes (expected 240 with "
+				   "32, 1 with 48, 2 with 64, or 0 with none)");
 
 	/* signed blob: short signature, unsupported algorithm, empty key id */
 	uint8_t sb[2 + 1 + 2 + 63 + 2 + 1 + 2];
