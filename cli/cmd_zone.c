@@ -193,22 +193,29 @@ out:
 int
 cmd_zone_export(int argc, char **argv)
 {
-	static const char syn[] = "zone export ZONE [--serial N] [-o FILE]";
+	static const char syn[] = "zone export ZONE [--serial N] [--zonemd] [-o FILE]";
 	cli_common common = {0};
 	const char *zone, *serial = NULL, *file = NULL;
+	bool zonemd = false;
 	const cli_opt opts[] = {
 		{"--serial", NULL, CLI_OPT_STR, &serial, NULL, NULL},
 		{"--out", "-o", CLI_OPT_STR, &file, NULL, NULL},
+		{"--zonemd", NULL, CLI_OPT_BOOL, &zonemd, NULL, NULL},
 	};
-	int rc = one_zone(argc, argv, opts, 2, syn, &common, &zone);
+	int rc = one_zone(argc, argv, opts, 3, syn, &common, &zone);
 	if (rc != 0)
 		return rc;
 	unsigned long long s = 0;
 	if (serial != NULL && !cli_parse_uint(serial, UINT32_MAX, &s))
 		return cli_usage(syn, "--serial \"%s\" is not a serial", serial);
+	/* cli_path escapes its arguments: the query's separators stay in the formats */
 	char *path = serial != NULL
-			     ? cli_path("/api/v1/zones/%s/export?serial=%lld", zone, (long long)s)
-			     : cli_path("/api/v1/zones/%s/export", zone);
+			     ? (zonemd ? cli_path("/api/v1/zones/%s/export?serial=%lld&zonemd=1",
+						  zone, (long long)s)
+				       : cli_path("/api/v1/zones/%s/export?serial=%lld", zone,
+						  (long long)s))
+			     : (zonemd ? cli_path("/api/v1/zones/%s/export?zonemd=1", zone)
+				       : cli_path("/api/v1/zones/%s/export", zone));
 	if (path == NULL)
 		return oom();
 	cli_hub *h = NULL;

@@ -61,8 +61,9 @@ static const command commands[] = {
 	 "ZONE --tenant T [--approvals N] (--file ZONEFILE | --primary-ns NS --hostmaster MAIL) "
 	 "[--cluster C]...",
 	 "create a zone from a master file, or empty with SOA and NS", cmd_zone_create},
-	{"zone", "export", "ZONE [--serial N] [-o FILE]",
-	 "the zone (or one of its versions) as a master file", cmd_zone_export},
+	{"zone", "export", "ZONE [--serial N] [--zonemd] [-o FILE]",
+	 "the zone (or one of its versions) as a master file; --zonemd appends its ZONEMD",
+	 cmd_zone_export},
 	{"zone", "delete", "ZONE", "propose deleting the zone (a change needing approval)",
 	 cmd_zone_delete},
 	{"zone", "policy", "ZONE [--approvals N]", "show or set the approvals a change needs",

@@ -23,6 +23,7 @@
 #include "dns/name.h"
 #include "dns/rdata.h"
 #include "dns/zonefile.h"
+#include "dns/zonemd.h"
 #include "hub/auth.h"
 #include "tls/sign.h"
 
@@ -1555,16 +1556,70 @@ serial_param(rq *r, const char *key, const hub_zone *z, uint32_t *out, bool requ
 	return 0;
 }
 
+/* The version's master file with its ZONEMD (RFC 8976 SIMPLE SHA-384) appended: the hub
+ * does not hash every version this way at commit (its commits carry the tree digest), so an
+ * export that standard tools (ldns-verify-zone, dnspython, Knot) can check computes it here,
+ * O(zone), on request. */
+static int
+export_with_zonemd(rq *r, const hub_zone *z, uint32_t serial)
+{
+	fedns_zone *fz = NULL;
+	uint8_t md[FEDNS_ZONEMD_MAXLEN];
+	size_t mdlen = 0;
+	fedns_rr soa;
+	char hex[2 * FEDNS_ZONEMD_MAXLEN + 1], apex[FEDNS_NAME_MAXTEXT];
+
+	if (load_version(r, z, serial, "serial", &fz) != 0) {
+		return -1;
+	}
+	if (!fedns_zone_soa(fz, &soa) ||
+	    fedns_zonemd_compute(fz, FEDNS_ZONEMD_SHA384, md, &mdlen) != FEDNS_OK) {
+		fedns_zone_free(fz);
+		return fail(r, 500, "internal", NULL,
+			    "zone %s version %" PRIu32 ": cannot compute its ZONEMD", z->name,
+			    serial);
+	}
+	fedns_hex_encode(md, mdlen, hex, 0);
+	fedns_name_to_text(fedns_zone_origin(fz), apex, sizeof(apex));
+	fedns_buf b;
+	fedns_buf_init(&b, FEDNS_BUF_DEFAULT_MAX);
+	fedns_err e = fedns_zone_print(fz, &b);
+	fedns_zone_free(fz);
+	if (e == FEDNS_OK) {
+		/* scheme 1 SIMPLE, hash 1 SHA-384; the SOA's TTL, as RFC 8976 §3 advises */
+		fedns_buf_printf(&b, "%s\t%" PRIu32 "\tIN\tZONEMD\t%" PRIu32 " 1 1 %s\n", apex,
+				 soa.ttl, serial, hex);
+	}
+	size_t len = 0;
+	if (e != FEDNS_OK || b.err != FEDNS_OK ||
+	    (r->text_owned = (char *)fedns_buf_steal(&b, &len)) == NULL) {
+		fedns_buf_fini(&b);
+		return fail(r, 500, "internal", NULL, "zone %s: cannot print version %" PRIu32,
+			    z->name, serial);
+	}
+	fedns_buf_fini(&b);
+	r->text = r->text_owned;
+	r->text_len = len;
+	r->text_type = "text/dns";
+	return 0;
+}
+
 static int
 h_zone_export(rq *r)
 {
 	hub_zone z;
 	uint32_t serial;
+	int64_t zonemd = 0;
+	bool zpresent = false;
 	fedns_err e;
 
 	if (zone_access(r, r->cap[0], NULL, HUB_ACT_READ, &z) != 0 ||
-	    serial_param(r, "serial", &z, &serial, false) != 0) {
+	    serial_param(r, "serial", &z, &serial, false) != 0 ||
+	    qint(r, "zonemd", 0, 1, &zonemd, &zpresent) != 0) {
 		return -1;
+	}
+	if (zonemd == 1) {
+		return export_with_zonemd(r, &z, serial);
 	}
 	if ((e = hub_version_text(r->s, z.id, serial, &r->text_owned)) != FEDNS_OK) {
 		if (e == FEDNS_ENOENT) {

@@ -124,6 +124,21 @@ t_check "record list shows the new RRset" eval 'grep -Eq "^www\.example\.com\. +
 run ex zone export example.com -o "$t_tmp/exported.zone"
 t_check "the export is a valid master file at serial 2" \
 	eval 'rc_is ex 0 && "$ctl" zone check exported.zone | grep -q "loaded serial 2"'
+# the hub's digest of the version (a tree digest) is what fednsctl computes from the file
+hubdig=$(sed -n 's/^digest: //p' zs.out)
+t_check "zone show's digest is the export's tree digest (fednsctl zone digest --tree)" \
+	eval '[ ${#hubdig} = 64 ] && [ "$("$ctl" zone digest --tree exported.zone)" = "$hubdig" ]'
+# --zonemd appends an RFC 8976 ZONEMD that an independent implementation (dnspython) verifies
+run exz zone export example.com --zonemd -o "$t_tmp/zonemd.zone"
+t_check "zone export --zonemd carries a ZONEMD that dnspython verifies, equal to fednsctl's" \
+	eval 'rc_is exz 0 && [ "$(grep -c ZONEMD zonemd.zone)" = 1 ] &&
+	/usr/bin/python3 -c "
+import dns.zone, sys
+z = dns.zone.from_file(sys.argv[1], origin=\"example.com.\", relativize=False)
+z.verify_digest()
+print(z.find_rdataset(\"example.com.\", \"ZONEMD\")[0].digest.hex())" zonemd.zone >zmd.out &&
+	[ "$(cat zmd.out)" = "$("$ctl" zone digest exported.zone)" ] &&
+	diff <(grep -v ZONEMD zonemd.zone) exported.zone'
 
 runas alice plan2 change plan example.com --add 'plan 300 A 192.0.2.7' --reason "plan it"
 t_check "change plan ZONE EDITS shows the next serial and the diff" eval 'rc_is plan2 0 &&
