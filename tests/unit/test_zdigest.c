@@ -18,9 +18,9 @@
 #include "dns/name.h"
 #include "dns/rdata.h"
 #include "dns/zdigest.h"
-#include "dns/zonemd.h"
 #include "dns/zone.h"
 #include "dns/zonefile.h"
+#include "dns/zonemd.h"
 
 #define RDMAX 320
 #define MAXW 24
