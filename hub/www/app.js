@@ -450,7 +450,8 @@
     renderIfChanged('zone-facts', [zone, versions], () => [
       h('dt', { text: 'Tenant' }), h('dd', { text: zone.tenant }),
       h('dt', { text: 'Serial' }), h('dd', { class: 'mono', text: zone.serial }),
-      h('dt', { text: 'Digest (ZONEMD SHA-384)' }), h('dd', { class: 'mono', text: zone.digest || '—' }),
+      h('dt', { text: zone.digest && zone.digest.length === 96 ? 'Digest (ZONEMD SHA-384)' : 'Digest (tree)' }),
+      h('dd', { class: 'mono', text: zone.digest || '—' }),
       h('dt', { text: 'Approvals required' }), h('dd', { text: zone.approvals_required }),
       h('dt', { text: 'Placement' }), h('dd', {}, (zone.placement || []).length
         ? zone.placement.map((c, i) => [i ? ', ' : '', h('a', { href: clusterHref(c), text: c })]) : 'none'),
