@@ -20,6 +20,7 @@
 #include "dns/name.h"
 #include "dns/rdata.h"
 #include "dns/serial.h"
+#include "dns/zdigest.h"
 #include "dns/zone.h"
 #include "dns/zonemd.h"
 #include "tls/conn.h"
@@ -54,14 +55,24 @@ clamp_us(uint64_t us)
 	return us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
 }
 
-/* ---- a set of zone names with an optional cached digest ---- */
+/* ---- a set of zone names with optional digests ---- */
 
 typedef struct nnode {
 	struct nnode *next;
 	uint64_t hash;
+	/* the ZONEMD SIMPLE digest (alg 1 or 2) of one version: what a change set from an
+	 * older hub is checked and acknowledged with */
 	bool has_digest;
+	uint8_t alg, len;
 	uint32_t serial;
-	uint8_t digest[SPOKE_DIGEST_LEN];
+	uint8_t digest[FEDNS_ZONEMD_MAXLEN];
+	/* the tree digest (alg 240): the root of version root_serial, and the tree itself at
+	 * zd_serial (NULL while the applying thread has it out; readers use the root) */
+	bool has_root;
+	uint32_t root_serial;
+	uint8_t root[FEDNS_ZDIGEST_LEN];
+	fedns_zdigest *zd;
+	uint32_t zd_serial;
 	uint8_t name[FEDNS_NAME_MAXLEN];
 } nnode;
 
@@ -136,6 +147,7 @@ ntab_del(ntab *t, const uint8_t *name)
 		nnode *e = *p;
 		if (e->hash == h && fedns_name_equal(e->name, name)) {
 			*p = e->next;
+			fedns_zdigest_free(e->zd);
 			free(e);
 			t->n--;
 			return;
@@ -150,6 +162,7 @@ ntab_clear(ntab *t)
 		nnode *e = t->b[i];
 		while (e != NULL) {
 			nnode *next = e->next;
+			fedns_zdigest_free(e->zd);
 			free(e);
 			e = next;
 		}
@@ -178,9 +191,12 @@ struct spoke_hubstate {
 	spoke_zoneset *zs;
 	spoke_zoneset_store inner; /* the hooks installed before ours (the journal's) */
 	bool has_inner;
-	pthread_mutex_t mu; /* placement, digest cache, stats */
+	pthread_mutex_t mu; /* placement, digests, stats */
 	ntab placed;
 	ntab digests;
+	/* bumped when a zone goes or is replaced whole: a digest computed from a version read
+	 * before is not kept (it may describe other content at the same serial) */
+	uint64_t epoch;
 	bool have_generation;
 	uint64_t generation;
 	spoke_hubstate_stats st;
@@ -189,14 +205,248 @@ struct spoke_hubstate {
 	size_t nkeys;
 };
 
+/* ---- digests of held versions ---- */
+
+static uint64_t
+epoch_now(spoke_hubstate *s)
+{
+	pthread_mutex_lock(&s->mu);
+	uint64_t e = s->epoch;
+	pthread_mutex_unlock(&s->mu);
+	return e;
+}
+
+/* Forgets every digest of origin (its tree too): the zone went or was replaced whole. */
+static void
+forget_locked(spoke_hubstate *s, const uint8_t *origin)
+{
+	s->epoch++;
+	ntab_del(&s->digests, origin);
+}
+
+static void
+cache_put(spoke_hubstate *s, const uint8_t *origin, uint32_t serial, uint8_t alg,
+	  const uint8_t *digest, size_t len, uint64_t epoch)
+{
+	if (alg == FEDNS_ZDIGEST_ALG || len > FEDNS_ZONEMD_MAXLEN)
+		return; /* the tree's root is kept with the tree (tree_put) */
+	pthread_mutex_lock(&s->mu);
+	nnode *e = epoch == s->epoch ? ntab_add(&s->digests, origin) : NULL;
+	if (e != NULL) { /* else only a cache: computed again when needed */
+		e->has_digest = true;
+		e->alg = alg;
+		e->len = (uint8_t)len;
+		e->serial = serial;
+		memcpy(e->digest, digest, len);
+	}
+	pthread_mutex_unlock(&s->mu);
+}
+
+bool
+spoke_hubstate_cached_digest(spoke_hubstate *s, const uint8_t *origin, uint32_t serial, uint8_t alg,
+			     uint8_t digest[FEDNS_ZONEMD_MAXLEN], size_t *len)
+{
+	pthread_mutex_lock(&s->mu);
+	nnode *e = ntab_find(&s->digests, origin);
+	bool ok = false;
+	if (e != NULL && alg == FEDNS_ZDIGEST_ALG && e->has_root && e->root_serial == serial) {
+		memcpy(digest, e->root, FEDNS_ZDIGEST_LEN);
+		*len = FEDNS_ZDIGEST_LEN;
+		ok = true;
+	} else if (e != NULL && alg != FEDNS_ZDIGEST_ALG && e->has_digest && e->alg == alg &&
+		   e->serial == serial) {
+		memcpy(digest, e->digest, e->len);
+		*len = e->len;
+		ok = true;
+	}
+	pthread_mutex_unlock(&s->mu);
+	return ok;
+}
+
+/* Takes origin's tree out of the table when it is at 'serial', for the applying thread to
+ * update alone (readers use the cached root meanwhile); NULL otherwise. A tree at another
+ * serial describes no version held and is freed. */
+static fedns_zdigest *
+tree_take(spoke_hubstate *s, const uint8_t *origin, uint32_t serial)
+{
+	fedns_zdigest *zd = NULL, *stale = NULL;
+	pthread_mutex_lock(&s->mu);
+	nnode *e = ntab_find(&s->digests, origin);
+	if (e != NULL && e->zd != NULL) {
+		if (e->zd_serial == serial)
+			zd = e->zd;
+		else
+			stale = e->zd;
+		e->zd = NULL;
+	}
+	pthread_mutex_unlock(&s->mu);
+	fedns_zdigest_free(stale);
+	return zd;
+}
+
+/* Keeps zd (taken; NULL accepted) as origin's tree at 'serial' and caches its root.
+ * 'epoch' is s->epoch from before the version zd describes was read: when the zone went or
+ * was replaced since, zd is dropped. A tree already kept is replaced when 'replace' (the
+ * applying thread's is the newest), else zd is dropped. */
+static void
+tree_put(spoke_hubstate *s, const uint8_t *origin, fedns_zdigest *zd, uint32_t serial,
+	 uint64_t epoch, bool replace)
+{
+	if (zd == NULL)
+		return;
+	uint8_t root[FEDNS_ZDIGEST_LEN];
+	fedns_zdigest_root(zd, root);
+	fedns_zdigest *drop = zd;
+	pthread_mutex_lock(&s->mu);
+	nnode *e = epoch == s->epoch ? ntab_add(&s->digests, origin) : NULL;
+	if (e != NULL && (e->zd == NULL || replace)) {
+		drop = e->zd;
+		e->zd = zd;
+		e->zd_serial = serial;
+		e->has_root = true;
+		e->root_serial = serial;
+		memcpy(e->root, root, sizeof(root));
+	}
+	pthread_mutex_unlock(&s->mu);
+	fedns_zdigest_free(drop);
+}
+
+/* A tree of z from scratch: O(zone), counted (after a start, a snapshot or a failure). */
+static fedns_err
+tree_build(spoke_hubstate *s, const fedns_zone *z, fedns_zdigest **out)
+{
+	fedns_err err = fedns_zdigest_new(z, out);
+	if (err == FEDNS_OK) {
+		pthread_mutex_lock(&s->mu);
+		s->st.tree_builds++;
+		pthread_mutex_unlock(&s->mu);
+	}
+	return err;
+}
+
+/* Brings *zd from 'from' (the zone 'diff' applies to) to 'to' (the zone it made), building
+ * the tree of 'from' first when *zd is NULL (*fresh then true). Without 'from' or 'diff'
+ * the tree of 'to' is built. On failure *zd is NULL. */
+static fedns_err
+tree_advance(spoke_hubstate *s, fedns_zdigest **zd, bool *fresh, const fedns_zone *from,
+	     const fedns_zone *to, const fedns_diff *diff)
+{
+	if (*zd == NULL) {
+		*fresh = true;
+		if (from == NULL || diff == NULL)
+			return tree_build(s, to, zd);
+		fedns_err err = tree_build(s, from, zd);
+		if (err != FEDNS_OK)
+			return err;
+	}
+	fedns_err err = fedns_zdigest_update(*zd, to, diff);
+	if (err != FEDNS_OK) {
+		fedns_zdigest_free(*zd);
+		*zd = NULL;
+	}
+	return err;
+}
+
+/* Brings *zd back from the zone 'diff' made to 'from'; frees it when it cannot. */
+static void
+tree_back(fedns_zdigest **zd, const fedns_zone *from, const fedns_diff *diff)
+{
+	if (*zd == NULL)
+		return;
+	if (from == NULL || diff == NULL || fedns_zdigest_update(*zd, from, diff) != FEDNS_OK) {
+		fedns_zdigest_free(*zd);
+		*zd = NULL;
+	}
+}
+
+static bool
+digest_eq(const uint8_t *got, size_t len, const fedns_proto_digest *want)
+{
+	return len == want->len && memcmp(got, want->value, len) == 0;
+}
+
+/* Checks the tree digest of 'to' against 'want', the tree following the diff (tree_advance).
+ * A kept tree that disagrees is rebuilt from scratch and asked again: a tree that went
+ * wrong must never refuse a correct change (this costs O(zone) only on a mismatch). On a
+ * final mismatch (*match false) the tree is brought back to 'from'. got[] holds the root
+ * of 'to'. Errors: the tree is then NULL. */
+static fedns_err
+tree_check(spoke_hubstate *s, fedns_zdigest **zd, const fedns_zone *from, const fedns_zone *to,
+	   const fedns_diff *diff, const fedns_proto_digest *want, uint8_t got[FEDNS_ZDIGEST_LEN],
+	   bool *match)
+{
+	bool fresh = false;
+	*match = false;
+	fedns_err err = tree_advance(s, zd, &fresh, from, to, diff);
+	if (err != FEDNS_OK)
+		return err;
+	fedns_zdigest_root(*zd, got);
+	*match = digest_eq(got, FEDNS_ZDIGEST_LEN, want);
+	if (!*match && !fresh) {
+		fedns_zdigest_free(*zd);
+		*zd = NULL;
+		err = tree_advance(s, zd, &fresh, from, to, diff);
+		if (err != FEDNS_OK)
+			return err;
+		fedns_zdigest_root(*zd, got);
+		*match = digest_eq(got, FEDNS_ZDIGEST_LEN, want);
+		if (*match) {
+			char zt[FEDNS_NAME_MAXTEXT];
+			fedns_name_to_text(fedns_zone_origin(to), zt, sizeof(zt));
+			fedns_log(FEDNS_LOG_ERROR, "spoke.zdigest.stale", FEDNS_LF_STR("zone", zt),
+				  FEDNS_LF_UINT("serial", fedns_zone_serial(to)),
+				  FEDNS_LF_STR("detail", "the kept tree digest disagreed with one "
+							 "rebuilt from the zone; rebuilt"));
+		}
+	}
+	if (!*match)
+		tree_back(zd, from, diff);
+	return FEDNS_OK;
+}
+
+/* The digest of version v of origin with 'alg': cached (the tree's root when the tree is at
+ * v), else computed from scratch and kept (a tree for alg 240). */
+static fedns_err
+version_digest(spoke_hubstate *s, const uint8_t *origin, const spoke_version *v, uint8_t alg,
+	       uint8_t out[FEDNS_ZONEMD_MAXLEN], size_t *len)
+{
+	if (spoke_hubstate_cached_digest(s, origin, v->serial, alg, out, len))
+		return FEDNS_OK;
+	/* kept only when v is still the served version after the epoch was read */
+	uint64_t epoch = epoch_now(s);
+	spoke_version *cur = spoke_zoneset_get(s->zs, origin);
+	bool current = cur == v;
+	spoke_version_rele(cur);
+	if (alg == FEDNS_ZDIGEST_ALG) {
+		fedns_zdigest *zd = NULL;
+		fedns_err err = tree_build(s, v->zone, &zd);
+		if (err != FEDNS_OK)
+			return err;
+		fedns_zdigest_root(zd, out);
+		*len = FEDNS_ZDIGEST_LEN;
+		if (current)
+			tree_put(s, origin, zd, v->serial, epoch, false);
+		else
+			fedns_zdigest_free(zd);
+		return FEDNS_OK;
+	}
+	fedns_err err = fedns_zonemd_compute(v->zone, alg, out, len);
+	if (err == FEDNS_OK && current)
+		cache_put(s, origin, v->serial, alg, out, *len, epoch);
+	return err;
+}
+
 /* What the thread applying a change set expects the new version to hash to. The zone
  * set runs its store hooks in the calling thread, before the version is visible and
- * before the journal's hook writes it, so checking there costs one digest and leaves
- * nothing behind on a mismatch. */
+ * before the journal's hook writes it, so checking there leaves nothing behind on a
+ * mismatch. The tree digest follows the diff from 'base' (O(change)); it is at zd_at. */
 typedef struct expect {
 	spoke_hubstate *s;
 	const uint8_t *origin;
 	const fedns_proto_digest *want;
+	const spoke_version *base; /* the version the diff applies to */
+	fedns_zdigest *zd;	   /* the tree, at zd_at; NULL when none */
+	uint32_t zd_at;
 	bool mismatch;	   /* computed and different */
 	bool computed;	   /* got[] holds the digest of the new version */
 	bool store_failed; /* the hook after ours (the journal) refused */
@@ -207,38 +457,14 @@ typedef struct expect {
 
 static _Thread_local expect *tl_expect;
 
-static void
-cache_put_locked(spoke_hubstate *s, const uint8_t *origin, uint32_t serial,
-		 const uint8_t digest[SPOKE_DIGEST_LEN])
+/* The diff v follows base by, or NULL (then the tree cannot follow it). */
+static const fedns_diff *
+expect_diff(const expect *e, const spoke_version *v)
 {
-	nnode *e = ntab_add(&s->digests, origin);
-	if (e == NULL)
-		return; /* only a cache: computed again when needed */
-	e->has_digest = true;
-	e->serial = serial;
-	memcpy(e->digest, digest, SPOKE_DIGEST_LEN);
-}
-
-static void
-cache_put(spoke_hubstate *s, const uint8_t *origin, uint32_t serial,
-	  const uint8_t digest[SPOKE_DIGEST_LEN])
-{
-	pthread_mutex_lock(&s->mu);
-	cache_put_locked(s, origin, serial, digest);
-	pthread_mutex_unlock(&s->mu);
-}
-
-bool
-spoke_hubstate_cached_digest(spoke_hubstate *s, const uint8_t *origin, uint32_t serial,
-			     uint8_t digest[SPOKE_DIGEST_LEN])
-{
-	pthread_mutex_lock(&s->mu);
-	nnode *e = ntab_find(&s->digests, origin);
-	bool ok = e != NULL && e->has_digest && e->serial == serial;
-	if (ok)
-		memcpy(digest, e->digest, SPOKE_DIGEST_LEN);
-	pthread_mutex_unlock(&s->mu);
-	return ok;
+	return v->journal != NULL && v->journal->from == e->base->serial &&
+			       v->journal->to == v->serial
+		       ? &v->journal->diff
+		       : NULL;
 }
 
 static fedns_err
@@ -247,15 +473,39 @@ check_expect(spoke_hubstate *s, const spoke_version *v, fedns_diag *d)
 	expect *e = tl_expect;
 	if (e == NULL || e->s != s || !fedns_name_equal(fedns_zone_origin(v->zone), e->origin))
 		return FEDNS_OK;
+	const fedns_diff *diff = expect_diff(e, v);
+	const fedns_zone *from = diff != NULL ? e->base->zone : NULL;
+	if (diff == NULL) {
+		fedns_zdigest_free(e->zd);
+		e->zd = NULL;
+	}
 	size_t len = 0;
-	fedns_err err = fedns_zonemd_compute(v->zone, e->want->alg, e->got, &len);
-	if (err != FEDNS_OK)
-		return fedns_diag_set(d, err, "ZONEMD of serial %u: %s", v->serial,
-				      fedns_strerror(err));
+	bool match = false;
+	fedns_err err;
+	if (e->want->alg == FEDNS_ZDIGEST_ALG) {
+		err = tree_check(s, &e->zd, from, v->zone, diff, e->want, e->got, &match);
+		if (err != FEDNS_OK)
+			return fedns_diag_set(d, err, "tree digest of serial %u: %s", v->serial,
+					      fedns_strerror(err));
+		len = FEDNS_ZDIGEST_LEN;
+	} else {
+		err = fedns_zonemd_compute(v->zone, e->want->alg, e->got, &len);
+		if (err != FEDNS_OK)
+			return fedns_diag_set(d, err, "ZONEMD of serial %u: %s", v->serial,
+					      fedns_strerror(err));
+		match = digest_eq(e->got, len, e->want);
+		/* a kept tree follows, so held versions are reported without whole-zone work */
+		if (e->zd != NULL && match &&
+		    fedns_zdigest_update(e->zd, v->zone, diff) != FEDNS_OK) {
+			fedns_zdigest_free(e->zd);
+			e->zd = NULL;
+		}
+	}
 	e->computed = true;
 	e->gotlen = len;
 	e->serial = v->serial;
-	if (len != e->want->len || memcmp(e->got, e->want->value, len) != 0) {
+	if (!match) {
+		/* the tree is at base again (tree_check), or was not moved */
 		char got[17], want[17];
 		fedns_hex_encode(e->got, 8, got, 0);
 		fedns_hex_encode(e->want->value, e->want->len < 8 ? e->want->len : 8, want, 0);
@@ -265,7 +515,22 @@ check_expect(spoke_hubstate *s, const spoke_version *v, fedns_diag *d)
 				      "previous version stays served",
 				      v->serial, got, want);
 	}
+	e->zd_at = v->serial;
 	return FEDNS_OK;
+}
+
+/* The hook after ours refused v: the tree goes back to the version still served. */
+static void
+expect_undo(spoke_hubstate *s, const spoke_version *v)
+{
+	expect *e = tl_expect;
+	if (e == NULL || e->s != s || !fedns_name_equal(fedns_zone_origin(v->zone), e->origin))
+		return;
+	e->store_failed = true;
+	if (e->zd != NULL && e->zd_at == v->serial) {
+		tree_back(&e->zd, e->base->zone, expect_diff(e, v));
+		e->zd_at = e->base->serial;
+	}
 }
 
 static fedns_err
@@ -275,8 +540,8 @@ hook_added(void *ctx, const spoke_version *v, fedns_diag *d)
 	fedns_err err = check_expect(s, v, d);
 	if (err == FEDNS_OK && s->has_inner && s->inner.added != NULL) {
 		err = s->inner.added(s->inner.ctx, v, d);
-		if (err != FEDNS_OK && tl_expect != NULL)
-			tl_expect->store_failed = true;
+		if (err != FEDNS_OK)
+			expect_undo(s, v);
 	}
 	return err;
 }
@@ -288,8 +553,8 @@ hook_changed(void *ctx, const spoke_version *v, fedns_diag *d)
 	fedns_err err = check_expect(s, v, d);
 	if (err == FEDNS_OK && s->has_inner && s->inner.changed != NULL) {
 		err = s->inner.changed(s->inner.ctx, v, d);
-		if (err != FEDNS_OK && tl_expect != NULL)
-			tl_expect->store_failed = true;
+		if (err != FEDNS_OK)
+			expect_undo(s, v);
 	}
 	return err;
 }
@@ -303,7 +568,7 @@ hook_removed(void *ctx, const uint8_t *origin, fedns_diag *d)
 		err = s->inner.removed(s->inner.ctx, origin, d);
 	if (err == FEDNS_OK) {
 		pthread_mutex_lock(&s->mu);
-		ntab_del(&s->digests, origin);
+		forget_locked(s, origin);
 		pthread_mutex_unlock(&s->mu);
 	}
 	return err;
@@ -524,21 +789,6 @@ spoke_hubstate_placement(spoke_hubstate *s, const fedns_proto_placement *p, bool
 
 /* ---- held zones ---- */
 
-/* The digest of version v of origin with 'alg' (cached when SHA-384). */
-static fedns_err
-version_digest(spoke_hubstate *s, const uint8_t *origin, const spoke_version *v, uint8_t alg,
-	       uint8_t out[FEDNS_ZONEMD_MAXLEN], size_t *len)
-{
-	if (alg == FEDNS_ZONEMD_SHA384 && spoke_hubstate_cached_digest(s, origin, v->serial, out)) {
-		*len = SPOKE_DIGEST_LEN;
-		return FEDNS_OK;
-	}
-	fedns_err err = fedns_zonemd_compute(v->zone, alg, out, len);
-	if (err == FEDNS_OK && alg == FEDNS_ZONEMD_SHA384)
-		cache_put(s, origin, v->serial, out);
-	return err;
-}
-
 size_t
 spoke_hubstate_held(spoke_hubstate *s, fedns_proto_zone_state **out)
 {
@@ -554,9 +804,9 @@ spoke_hubstate_held(spoke_hubstate *s, fedns_proto_zone_state **out)
 		size_t dl = 0;
 		char zt[FEDNS_NAME_MAXTEXT];
 		fedns_name_to_text(list[i], zt, sizeof(zt));
-		if (version_digest(s, list[i], v, FEDNS_ZONEMD_SHA384, z->digest.value, &dl) ==
+		if (version_digest(s, list[i], v, FEDNS_ZDIGEST_ALG, z->digest.value, &dl) ==
 		    FEDNS_OK) {
-			z->digest.alg = FEDNS_ZONEMD_SHA384;
+			z->digest.alg = FEDNS_ZDIGEST_ALG;
 			z->digest.len = (uint8_t)dl;
 		}
 		z->serial = v->serial;
@@ -624,9 +874,8 @@ held_now(spoke_hubstate *s, const uint8_t *origin, spoke_blob_outcome *o)
 		return;
 	o->ack.serial = v->serial;
 	size_t dl = 0;
-	if (version_digest(s, origin, v, FEDNS_ZONEMD_SHA384, o->ack.digest.value, &dl) ==
-	    FEDNS_OK) {
-		o->ack.digest.alg = FEDNS_ZONEMD_SHA384;
+	if (version_digest(s, origin, v, FEDNS_ZDIGEST_ALG, o->ack.digest.value, &dl) == FEDNS_OK) {
+		o->ack.digest.alg = FEDNS_ZDIGEST_ALG;
 		o->ack.digest.len = (uint8_t)dl;
 	}
 	spoke_version_rele(v);
@@ -663,7 +912,8 @@ refuse(spoke_hubstate *s, const uint8_t *origin, spoke_blob_outcome *o, fedns_pr
 static bool
 digest_ok_alg(const fedns_proto_digest *g)
 {
-	return (g->alg == FEDNS_ZONEMD_SHA384 && g->len == 48) ||
+	return (g->alg == FEDNS_ZDIGEST_ALG && g->len == FEDNS_ZDIGEST_LEN) ||
+	       (g->alg == FEDNS_ZONEMD_SHA384 && g->len == 48) ||
 	       (g->alg == FEDNS_ZONEMD_SHA512 && g->len == 64);
 }
 
@@ -773,6 +1023,7 @@ static void
 apply_changeset(spoke_hubstate *s, const uint8_t *origin, const fedns_proto_changeset *cs,
 		spoke_blob_outcome *o)
 {
+	uint64_t epoch = epoch_now(s);
 	spoke_version *v = spoke_zoneset_get(s->zs, origin);
 	if (v == NULL) {
 		refuse(s, origin, o, FEDNS_PROTO_REASON_GAP,
@@ -798,12 +1049,20 @@ apply_changeset(spoke_hubstate *s, const uint8_t *origin, const fedns_proto_chan
 			       cs->to_serial, held);
 		return;
 	}
-	spoke_version_rele(v);
 	uint64_t t0 = mono_us();
 	fedns_diff diff;
-	if (!changeset_diff(s, origin, cs, o, &diff))
+	if (!changeset_diff(s, origin, cs, o, &diff)) {
+		spoke_version_rele(v);
 		return;
-	expect e = {.s = s, .origin = origin, .want = &cs->digest};
+	}
+	/* v stays held while the diff is applied: the tree is rebuilt from it if need be,
+	 * and goes back to it on a refusal */
+	expect e = {.s = s,
+		    .origin = origin,
+		    .want = &cs->digest,
+		    .base = v,
+		    .zd = tree_take(s, origin, held),
+		    .zd_at = held};
 	fedns_diag d;
 	fedns_diag_clear(&d);
 	uint32_t new_serial = 0;
@@ -811,6 +1070,14 @@ apply_changeset(spoke_hubstate *s, const uint8_t *origin, const fedns_proto_chan
 	fedns_err err = spoke_zoneset_apply(s->zs, origin, &diff, &new_serial, &d);
 	tl_expect = NULL;
 	fedns_diff_fini(&diff);
+	/* the tree never claims a version that is not served */
+	if (err == FEDNS_OK && e.computed && e.zd_at == new_serial)
+		tree_put(s, origin, e.zd, new_serial, epoch, true);
+	else if (err != FEDNS_OK && e.zd_at == held)
+		tree_put(s, origin, e.zd, held, epoch, true);
+	else
+		fedns_zdigest_free(e.zd);
+	spoke_version_rele(v);
 	o->ack.apply_us = clamp_us(mono_us() - t0);
 	if (err == FEDNS_OK && !e.computed) {
 		/* cannot happen while our hooks are installed; never ack an unchecked digest */
@@ -828,8 +1095,7 @@ apply_changeset(spoke_hubstate *s, const uint8_t *origin, const fedns_proto_chan
 			refuse(s, origin, o, FEDNS_PROTO_REASON_APPLY_FAILED, "%.240s", msg);
 		return;
 	}
-	if (cs->digest.alg == FEDNS_ZONEMD_SHA384)
-		cache_put(s, origin, new_serial, e.got);
+	cache_put(s, origin, new_serial, cs->digest.alg, e.got, e.gotlen, epoch);
 	applied_ok(s, o, new_serial, e.got, e.gotlen, cs->digest.alg);
 	log_applied(cs, o);
 }
@@ -883,11 +1149,21 @@ apply_snapshot(spoke_hubstate *s, const uint8_t *origin, const fedns_proto_snaps
 	}
 	uint8_t dg[FEDNS_ZONEMD_MAXLEN];
 	size_t dl = 0;
-	err = fedns_zonemd_compute(z, sn->digest.alg, dg, &dl);
-	if (err != FEDNS_OK || dl != sn->digest.len || memcmp(dg, sn->digest.value, dl) != 0) {
+	fedns_zdigest *zd = NULL; /* kept as the zone's tree once the zone set holds z */
+	if (sn->digest.alg == FEDNS_ZDIGEST_ALG) {
+		err = tree_build(s, z, &zd);
+		if (err == FEDNS_OK) {
+			fedns_zdigest_root(zd, dg);
+			dl = FEDNS_ZDIGEST_LEN;
+		}
+	} else {
+		err = fedns_zonemd_compute(z, sn->digest.alg, dg, &dl);
+	}
+	if (err != FEDNS_OK || !digest_eq(dg, dl, &sn->digest)) {
 		fedns_zone_free(z);
+		fedns_zdigest_free(zd);
 		if (err != FEDNS_OK) {
-			refuse(s, origin, o, FEDNS_PROTO_REASON_INTERNAL, "ZONEMD: %s",
+			refuse(s, origin, o, FEDNS_PROTO_REASON_INTERNAL, "digest: %s",
 			       fedns_strerror(err));
 		} else {
 			char got[17], want[17];
@@ -909,6 +1185,7 @@ apply_snapshot(spoke_hubstate *s, const uint8_t *origin, const fedns_proto_snaps
 		err = spoke_zoneset_remove(s->zs, origin);
 		if (err != FEDNS_OK && err != FEDNS_ENOENT) {
 			fedns_zone_free(z);
+			fedns_zdigest_free(zd);
 			refuse(s, origin, o, FEDNS_PROTO_REASON_INTERNAL,
 			       "removing the diverged copy: %s", fedns_strerror(err));
 			return;
@@ -918,6 +1195,7 @@ apply_snapshot(spoke_hubstate *s, const uint8_t *origin, const fedns_proto_snaps
 	o->ack.apply_us = clamp_us(mono_us() - t0);
 	if (err != FEDNS_OK) {
 		fedns_zone_free(z);
+		fedns_zdigest_free(zd);
 		char msg[FEDNS_DIAG_MSG_MAX + 300];
 		fedns_diag_format(&d, msg, sizeof(msg));
 		refuse(s, origin, o,
@@ -926,8 +1204,14 @@ apply_snapshot(spoke_hubstate *s, const uint8_t *origin, const fedns_proto_snaps
 		       "%.240s", msg);
 		return;
 	}
-	if (sn->digest.alg == FEDNS_ZONEMD_SHA384)
-		cache_put(s, origin, sn->serial, dg);
+	/* the zone was replaced whole: what was kept of the old one goes, this one's digest
+	 * (its tree for alg 240) is kept */
+	pthread_mutex_lock(&s->mu);
+	forget_locked(s, origin);
+	uint64_t epoch = s->epoch;
+	pthread_mutex_unlock(&s->mu);
+	tree_put(s, origin, zd, sn->serial, epoch, true);
+	cache_put(s, origin, sn->serial, sn->digest.alg, dg, dl, epoch);
 	applied_ok(s, o, sn->serial, dg, dl, sn->digest.alg);
 	fedns_log(FEDNS_LOG_INFO, "spoke.snapshot.applied", FEDNS_LF_STR("zone", o->zone),
 		  FEDNS_LF_UINT("serial", sn->serial), FEDNS_LF_UINT("change_id", sn->change_id),
@@ -971,7 +1255,8 @@ precheck(spoke_hubstate *s, fedns_proto_body_kind kind, const fedns_proto_change
 	}
 	if (!digest_ok_alg(dg)) {
 		refuse(s, origin, o, FEDNS_PROTO_REASON_MALFORMED,
-		       "the signed body carries no ZONEMD digest of the result");
+		       "the signed body carries no digest of the result (alg %u, %u octets)",
+		       dg->alg, dg->len);
 		return false;
 	}
 	return true;
@@ -997,16 +1282,18 @@ apply_one(spoke_hubstate *s, fedns_proto_body_kind kind, const fedns_proto_chang
  * catching-up spoke would otherwise pay one per change). Secondaries get one IXFR diff
  * across them. Outcomes go to out[0..n) in order; returns how many were filled (a refused
  * element is the last). The zone set changes only here, in this thread: the hub session
- * is the one writer in hub mode. */
+ * is the one writer in hub mode. The tree digest follows cur through the elements. */
 static size_t
 apply_run(spoke_hubstate *s, const uint8_t *origin, const fedns_proto_changeset *cs, size_t n,
 	  uint64_t received_ms, spoke_blob_outcome *out)
 {
+	uint64_t epoch = epoch_now(s);
 	spoke_version *base = spoke_zoneset_get(s->zs, origin);
 	if (base == NULL)
 		return 0;
 	const fedns_zone *cur = base->zone;
-	fedns_zone *built = NULL; /* cur when it is ours */
+	fedns_zone *built = NULL;				/* cur when it is ours */
+	fedns_zdigest *zd = tree_take(s, origin, base->serial); /* at cur, or NULL */
 	size_t good = 0, filled = 0;
 	uint8_t dg[FEDNS_ZONEMD_MAXLEN];
 	for (size_t i = 0; i < n; i++) {
@@ -1029,8 +1316,8 @@ apply_run(spoke_hubstate *s, const uint8_t *origin, const fedns_proto_changeset 
 					: fedns_diag_set(&d, FEDNS_ESTALE,
 							 "new serial %u is not greater than %u",
 							 cs[i].to_serial, fedns_zone_serial(cur));
-		fedns_diff_fini(&diff);
 		if (err != FEDNS_OK) {
+			fedns_diff_fini(&diff);
 			char msg[FEDNS_DIAG_MSG_MAX + 300];
 			fedns_diag_format(&d, msg, sizeof(msg));
 			refuse(s, origin, o,
@@ -1040,12 +1327,26 @@ apply_run(spoke_hubstate *s, const uint8_t *origin, const fedns_proto_changeset 
 			break;
 		}
 		size_t dl = 0;
-		err = fedns_zonemd_compute(next, cs[i].digest.alg, dg, &dl);
-		if (err != FEDNS_OK || dl != cs[i].digest.len ||
-		    memcmp(dg, cs[i].digest.value, dl) != 0) {
+		bool match = false;
+		if (cs[i].digest.alg == FEDNS_ZDIGEST_ALG) {
+			err = tree_check(s, &zd, cur, next, &diff, &cs[i].digest, dg, &match);
+			dl = FEDNS_ZDIGEST_LEN;
+		} else {
+			err = fedns_zonemd_compute(next, cs[i].digest.alg, dg, &dl);
+			match = err == FEDNS_OK && digest_eq(dg, dl, &cs[i].digest);
+			/* a kept tree follows, so the version is reported without whole-zone
+			 * work */
+			if (match && zd != NULL &&
+			    fedns_zdigest_update(zd, next, &diff) != FEDNS_OK) {
+				fedns_zdigest_free(zd);
+				zd = NULL;
+			}
+		}
+		fedns_diff_fini(&diff);
+		if (err != FEDNS_OK || !match) {
 			fedns_zone_free(next);
 			if (err != FEDNS_OK) {
-				refuse(s, origin, o, FEDNS_PROTO_REASON_INTERNAL, "ZONEMD: %s",
+				refuse(s, origin, o, FEDNS_PROTO_REASON_INTERNAL, "digest: %s",
 				       fedns_strerror(err));
 			} else {
 				char got[17], want[17];
@@ -1076,8 +1377,11 @@ apply_run(spoke_hubstate *s, const uint8_t *origin, const fedns_proto_changeset 
 		fedns_diag_clear(&d);
 		fedns_err err = spoke_zoneset_put(s->zs, built, &d);
 		if (err != FEDNS_OK) {
-			/* nothing was served: the first good element takes the refusal */
+			/* nothing was served: the first good element takes the refusal (the
+			 * tree is at a version not held: rebuilt when next needed) */
 			fedns_zone_free(built);
+			fedns_zdigest_free(zd);
+			zd = NULL;
 			char msg[FEDNS_DIAG_MSG_MAX + 300];
 			fedns_diag_format(&d, msg, sizeof(msg));
 			filled = 1;
@@ -1095,16 +1399,28 @@ apply_run(spoke_hubstate *s, const uint8_t *origin, const fedns_proto_changeset 
 			out[good - 1].ack.apply_us =
 				clamp_us(out[good - 1].ack.apply_us + (mono_us() - t0));
 			const spoke_blob_outcome *last = &out[good - 1];
-			if (last->ack.digest.alg == FEDNS_ZONEMD_SHA384)
-				cache_put(s, origin, last->ack.serial, last->ack.digest.value);
+			tree_put(s, origin, zd, last->ack.serial, epoch, true);
+			zd = NULL;
+			cache_put(s, origin, last->ack.serial, last->ack.digest.alg,
+				  last->ack.digest.value, last->ack.digest.len, epoch);
 			if (filled > good) {
 				/* the refused element's ack says what is held after the batch */
 				out[good].ack.serial = last->ack.serial;
 				out[good].ack.digest = last->ack.digest;
+				size_t rl = 0;
+				uint8_t root[FEDNS_ZONEMD_MAXLEN];
+				if (spoke_hubstate_cached_digest(s, origin, last->ack.serial,
+								 FEDNS_ZDIGEST_ALG, root, &rl)) {
+					out[good].ack.digest.alg = FEDNS_ZDIGEST_ALG;
+					out[good].ack.digest.len = (uint8_t)rl;
+					memcpy(out[good].ack.digest.value, root, rl);
+				}
 			}
 		}
 	} else {
 		fedns_zone_free(built);
+		tree_put(s, origin, zd, base->serial, epoch, true);
+		zd = NULL;
 	}
 	for (size_t i = 0; i < good; i++) {
 		out[i].ack.applied_time = wall_ms();

@@ -16,6 +16,7 @@
 
 #include "common/diag.h"
 #include "common/err.h"
+#include "dns/zonemd.h"
 #include "proto/msg.h"
 #include "spoke/verifier.h"
 #include "spoke/zoneset.h"
@@ -78,8 +79,11 @@ typedef void (*spoke_blob_emit_fn)(void *ctx, const spoke_blob_outcome *o);
  * (malformed) and name a zone placed here (not_placed). A change set then continues the
  * held serial (from == held: applied through spoke_zoneset_apply, durable when the zone
  * set has a journal; to and digest == held: already_applied; from newer: gap; else replay)
- * and its result must hash (ZONEMD SIMPLE) to the signed digest (digest_mismatch: the
- * previous version stays served and nothing reaches the journal). A snapshot is built,
+ * and its result must hash to the signed digest (digest_mismatch: the previous version
+ * stays served and nothing reaches the journal). The digest is the tree digest (alg 240,
+ * dns/zdigest.h): a tree kept per zone follows each change in O(change), and is rebuilt
+ * (O(zone)) only after a start, a snapshot or a failure; ZONEMD SIMPLE (alg 1, 2), what
+ * older hubs signed, is still checked (O(zone)). A snapshot is built,
  * its digest checked, and it replaces the zone whole (equal serial and digest:
  * already_applied; an older serial: replay). A batch is applied element by element, each
  * acknowledged as if alone; a refused element ends it. A diff that does not fit is
@@ -97,14 +101,18 @@ size_t spoke_hubstate_handle_signed(spoke_hubstate *s, const fedns_proto_signed 
 size_t spoke_hubstate_apply_body(spoke_hubstate *s, const fedns_proto_body *b, uint64_t received_ms,
 				 uint32_t verify_us, spoke_blob_emit_fn emit, void *ctx);
 
-/* The zones held now with serial and ZONEMD SHA-384 digest, for a Hello. Digests are
- * computed once per version and cached (a version applied by this state never needs a
- * second computation). malloc'd; free with spoke_hubstate_held_free. */
+/* The zones held now with serial and tree digest (alg 240), for a Hello; acks carry the
+ * same for the version held, except an applied change set or snapshot signed with ZONEMD,
+ * acknowledged with that. The tree of a version applied by this state is kept, so its
+ * root costs nothing; otherwise it is built once and kept. malloc'd; free with
+ * spoke_hubstate_held_free. */
 size_t spoke_hubstate_held(spoke_hubstate *s, fedns_proto_zone_state **out);
 void spoke_hubstate_held_free(fedns_proto_zone_state *zones, size_t n);
-/* The cached digest of origin at serial; false when not cached. */
+/* The cached digest of origin at serial with 'alg' (FEDNS_ZDIGEST_ALG: the kept tree's
+ * root; ZONEMD SHA-384 or SHA-512: the last one computed) into digest[0..*len); false when
+ * not cached. */
 bool spoke_hubstate_cached_digest(spoke_hubstate *s, const uint8_t *origin, uint32_t serial,
-				  uint8_t digest[SPOKE_DIGEST_LEN]);
+				  uint8_t alg, uint8_t digest[FEDNS_ZONEMD_MAXLEN], size_t *len);
 
 /* Counters since start (metrics). */
 typedef struct spoke_hubstate_stats {
@@ -113,6 +121,7 @@ typedef struct spoke_hubstate_stats {
 	uint64_t apply_us_sum, verify_us_sum;
 	uint64_t placed; /* zones placed now */
 	uint64_t placement_removed;
+	uint64_t tree_builds; /* tree digests built from a whole zone (O(zone) each) */
 } spoke_hubstate_stats;
 void spoke_hubstate_get_stats(spoke_hubstate *s, spoke_hubstate_stats *out);
 

@@ -15,9 +15,9 @@
 #include "common/diag.h"
 #include "dns/diff.h"
 #include "dns/name.h"
+#include "dns/zdigest.h"
 #include "dns/zone.h"
 #include "dns/zonefile.h"
-#include "dns/zonemd.h"
 #include "proto/msg.h"
 #include "tls/conn.h"
 #include "tls/nngtls.h"
@@ -56,14 +56,15 @@ version(const char *origin, unsigned k)
 	return z;
 }
 
+/* What a real hub signs: the tree digest (alg 240, docs/protocol.md). */
 static void
 digest_of(const fedns_zone *z, fedns_proto_digest *out)
 {
 	size_t len = 0;
 	memset(out, 0, sizeof(*out));
-	if (fedns_zonemd_compute(z, FEDNS_ZONEMD_SHA384, out->value, &len) != FEDNS_OK)
-		die("zonemd");
-	out->alg = 1;
+	if (fedns_zone_digest(z, FEDNS_ZDIGEST_ALG, out->value, &len) != FEDNS_OK)
+		die("tree digest");
+	out->alg = FEDNS_ZDIGEST_ALG;
 	out->len = (uint8_t)len;
 }
 
