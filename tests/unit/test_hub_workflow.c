@@ -1173,6 +1173,21 @@ test_prepared_overtaken(void **state)
 	assert_int_equal(hub_change_get(f->s, p3.change.id, &c), FEDNS_OK);
 	assert_int_equal(c.base_serial, 11);
 	hub_change_fini(&c);
+	/* committing it moves the zone's digest tree from 11 (where two preparations on 10
+	 * left it behind) to 12: the digest is still that of the version built from scratch */
+	begin(f);
+	reload_zone(f);
+	assert_int_equal(decide(f, p3.change.id, &f->bob, true, &committed, &c, &d), FEDNS_OK);
+	assert_true(committed);
+	text = zone_text(12, base_body);
+	text = realloc(text, strlen(text) + 64);
+	strcat(text, "o2 IN A 192.0.2.72\no3 IN A 192.0.2.73\n");
+	digest_of(text, want, NULL);
+	free(text);
+	assert_int_equal(c.serial, 12);
+	assert_string_equal(c.digest, want);
+	hub_change_fini(&c);
+	commit(f);
 	hub_prepared_free(c1);
 	hub_prepared_free(c2);
 	hub_prepared_free(pp3);
