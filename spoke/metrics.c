@@ -52,6 +52,10 @@ hub_metrics(const spoke_metrics_input *in, fedns_buf *b)
 	counter(b, "fedns_spoke_changesets_already_applied_total",
 		"Retransmitted change sets acknowledged without applying them twice",
 		h->already_applied);
+	counter(b, "fedns_spoke_digest_tree_builds_total",
+		"Zone digest trees built from a whole zone (after a start, a snapshot or a "
+		"failure); a change set moves the tree in O(change) otherwise",
+		h->tree_builds);
 	fedns_prom_family(b, "fedns_spoke_changesets_refused_total", FEDNS_PROM_COUNTER,
 			  "Signed change sets and snapshots refused, by reason (security events)");
 	for (int r = FEDNS_PROTO_REASON_GAP; r <= FEDNS_PROTO_REASON_INTERNAL; r++) {

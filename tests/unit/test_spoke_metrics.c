@@ -38,6 +38,7 @@ test_hub_mode(void **state)
 	spoke_hubstate_stats hs = {.applied_changesets = 30,
 				   .applied_snapshots = 2,
 				   .already_applied = 4,
+				   .tree_builds = 5,
 				   .apply_us_sum = 1500000,
 				   .placed = 3};
 	hs.refused[2] = 7; /* replay */
@@ -72,6 +73,8 @@ test_hub_mode(void **state)
 	has_line(&b, "fedns_spoke_changesets_applied_total{kind=\"change_set\"} 30");
 	has_line(&b, "fedns_spoke_changesets_applied_total{kind=\"snapshot\"} 2");
 	has_line(&b, "fedns_spoke_changesets_already_applied_total 4");
+	has_line(&b, "# TYPE fedns_spoke_digest_tree_builds_total counter");
+	has_line(&b, "fedns_spoke_digest_tree_builds_total 5");
 	has_line(&b, "fedns_spoke_changesets_refused_total{reason=\"replay\"} 7");
 	has_line(&b, "fedns_spoke_changesets_refused_total{reason=\"bad_signature\"} 1");
 	has_line(&b, "fedns_spoke_changesets_refused_total{reason=\"gap\"} 0");
