@@ -1312,7 +1312,7 @@ apply_run(spoke_hubstate *s, const uint8_t *origin, const fedns_proto_changeset 
 		fedns_diag d;
 		fedns_diag_clear(&d);
 		fedns_err err = fedns_serial_gt(cs[i].to_serial, fedns_zone_serial(cur))
-					? fedns_diff_apply(cur, &diff, &next, &d)
+					? spoke_zoneset_build(cur, &diff, &next, &d)
 					: fedns_diag_set(&d, FEDNS_ESTALE,
 							 "new serial %u is not greater than %u",
 							 cs[i].to_serial, fedns_zone_serial(cur));

@@ -331,12 +331,29 @@ install_locked(zentry *e, spoke_version *v, change *ch, size_t *nch)
 }
 
 fedns_err
+spoke_zoneset_build(const fedns_zone *base, const fedns_diff *diff, fedns_zone **out, fedns_diag *d)
+{
+	/* derive either builds exactly what fedns_diff_apply would or declines; on any failure
+	 * fedns_diff_apply decides, so a refusal reads the same whichever path ran */
+	if (fedns_zone_derive(base, diff->del, diff->ndel, diff->add, diff->nadd, out) == FEDNS_OK)
+		return FEDNS_OK;
+	*out = NULL;
+	fedns_err err = fedns_diff_apply(base, diff, out, d);
+	/* unshared (out of memory) it still serves; the next version is then built flat */
+	if (err == FEDNS_OK)
+		(void)fedns_zone_share(*out);
+	return err;
+}
+
+fedns_err
 spoke_zoneset_put(spoke_zoneset *zs, fedns_zone *z, fedns_diag *d)
 {
 	const uint8_t *origin = fedns_zone_origin(z);
 	change ch[2];
 	size_t nch = 0;
 	fedns_err err = FEDNS_OK;
+	/* z is not seen by other threads yet; shared, the next version derives from it */
+	(void)fedns_zone_share(z);
 	pthread_mutex_lock(&zs->wmu);
 	pthread_mutex_lock(&zs->mu);
 	if (zs->has_catalog && fedns_name_equal(origin, zs->catalog_origin)) {
@@ -444,7 +461,7 @@ spoke_zoneset_apply(spoke_zoneset *zs, const uint8_t *origin, fedns_diff *diff,
 	}
 	/* the zone is rebuilt outside the lock; the swap then checks nothing moved */
 	fedns_zone *nz = NULL;
-	fedns_err err = fedns_diff_apply(cur->zone, diff, &nz, d);
+	fedns_err err = spoke_zoneset_build(cur->zone, diff, &nz, d);
 	if (err != FEDNS_OK) {
 		pthread_mutex_unlock(&zs->wmu);
 		spoke_version_rele(cur);
@@ -557,6 +574,7 @@ spoke_zoneset_restore(spoke_zoneset *zs, fedns_zone *z, spoke_zoneset_jdiff *j, 
 	v->refs = 1;
 	v->zone = z;
 	v->serial = fedns_zone_serial(z);
+	(void)fedns_zone_share(z); /* see spoke_zoneset_put */
 	pthread_mutex_lock(&zs->wmu);
 	pthread_mutex_lock(&zs->mu);
 	if ((zs->has_catalog && fedns_name_equal(origin, zs->catalog_origin)) ||

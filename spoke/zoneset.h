@@ -64,6 +64,14 @@ fedns_err spoke_zoneset_put(spoke_zoneset *zs, fedns_zone *z, fedns_diag *d);
  * greater). All or nothing; takes ownership of diff on success. */
 fedns_err spoke_zoneset_apply(spoke_zoneset *zs, const uint8_t *origin, fedns_diff *diff,
 			      uint32_t *new_serial, fedns_diag *d);
+/* Builds base + diff as a new finished zone, the way every version of a member zone is
+ * built: copy-on-write from a shared base (fedns_zone_derive, O(change + zone / 64)), else
+ * fedns_diff_apply (O(zone)), whose refusals and their wording are kept exactly; the result
+ * is shared (fedns_zone_share) so the next version derives from it cheaply. base is not
+ * changed and may be freed before or after *out. Zones the set takes (put, restore) are
+ * shared by the set. FEDNS_ENOMEM and fedns_diff_apply's errors, with d set. */
+fedns_err spoke_zoneset_build(const fedns_zone *base, const fedns_diff *diff, fedns_zone **out,
+			      fedns_diag *d);
 /* Removes a member zone (and from the catalog). FEDNS_ENOENT if absent. */
 fedns_err spoke_zoneset_remove(spoke_zoneset *zs, const uint8_t *origin);
 
