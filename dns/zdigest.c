@@ -14,11 +14,22 @@
 
 #define HLEN FEDNS_ZDIGEST_LEN
 #define NIL UINT32_MAX
-/* Nodes live in fixed chunks so growing never moves (or copies) the tree: an update that
- * needs one more node must not pay for the other million. */
+/* Nodes live in chunks so growing never moves (or copies) the tree: an update that needs
+ * one more node must not pay for the other million. The first chunk holds FIRST_NODES and
+ * each next one as many as all before it, up to CHUNK_NODES per chunk: a small zone's tree
+ * stays a few KiB (a spoke or hub keeps one per zone, and may have thousands of small
+ * zones), a large zone's is in 1.1 MB chunks as before. Node i is in chunk 0 below
+ * FIRST_NODES, in chunk b - FIRST_BITS + 1 for 2^b <= i < 2^(b+1) below CHUNK_NODES, and
+ * in fixed chunks of CHUNK_NODES from there. */
+#define FIRST_BITS 5
+#define FIRST_NODES (1u << FIRST_BITS)
 #define CHUNK_BITS 14
 #define CHUNK_NODES (1u << CHUNK_BITS)
+#define GROWING_CHUNKS (CHUNK_BITS - FIRST_BITS + 1) /* the chunks below CHUNK_NODES */
 #define MAX_NODES (UINT32_MAX - 1)
+/* Leaf hashing lays two records side by side; the scratch holds what the widest RRset
+ * hashed so far needs, from this much. */
+#define SCRATCH_MIN 1024
 /* Owner, type/class/TTL/RDLENGTH and rdata of one RR, laid out as hashed. */
 #define KEY_MAX (FEDNS_NAME_MAXLEN + 4)
 
@@ -36,12 +47,14 @@ typedef struct node {
 struct fedns_zdigest {
 	node **chunks;
 	size_t nchunks, capchunks;
+	size_t capnodes;   /* nodes in the chunks */
 	uint32_t used;	   /* nodes handed out from the chunks so far */
 	uint32_t freelist; /* freed nodes, linked through u.child[0] */
 	uint32_t nfree;
 	uint32_t root;
 	size_t leaves;
-	uint8_t *scratch; /* FEDNS_ZONEMD_SCRATCH bytes for leaf hashing */
+	uint8_t *scratch; /* two records for leaf hashing */
+	size_t capscratch;
 };
 
 /* One leaf while building. */
@@ -59,10 +72,24 @@ typedef struct entry {
 	bool present;
 } entry;
 
-static node *
+static inline node *
 N(const fedns_zdigest *zd, uint32_t i)
 {
-	return &zd->chunks[i >> CHUNK_BITS][i & (CHUNK_NODES - 1)];
+	if (i >= CHUNK_NODES)
+		return &zd->chunks[GROWING_CHUNKS - 1 + (i >> CHUNK_BITS)][i & (CHUNK_NODES - 1)];
+	if (i < FIRST_NODES)
+		return &zd->chunks[0][i];
+	unsigned b = 31u - (unsigned)__builtin_clz(i);
+	return &zd->chunks[b - FIRST_BITS + 1][i - (1u << b)];
+}
+
+/* Nodes in chunk k (see N). */
+static size_t
+chunk_nodes(size_t k)
+{
+	if (k == 0)
+		return FIRST_NODES;
+	return k < GROWING_CHUNKS ? (size_t)1 << (k + FIRST_BITS - 1) : CHUNK_NODES;
 }
 
 static int
@@ -112,16 +139,70 @@ position(const uint8_t *owner, uint16_t type, uint16_t covered, uint8_t out[HLEN
 	fedns_hash_once(FEDNS_HASH_SHA256, buf, n, out);
 }
 
-/* V of one set: the ZONEMD form of its RRs (dns/zonemd.h), behind a leaf tag. */
-static void
-leaf_value(const fedns_rrset *set, uint8_t *scratch, uint8_t out[HLEN])
+/* V of one set: the ZONEMD form of its RRs, behind a leaf tag. The RRs are laid out as
+ * fedns_zonemd_hash_rrset (dns/zonemd.h) lays them out, which needs a scratch of two
+ * largest-possible records (128 KiB); here the scratch is grown to two of this set's
+ * records, so a tree of small RRsets holds about 1 KiB of it. fedns_zdigest_leaf keeps
+ * the zonemd.h path and the tests compare the two. */
+static fedns_err
+leaf_value(fedns_zdigest *zd, const fedns_rrset *set, uint8_t out[HLEN])
 {
 	static const uint8_t tag = 0x00;
+	size_t olen = fedns_name_len(set->owner), maxrd = 0;
+	const uint8_t *pos = set->rdata;
+	for (uint32_t i = 0; i < set->count; i++) {
+		uint16_t rdlen;
+		(void)fedns_rrset_next_rdata(&pos, &rdlen);
+		if (rdlen > maxrd)
+			maxrd = rdlen;
+	}
+	size_t reclen = olen + FEDNS_ZONEMD_RR_FIXED + maxrd;
+	if (2 * reclen > zd->capscratch) {
+		size_t cap = zd->capscratch ? zd->capscratch : SCRATCH_MIN;
+		while (cap < 2 * reclen)
+			cap *= 2;
+		uint8_t *ns = malloc(cap); /* nothing in it is kept between calls */
+		if (ns == NULL)
+			return FEDNS_ENOMEM;
+		free(zd->scratch);
+		zd->scratch = ns;
+		zd->capscratch = cap;
+	}
+	uint8_t *cur = zd->scratch, *prev = zd->scratch + reclen;
+	for (int k = 0; k < 2; k++) {
+		uint8_t *rec = k ? prev : cur;
+		memcpy(rec, set->owner, olen);
+		fedns_name_tolower(rec);
+		fedns_put_u16(rec + olen, set->type);
+		fedns_put_u16(rec + olen + 2, set->rclass);
+		fedns_put_u32(rec + olen + 4, set->ttl);
+	}
 	fedns_hash h;
 	fedns_hash_init(&h, FEDNS_HASH_SHA256);
 	fedns_hash_update(&h, &tag, 1);
-	fedns_zonemd_hash_rrset(&h, set, false, scratch);
+	/* RRs equal in canonical form (names differing in case only) are hashed once; the
+	 * set is in canonical rdata order, so such RRs are adjacent */
+	size_t prevlen = 0;
+	bool have_prev = false;
+	pos = set->rdata;
+	for (uint32_t i = 0; i < set->count; i++) {
+		uint16_t rdlen;
+		const uint8_t *rd = fedns_rrset_next_rdata(&pos, &rdlen);
+		fedns_put_u16(cur + olen + 8, rdlen);
+		fedns_rdata_canonical(set->type, rd, rdlen, cur + olen + FEDNS_ZONEMD_RR_FIXED);
+		if (have_prev && prevlen == rdlen &&
+		    memcmp(prev + olen + FEDNS_ZONEMD_RR_FIXED, cur + olen + FEDNS_ZONEMD_RR_FIXED,
+			   rdlen) == 0)
+			continue;
+		fedns_hash_update(&h, cur, olen + FEDNS_ZONEMD_RR_FIXED + rdlen);
+		uint8_t *t = cur;
+		cur = prev;
+		prev = t;
+		prevlen = rdlen;
+		have_prev = true;
+	}
 	fedns_hash_final(&h, out);
+	return FEDNS_OK;
 }
 
 static void
@@ -138,9 +219,10 @@ inner_hash(const uint8_t *l, const uint8_t *r, uint8_t out[HLEN])
 static fedns_err
 reserve(fedns_zdigest *zd, size_t n)
 {
-	size_t avail = zd->nfree + (zd->nchunks * (size_t)CHUNK_NODES - zd->used);
+	size_t avail = zd->nfree + (zd->capnodes - zd->used);
 	while (avail < n) {
-		if (zd->nchunks * (size_t)CHUNK_NODES >= MAX_NODES)
+		size_t add = chunk_nodes(zd->nchunks);
+		if (zd->capnodes + add > MAX_NODES)
 			return FEDNS_ETOOBIG;
 		if (zd->nchunks == zd->capchunks) {
 			size_t cap = zd->capchunks ? zd->capchunks * 2 : 16;
@@ -150,11 +232,12 @@ reserve(fedns_zdigest *zd, size_t n)
 			zd->chunks = nc;
 			zd->capchunks = cap;
 		}
-		node *c = malloc(CHUNK_NODES * sizeof(node));
+		node *c = malloc(add * sizeof(node));
 		if (c == NULL)
 			return FEDNS_ENOMEM;
 		zd->chunks[zd->nchunks++] = c;
-		avail += CHUNK_NODES;
+		zd->capnodes += add;
+		avail += add;
 	}
 	return FEDNS_OK;
 }
@@ -277,11 +360,6 @@ alloc_digest(void)
 	fedns_zdigest *zd = calloc(1, sizeof(*zd));
 	if (zd == NULL)
 		return NULL;
-	zd->scratch = malloc(FEDNS_ZONEMD_SCRATCH);
-	if (zd->scratch == NULL) {
-		free(zd);
-		return NULL;
-	}
 	zd->freelist = NIL;
 	zd->root = NIL;
 	return zd;
@@ -319,7 +397,9 @@ fedns_zdigest_new(const fedns_zone *z, fedns_zdigest **out)
 		const uint8_t *pos = set->rdata;
 		const uint8_t *rd = fedns_rrset_next_rdata(&pos, &len);
 		position(set->owner, set->type, covered_of(set->type, rd, len), e[n].key);
-		leaf_value(set, zd->scratch, e[n].val);
+		err = leaf_value(zd, set, e[n].val);
+		if (err != FEDNS_OK)
+			goto out;
 		n++;
 	}
 	err = sort_kv(e, n, sorted);
@@ -511,8 +591,8 @@ fedns_zdigest_update(fedns_zdigest *zd, const fedns_zone *z, const fedns_diff *d
 	for (size_t i = 0; i < m; i++) {
 		const fedns_rrset *s = lookup(z, end, &e[i]);
 		e[i].present = s != NULL;
-		if (s != NULL)
-			leaf_value(s, zd->scratch, e[i].val);
+		if (s != NULL && (err = leaf_value(zd, s, e[i].val)) != FEDNS_OK)
+			goto out;
 	}
 	err = reserve(zd, 2 * m);
 	if (err != FEDNS_OK)
@@ -551,8 +631,8 @@ fedns_zdigest_memory(const fedns_zdigest *zd)
 {
 	if (zd == NULL)
 		return 0;
-	return sizeof(*zd) + FEDNS_ZONEMD_SCRATCH + zd->capchunks * sizeof(node *) +
-	       zd->nchunks * (size_t)CHUNK_NODES * sizeof(node);
+	return sizeof(*zd) + zd->capscratch + zd->capchunks * sizeof(node *) +
+	       zd->capnodes * sizeof(node);
 }
 
 fedns_err
@@ -560,10 +640,16 @@ fedns_zdigest_leaf(const fedns_rrset *set, uint8_t out[FEDNS_ZDIGEST_LEN])
 {
 	if (set == NULL || out == NULL)
 		return FEDNS_EINVAL;
+	/* the zonemd.h path, so the tests can hold the tree's own hashing against it */
+	static const uint8_t tag = 0x00;
 	uint8_t *scratch = malloc(FEDNS_ZONEMD_SCRATCH);
 	if (scratch == NULL)
 		return FEDNS_ENOMEM;
-	leaf_value(set, scratch, out);
+	fedns_hash h;
+	fedns_hash_init(&h, FEDNS_HASH_SHA256);
+	fedns_hash_update(&h, &tag, 1);
+	fedns_zonemd_hash_rrset(&h, set, false, scratch);
+	fedns_hash_final(&h, out);
 	free(scratch);
 	return FEDNS_OK;
 }

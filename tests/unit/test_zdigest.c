@@ -863,6 +863,188 @@ test_zone_digest(void **state)
 	fedns_zone_free(z);
 }
 
+/* ---- memory: chunks that grow with the tree, scratch sized to the widest RRset ---- */
+
+static fedns_zone *
+text_zone(const char *text, size_t len)
+{
+	uint8_t origin[FEDNS_NAME_MAXLEN];
+	fedns_zone *z = NULL;
+	name("example.", origin);
+	fedns_zonefile_opts o = {.origin = origin};
+	assert_int_equal(fedns_zone_new(origin, FEDNS_C_IN, NULL, &z), 0);
+	assert_int_equal(fedns_zonefile_parse("mem", text, len, &o, z, NULL), 0);
+	assert_int_equal(fedns_zone_finish(z, quiet, NULL), 0);
+	return z;
+}
+
+static const char SMALL_ZONE[] = "$TTL 300\n"
+				 "@ SOA ns1.other.net. hostmaster 1 3600 900 604800 300\n"
+				 "@ NS ns1.other.net.\n"
+				 "www A 192.0.2.1\n"
+				 "mail A 192.0.2.2\n"
+				 "@ MX 10 mail\n";
+
+/* A zone of five RRsets: its tree is a few KiB, not the megabyte of a large zone's chunk;
+ * it still updates (and grows past its first chunk) like any other. */
+static void
+test_small_zone_memory(void **state)
+{
+	(void)state;
+	fedns_zone *z = text_zone(SMALL_ZONE, strlen(SMALL_ZONE));
+	assert_int_equal(fedns_zone_rrset_count(z), 5);
+	fedns_zdigest *zd = NULL;
+	assert_int_equal(fedns_zdigest_new(z, &zd), 0);
+	size_t mem = fedns_zdigest_memory(zd);
+	print_message("# zdigest memory, 5 RRsets: %zu bytes\n", mem);
+	assert_true(mem < 16 * 1024);
+	assert_true(mem >= 9 * 68); /* 9 nodes at least: the count is not made up */
+	uint8_t r[32], want[32];
+	fedns_zdigest_root(zd, r);
+	spec_root(z, want);
+	assert_memory_equal(r, want, 32);
+	fedns_zdigest_free(zd);
+	fedns_zone_free(z);
+}
+
+/* The SOA pair taking z's serial one further. */
+static void
+next_soa(const fedns_zone *z, fedns_diff *d, uint8_t rd[512])
+{
+	fedns_rr soa;
+	assert_true(fedns_zone_soa(z, &soa));
+	assert_int_equal(fedns_diff_del(d, &soa), 0);
+	assert_true(soa.rdlen >= 20 && soa.rdlen <= 512);
+	memcpy(rd, soa.rdata, soa.rdlen);
+	put32(rd + soa.rdlen - 20, fedns_zone_serial(z) + 1);
+	soa.rdata = rd;
+	assert_int_equal(fedns_diff_add(d, &soa), 0);
+}
+
+/* A tree that starts at five RRsets and is grown by diffs to past 24,000 (so updates
+ * allocate every growing chunk and two fixed ones, and nodes freed and taken again cross
+ * chunk boundaries), then shrunk: after every diff the root equals a fresh build's. */
+static void
+test_growth_across_chunks(void **state)
+{
+	(void)state;
+	enum {
+		STEP = 1500,
+		STEPS = 16
+	};
+	fedns_zone *z = text_zone(SMALL_ZONE, strlen(SMALL_ZONE));
+	fedns_zdigest *zd = NULL;
+	assert_int_equal(fedns_zdigest_new(z, &zd), 0);
+	size_t mem_small = fedns_zdigest_memory(zd);
+	uint8_t r[32], want[32];
+	for (unsigned step = 0; step < 2 * STEPS; step++) {
+		bool grow = step < STEPS;
+		unsigned base = (grow ? step : 2 * STEPS - 1 - step) * STEP;
+		fedns_diff d;
+		fedns_diff_init(&d);
+		uint8_t soa[512];
+		next_soa(z, &d, soa);
+		for (unsigned i = 0; i < STEP; i++) {
+			char text[32];
+			uint8_t owner[FEDNS_NAME_MAXLEN], a[4];
+			/* interleaved owners, so a shrink frees nodes all over the chunks */
+			unsigned k = base + i;
+			snprintf(text, sizeof(text), "h%u.example.", k);
+			name(text, owner);
+			put32(a, 0x0a000000u + k);
+			fedns_rr rr = {.owner = owner,
+				       .type = FEDNS_T_A,
+				       .rclass = FEDNS_C_IN,
+				       .ttl = 60,
+				       .rdlen = 4,
+				       .rdata = a};
+			assert_int_equal(grow ? fedns_diff_add(&d, &rr) : fedns_diff_del(&d, &rr),
+					 0);
+		}
+		fedns_zone *nz = NULL;
+		assert_int_equal(fedns_diff_apply(z, &d, &nz, NULL), 0);
+		assert_int_equal(fedns_zdigest_update(zd, nz, &d), 0);
+		fedns_diff_fini(&d);
+		fedns_zone_free(z);
+		z = nz;
+		assert_int_equal(fedns_zdigest_count(zd), fedns_zone_rrset_count(z));
+		fedns_zdigest_root(zd, r);
+		assert_int_equal(fedns_zdigest_compute(z, want), 0);
+		assert_memory_equal(r, want, 32);
+		if (step == STEPS - 1) {
+			/* 2n - 1 nodes of 68 bytes at least; chunks of 16,384 nodes past that */
+			size_t n = fedns_zone_rrset_count(z), mem = fedns_zdigest_memory(zd);
+			print_message("# zdigest memory, %zu RRsets: %zu bytes\n", n, mem);
+			assert_true(n > 24000);
+			assert_true(mem >= (2 * n - 1) * 68);
+			assert_true(mem < (2 * n - 1) * 68 + 3 * 16384 * 68);
+		}
+	}
+	assert_int_equal(fedns_zone_rrset_count(z), 5);
+	assert_true(fedns_zdigest_memory(zd) > mem_small); /* chunks are kept for reuse */
+	spec_root(z, want);
+	fedns_zdigest_root(zd, r);
+	assert_memory_equal(r, want, 32);
+	fedns_zdigest_free(zd);
+	fedns_zone_free(z);
+}
+
+/* The tree hashes RRsets with a scratch grown to the set at hand; its leaves must equal
+ * fedns_zdigest_leaf's (the zonemd.h path with its full-size scratch) for wide records and
+ * for RRs that are one in canonical form. */
+static void
+test_wide_sets(void **state)
+{
+	(void)state;
+	size_t cap = 400000, off = 0;
+	char *text = malloc(cap);
+	assert_non_null(text);
+	off += (size_t)snprintf(text, cap, "%s", SMALL_ZONE);
+	/* TXT records of about 4, 16 and 60 KB: the scratch grows three times */
+	static const unsigned strings[] = {16, 64, 235};
+	for (unsigned k = 0; k < 3; k++) {
+		off += (size_t)snprintf(text + off, cap - off, "big TXT");
+		for (unsigned i = 0; i < strings[k]; i++) {
+			text[off++] = ' ';
+			memset(text + off, 'a' + (char)k, 254);
+			off += 254;
+		}
+		text[off++] = '\n';
+	}
+	off += (size_t)snprintf(text + off, cap - off,
+				"@ NS NS2.Other.Net.\n@ NS ns2.other.net.\nsmall TXT x\n");
+	fedns_zone *z = text_zone(text, off);
+	free(text);
+	fedns_zdigest *zd = NULL;
+	assert_int_equal(fedns_zdigest_new(z, &zd), 0);
+	size_t mem = fedns_zdigest_memory(zd);
+	print_message("# zdigest memory with a 60 KB TXT record: %zu bytes\n", mem);
+	assert_true(mem > 2 * 60000); /* two records of the widest set */
+	/* the reference root, leaves by fedns_zdigest_leaf */
+	size_t n = 0;
+	kv e[16];
+	fedns_zone_iter it;
+	const fedns_rrset *s;
+	fedns_zone_iter_init(&it, z);
+	while ((s = fedns_zone_iter_next(&it)) != NULL) {
+		assert_true(n < 16);
+		uint8_t key[FEDNS_NAME_MAXLEN + 2];
+		size_t kl = fedns_name_copy(key, s->owner);
+		fedns_name_tolower(key);
+		put16(key + kl, s->type);
+		fedns_hash_once(FEDNS_HASH_SHA256, key, kl + 2, e[n].k);
+		assert_int_equal(fedns_zdigest_leaf(s, e[n].v), 0);
+		n++;
+	}
+	qsort(e, n, sizeof(*e), kv_cmp);
+	uint8_t r[32], want[32];
+	spec_tree(e, n, want);
+	fedns_zdigest_root(zd, r);
+	assert_memory_equal(r, want, 32);
+	fedns_zdigest_free(zd);
+	fedns_zone_free(z);
+}
+
 int
 main(void)
 {
@@ -876,6 +1058,9 @@ main(void)
 		cmocka_unit_test(test_leaf),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_zone_digest),
+		cmocka_unit_test(test_small_zone_memory),
+		cmocka_unit_test(test_growth_across_chunks),
+		cmocka_unit_test(test_wide_sets),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
