@@ -526,24 +526,14 @@ rehash(fedns_zdigest *zd, uint32_t i)
 	n->dirty = 0;
 }
 
-/* The set at this position in z, or NULL. RRSIG sets of one owner are adjacent (zone.h),
- * and 'end' bounds the walk over them. */
+/* The set at this position in z, or NULL. */
 static const fedns_rrset *
-lookup(const fedns_zone *z, const fedns_rrset *end, const entry *e)
+lookup(const fedns_zone *z, const entry *e)
 {
-	const fedns_rrset *s = fedns_zone_find(z, e->owner, e->type);
-	if (s == NULL || e->type != FEDNS_T_RRSIG)
-		return s != NULL && s->count > 0 ? s : NULL;
-	for (; s < end && s->type == FEDNS_T_RRSIG && fedns_name_equal(s->owner, e->owner); s++) {
-		if (s->count == 0)
-			continue;
-		uint16_t len;
-		const uint8_t *pos = s->rdata;
-		const uint8_t *rd = fedns_rrset_next_rdata(&pos, &len);
-		if (covered_of(s->type, rd, len) == e->covered)
-			return s;
-	}
-	return NULL;
+	const fedns_rrset *s = e->type == FEDNS_T_RRSIG
+				       ? fedns_zone_find_rrsig(z, e->owner, e->covered)
+				       : fedns_zone_find(z, e->owner, e->type);
+	return s != NULL && s->count > 0 ? s : NULL;
 }
 
 static void
@@ -561,8 +551,6 @@ fedns_zdigest_update(fedns_zdigest *zd, const fedns_zone *z, const fedns_diff *d
 	fedns_err err = FEDNS_OK;
 	entry *e = NULL;
 	size_t n = 0, m = 0;
-	fedns_zone_iter it;
-	const fedns_rrset *end;
 	fedns_rr soa;
 
 	if (zd == NULL || z == NULL || diff == NULL || !fedns_zone_soa(z, &soa))
@@ -585,11 +573,8 @@ fedns_zdigest_update(fedns_zdigest *zd, const fedns_zone *z, const fedns_diff *d
 		if (m == 0 || memcmp(e[m - 1].key, e[i].key, HLEN) != 0)
 			e[m++] = e[i];
 
-	fedns_zone_iter_init(&it, z);
-	end = fedns_zone_iter_next(&it);
-	end = end != NULL ? end + fedns_zone_rrset_count(z) : NULL;
 	for (size_t i = 0; i < m; i++) {
-		const fedns_rrset *s = lookup(z, end, &e[i]);
+		const fedns_rrset *s = lookup(z, &e[i]);
 		e[i].present = s != NULL;
 		if (s != NULL && (err = leaf_value(zd, s, e[i].val)) != FEDNS_OK)
 			goto out;

@@ -1654,6 +1654,26 @@ array_end(const fedns_zone *z, const fedns_rrset *s)
 	return z->segs[si]->sets + z->segs[si]->n;
 }
 
+const fedns_rrset *
+fedns_zone_find_rrsig(const fedns_zone *z, const uint8_t *owner, uint16_t covered)
+{
+	const fedns_rrset *s = fedns_zone_find(z, owner, FEDNS_T_RRSIG);
+	if (s == NULL)
+		return NULL;
+	const fedns_rrset *end = array_end(z, s);
+	const uint8_t *own = s->owner;
+	for (; s < end && s->type == FEDNS_T_RRSIG && s->owner == own; s++) {
+		if (s->count == 0)
+			continue;
+		uint16_t len;
+		const uint8_t *pos = s->rdata;
+		const uint8_t *rd = fedns_rrset_next_rdata(&pos, &len);
+		if (len >= 2 && (uint16_t)((rd[0] << 8) | rd[1]) == covered)
+			return s;
+	}
+	return NULL;
+}
+
 bool
 fedns_zone_contains(const fedns_zone *z, const fedns_rr *rr)
 {

@@ -84,6 +84,11 @@ size_t fedns_zone_memory(const fedns_zone *z);
 /* Exact lookup in a finished zone (owner compared case-insensitively). NULL if absent.
  * For RRSIG this is the first of the owner's RRSIG sets (one per covered type, adjacent). */
 const fedns_rrset *fedns_zone_find(const fedns_zone *z, const uint8_t *owner, uint16_t type);
+/* The owner's RRSIG set covering 'covered' in a finished zone, or NULL. (The owner's RRSIG
+ * sets are adjacent, but in a shared zone only within one segment: walking them from
+ * fedns_zone_find's result must not use the zone's RRset count as a bound.) */
+const fedns_rrset *fedns_zone_find_rrsig(const fedns_zone *z, const uint8_t *owner,
+					 uint16_t covered);
 /* True when a finished zone holds this exact RR (owner, type, rdata). */
 bool fedns_zone_contains(const fedns_zone *z, const fedns_rr *rr);
 

@@ -1045,6 +1045,111 @@ test_wide_sets(void **state)
 	fedns_zone_free(z);
 }
 
+/* Parses master-file text into a finished, shared zone. */
+static fedns_zone *
+shared_zone_from(const char *text)
+{
+	uint8_t origin[FEDNS_NAME_MAXLEN];
+	fedns_zone *z = NULL;
+	name("example.", origin);
+	fedns_zonefile_opts o = {.origin = origin};
+	assert_int_equal(fedns_zone_new(origin, FEDNS_C_IN, NULL, &z), FEDNS_OK);
+	assert_int_equal(fedns_zonefile_parse("t", text, strlen(text), &o, z, NULL), FEDNS_OK);
+	assert_int_equal(fedns_zone_finish(z, NULL, NULL), FEDNS_OK);
+	assert_int_equal(fedns_zone_share(z), FEDNS_OK);
+	return z;
+}
+
+/* RRSIG sets are found per covered type within their owner's segment of a derived
+ * (copy-on-write) zone: the lookup once walked on past the segment's array (ASan: heap
+ * overflow) when an owner had no RRSIG for the covered type the diff named. */
+static void
+test_rrsig_in_derived_zone(void **state)
+{
+	(void)state;
+	static const char sig[] = " 8 2 300 20300101000000 20200101000000 12345 example. "
+				  "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+	size_t cap = 1 << 20, off;
+	char *t = malloc(cap);
+	assert_non_null(t);
+	off = (size_t)snprintf(t, cap, "$TTL 60\n@ SOA ns hm 1 1 1 1 1\n@ NS ns\nns A 192.0.2.1\n");
+	for (int i = 0; i < 300; i++)
+		off += (size_t)snprintf(t + off, cap - off, "a%03d A 10.0.%d.%d\na%03d RRSIG A%s\n",
+					i, i / 250, i % 250, i, sig);
+	fedns_zone *z = shared_zone_from(t);
+
+	/* version 2 rebuilds the first segment only: a000's address changes */
+	fedns_rr soa1, soa2;
+	uint8_t rd[512], owner[FEDNS_NAME_MAXLEN];
+	assert_true(fedns_zone_soa(z, &soa1));
+	soa2 = soa1;
+	memcpy(rd, soa1.rdata, soa1.rdlen);
+	rd[soa1.rdlen - 17] = 2; /* serial 1 -> 2 (the last of its four octets) */
+	soa2.rdata = rd;
+	name("a000.example.", owner);
+	uint8_t oldip[4] = {10, 0, 0, 0}, newip[4] = {10, 9, 9, 9};
+	fedns_rr a_old = {.owner = owner,
+			  .type = FEDNS_T_A,
+			  .rclass = FEDNS_C_IN,
+			  .ttl = 60,
+			  .rdlen = 4,
+			  .rdata = oldip};
+	fedns_rr a_new = a_old;
+	a_new.rdata = newip;
+	fedns_rr del[] = {soa1, a_old}, add[] = {soa2, a_new};
+	fedns_zone *v2 = NULL;
+	assert_int_equal(fedns_zone_derive(z, del, 2, add, 2, &v2), FEDNS_OK);
+	assert_int_equal(fedns_zone_serial(v2), 2);
+
+	/* the lookup itself: present per covered type, absent for a type not signed */
+	assert_non_null(fedns_zone_find_rrsig(v2, owner, FEDNS_T_A));
+	assert_null(fedns_zone_find_rrsig(v2, owner, FEDNS_T_TXT));
+	assert_null(fedns_zone_find_rrsig(v2, owner, FEDNS_T_AAAA));
+
+	/* a diff naming an RRSIG of every owner, for a covered type none has (the lookup must
+	 * stop at each owner's last set), and one for the type they have */
+	fedns_diff d;
+	fedns_diff_init(&d);
+	fedns_zone_iter it;
+	const fedns_rrset *s;
+	fedns_zone_iter_init(&it, v2);
+	while ((s = fedns_zone_iter_next(&it)) != NULL) {
+		if (s->type != FEDNS_T_RRSIG)
+			continue;
+		uint16_t len;
+		const uint8_t *p = s->rdata;
+		const uint8_t *r = fedns_rrset_next_rdata(&p, &len);
+		uint8_t txt[512];
+		memcpy(txt, r, len);
+		txt[0] = 0;
+		txt[1] = FEDNS_T_TXT;
+		fedns_rr rr = {.owner = s->owner,
+			       .type = FEDNS_T_RRSIG,
+			       .rclass = FEDNS_C_IN,
+			       .ttl = s->ttl,
+			       .rdlen = len,
+			       .rdata = txt};
+		assert_int_equal(fedns_diff_add(&d, &rr), FEDNS_OK);
+		rr.rdata = r;
+		assert_int_equal(fedns_diff_del(&d, &rr), FEDNS_OK);
+	}
+	fedns_zdigest *zd = NULL;
+	uint8_t r1[32], r2[32];
+	assert_int_equal(fedns_zdigest_new(v2, &zd), FEDNS_OK);
+	/* v2 holds none of those TXT signatures and all of the A ones: nothing changes */
+	assert_int_equal(fedns_zdigest_update(zd, v2, &d), FEDNS_OK);
+	fedns_zdigest_root(zd, r1);
+	assert_int_equal(fedns_zdigest_compute(v2, r2), FEDNS_OK);
+	assert_memory_equal(r1, r2, 32);
+	assert_int_equal(fedns_zdigest_count(zd), 2 + 1 + 600 + 0);
+
+	fedns_diff_fini(&d);
+	fedns_zdigest_free(zd);
+	fedns_zone_free(v2);
+	fedns_zone_free(z);
+	free(t);
+}
+
 int
 main(void)
 {
@@ -1058,6 +1163,7 @@ main(void)
 		cmocka_unit_test(test_leaf),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_zone_digest),
+		cmocka_unit_test(test_rrsig_in_derived_zone),
 		cmocka_unit_test(test_small_zone_memory),
 		cmocka_unit_test(test_growth_across_chunks),
 		cmocka_unit_test(test_wide_sets),
