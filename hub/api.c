@@ -35,12 +35,12 @@
 #define AUDIT_BATCH 1000
 #define ZONE_LOCKS 64
 
-/* A store handle opened by one worker thread, closed when the thread ends or the API is
- * freed (hub_store is single-threaded). */
+/* A store handle (hub_store is used by one request at a time): requests take one from the
+ * API's pool and give it back, so there are as many as requests ran at once, whatever
+ * threads the transport runs them on; closed when the API is freed. */
 typedef struct tstore {
-	struct hub_api *a;
 	hub_store *s;
-	struct tstore *prev, *next;
+	struct tstore *next;
 } tstore;
 
 #define WAIT_SLOTS 64
@@ -49,9 +49,8 @@ struct hub_api {
 	char *store_path;
 	hub_workflow *wf;
 	size_t max_body, max_zone_body;
-	pthread_key_t key;
 	pthread_mutex_t mu;
-	tstore *stores;
+	tstore *stores; /* the idle ones, guarded by mu */
 	atomic_bool ready;
 	/* Writers queue here in arrival order (a ticket lock) around their short write
 	 * transaction instead of napping in SQLite's busy handler; busy_timeout stays the
@@ -3474,61 +3473,52 @@ parse_body(rq *r)
 	return check_fields(r, r->body, "", r->rt->fields);
 }
 
-static void
-tstore_destroy(void *p)
-{
-	tstore *t = p;
-	hub_api *a = t->a;
-
-	pthread_mutex_lock(&a->mu);
-	if (t->prev != NULL) {
-		t->prev->next = t->next;
-	} else {
-		a->stores = t->next;
-	}
-	if (t->next != NULL) {
-		t->next->prev = t->prev;
-	}
-	pthread_mutex_unlock(&a->mu);
-	hub_store_close(t->s);
-	free(t);
-}
-
-/* This worker thread's store handle, opened on first use. */
+/* A store handle for this request, from the pool or opened now. */
 static hub_store *
-thread_store(hub_api *a, fedns_diag *d)
+store_take(hub_api *a, fedns_diag *d)
 {
-	tstore *t = pthread_getspecific(a->key);
 	hub_store_opts so = {.path = a->store_path,
 			     .create = false,
 			     .busy_ms = 5000,
 			     .defer_sync = a->ws != NULL};
 	hub_store *s = NULL;
 
+	pthread_mutex_lock(&a->mu);
+	tstore *t = a->stores;
 	if (t != NULL) {
-		return t->s;
+		a->stores = t->next;
+	}
+	pthread_mutex_unlock(&a->mu);
+	if (t != NULL) {
+		s = t->s;
+		free(t);
+		return s;
 	}
 	if (hub_store_open(&so, &s, d) != FEDNS_OK) {
 		return NULL;
 	}
-	if ((t = calloc(1, sizeof(*t))) == NULL) {
-		hub_store_close(s);
-		return NULL;
+	return s;
+}
+
+/* Gives a handle back to the pool (closed when that fails for want of memory). */
+static void
+store_give(hub_api *a, hub_store *s)
+{
+	if (s == NULL) {
+		return;
 	}
-	t->a = a;
+	/* no request leaves a transaction open; if one did, it ends here, not in the next */
+	hub_store_rollback(s);
+	tstore *t = malloc(sizeof(*t));
+	if (t == NULL) {
+		hub_store_close(s);
+		return;
+	}
 	t->s = s;
 	pthread_mutex_lock(&a->mu);
 	t->next = a->stores;
-	if (a->stores != NULL) {
-		a->stores->prev = t;
-	}
 	a->stores = t;
 	pthread_mutex_unlock(&a->mu);
-	if (pthread_setspecific(a->key, t) != 0) {
-		tstore_destroy(t);
-		return NULL;
-	}
-	return s;
 }
 
 static bool
@@ -3660,7 +3650,7 @@ dispatch(rq *r)
 	if (q->body_len > 0) {
 		sha256_hex(q->body, q->body_len, r->payload_digest);
 	}
-	if ((r->s = thread_store(r->a, &d)) == NULL) {
+	if ((r->s = store_take(r->a, &d)) == NULL) {
 		fedns_log(FEDNS_LOG_ERROR, "api.store.unavailable", FEDNS_LF_STR("error", d.msg));
 		fail(r, 503, "unavailable", NULL, "the store is not available");
 		return;
@@ -4059,12 +4049,14 @@ health(rq *r, bool ready_check)
 			       "{\"status\":\"not_ready\",\"why\":\"not listening yet\"}\n");
 		return;
 	}
-	if (thread_store(r->a, &d) == NULL) {
+	hub_store *s = store_take(r->a, &d);
+	if (s == NULL) {
 		res->status = 503;
 		fedns_buf_puts(&res->body,
 			       "{\"status\":\"not_ready\",\"why\":\"store unavailable\"}\n");
 		return;
 	}
+	store_give(r->a, s);
 	res->status = 200;
 	fedns_buf_puts(&res->body, "{\"status\":\"ready\"}\n");
 }
@@ -4095,6 +4087,8 @@ hub_api_handle(void *ctx, const hub_req *req, hub_res *res)
 	}
 	dispatch(r);
 	finish(r, &json);
+	store_give(a, r->s);
+	r->s = NULL;
 	if (r->status != 0) {
 		write_error(r);
 	} else {
@@ -4169,14 +4163,6 @@ hub_api_new(const hub_api_opts *o, hub_api **out, fedns_diag *d)
 		free(a);
 		return fedns_diag_set(d, e, "request signatures: %s", fedns_strerror(e));
 	}
-	if (pthread_key_create(&a->key, tstore_destroy) != 0) {
-		hub_httpsig_free(a->sigs);
-		hub_workflow_free(a->wf);
-		hub_wal_sync_free(a->ws);
-		free(a->store_path);
-		free(a);
-		return fedns_diag_set(d, FEDNS_ENOMEM, "no thread key");
-	}
 	pthread_mutex_init(&a->mu, NULL);
 	pthread_mutex_init(&a->wmu, NULL);
 	pthread_mutex_init(&a->gmu, NULL);
@@ -4197,8 +4183,7 @@ hub_api_free(hub_api *a)
 	if (a == NULL) {
 		return;
 	}
-	/* after this no thread-exit destructor runs for the key: close what is left here */
-	pthread_key_delete(a->key);
+	/* every request has ended: all handles are back in the pool */
 	while (a->stores != NULL) {
 		tstore *t = a->stores;
 		a->stores = t->next;
