@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The hub's HTTPS transport: nng's HTTP server with TLS (mbedTLS inside nng), a request
- * body cap, and a pool of worker threads that run the API handler so it may block (SQLite,
- * fsync) without stalling nng's callbacks. Knows nothing of routes or JSON. */
+/* The hub's HTTPS transport: HTTP/1.1 on POSIX sockets with mbedTLS, a thread per
+ * connection that runs the API handler itself (so it may block on SQLite, fsync), at most
+ * 'workers' handlers at once, and a request body cap. Knows nothing of routes or JSON. */
 #pragma once
 
 #include <stdbool.h>
@@ -25,9 +25,14 @@ typedef struct hub_req {
 	const char *signature_input; /* RFC 9421 Signature-Input header */
 	const char *content_digest;  /* RFC 9530 Content-Digest header */
 	const char *date;
-	const char *remote; /* peer address text, for logs */
+	const char *remote; /* peer address, "ip:port" ("[ip]:port" for IPv6), for logs */
 	const uint8_t *body;
 	size_t body_len;
+	/* Which of the 'workers' handler slots this call holds, 0..workers-1: no two
+	 * handlers running at once share one, so per-slot resources (a store handle) need no
+	 * lock. Handlers run on connection threads, so thread-specific data lives as long as
+	 * a connection, not a slot. */
+	unsigned slot;
 } hub_req;
 
 /* The handler fills status, content type and body (and optional extra headers as
@@ -39,7 +44,7 @@ typedef struct hub_res {
 	fedns_buf headers;
 } hub_res;
 
-/* Runs on a worker thread; may block. Must always set res->status. */
+/* Runs on the connection's thread; may block. Must always set res->status. */
 typedef void (*hub_handler_fn)(void *ctx, const hub_req *req, hub_res *res);
 
 typedef struct hub_http_opts {
@@ -50,7 +55,7 @@ typedef struct hub_http_opts {
 				     * CA (mTLS); identity still comes from the request */
 	bool tls;		    /* false only for tests of the transport itself */
 	size_t max_body;	    /* default 1 MiB */
-	unsigned workers;	    /* default 8 */
+	unsigned workers;	    /* handlers at once, default 8 */
 } hub_http_opts;
 
 typedef struct hub_http hub_http;

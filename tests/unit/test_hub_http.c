@@ -10,9 +10,13 @@
 #include <string.h>
 #include <strings.h>
 
+#include <arpa/inet.h>
 #include <cmocka.h>
 #include <curl/curl.h>
+#include <netinet/in.h>
 #include <pthread.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "hub/http.h"
@@ -34,6 +38,9 @@ typedef struct echo_ctx {
 	bool gate_open; /* "/block" waits until this is set */
 	unsigned blocked;
 	unsigned calls;
+	uint64_t slots_busy;   /* handler slots held right now, by bit */
+	unsigned slot_clashes; /* a slot handed to two running handlers, or out of range */
+	unsigned max_slot;
 } echo_ctx;
 
 static void
@@ -58,10 +65,8 @@ put_json_str(fedns_buf *b, const char *s, size_t n)
 }
 
 static void
-echo_handler(void *arg, const hub_req *req, hub_res *res)
+echo_body(echo_ctx *e, const hub_req *req, hub_res *res)
 {
-	echo_ctx *e = arg;
-
 	pthread_mutex_lock(&e->mtx);
 	e->calls++;
 	if (strcmp(req->path, "/block") == 0) {
@@ -78,6 +83,12 @@ echo_handler(void *arg, const hub_req *req, hub_res *res)
 	if (strcmp(req->path, "/badheader") == 0) {
 		res->status = 200;
 		fedns_buf_puts(&res->headers, "X-Ok: 1\r\nX-Bad: a\nSet-Cookie: x=1\r\n");
+		return;
+	}
+	if (strcmp(req->path, "/remote") == 0) {
+		res->status = 200;
+		res->content_type = "text/plain";
+		fedns_buf_puts(&res->body, req->remote != NULL ? req->remote : "(null)");
 		return;
 	}
 	if (strcmp(req->path, "/text") == 0) {
@@ -106,6 +117,27 @@ echo_handler(void *arg, const hub_req *req, hub_res *res)
 	fedns_buf_printf(&res->body, ",\"body_len\":%zu,\"body\":", req->body_len);
 	put_json_str(&res->body, (const char *)req->body, req->body_len < 64 ? req->body_len : 64);
 	fedns_buf_puts(&res->body, "}");
+}
+
+/* echo_body, checking that no two running handlers hold the same slot */
+static void
+echo_handler(void *arg, const hub_req *req, hub_res *res)
+{
+	echo_ctx *e = arg;
+	uint64_t bit = req->slot < 64 ? (uint64_t)1 << req->slot : 0;
+
+	pthread_mutex_lock(&e->mtx);
+	if (bit == 0 || (e->slots_busy & bit) != 0) {
+		e->slot_clashes++;
+	}
+	e->slots_busy |= bit;
+	e->max_slot = req->slot > e->max_slot ? req->slot : e->max_slot;
+	pthread_mutex_unlock(&e->mtx);
+	usleep(500); /* let handlers overlap */
+	echo_body(e, req, res);
+	pthread_mutex_lock(&e->mtx);
+	e->slots_busy &= ~bit;
+	pthread_mutex_unlock(&e->mtx);
 }
 
 static echo_ctx *
@@ -376,7 +408,7 @@ test_percent_decoding(void **state)
 	resp_fini(&r);
 	curl_easy_cleanup(easy);
 
-	/* not origin-form: nng's router answers 404 before our callback runs */
+	/* not origin-form: no resource here, 404 before the handler runs */
 	request(port, &(call){.method = "GET", .target = "*"}, &r);
 	assert_int_equal(r.rc, CURLE_OK);
 	assert_int_equal(r.status, 404);
@@ -459,7 +491,7 @@ test_body_cap(void **state)
 	assert_true(strstr((const char *)r.body.data, "\"body_len\":3000,") != NULL);
 	resp_fini(&r);
 
-	/* nng does not decode chunked request bodies: refused rather than misparsed */
+	/* chunked request bodies are not decoded: refused rather than misparsed */
 	static const char *const chunked_h[] = {"Transfer-Encoding: chunked", NULL};
 	request(port,
 		&(call){.method = "POST",
@@ -532,6 +564,9 @@ test_concurrent_clients(void **state)
 	}
 	hub_http_stop(h);
 	assert_int_equal(e->calls, 16 * 25);
+	/* four slots, each held by one handler at a time, and all of them used */
+	assert_int_equal(e->slot_clashes, 0);
+	assert_int_equal(e->max_slot, 3);
 	echo_free(e);
 }
 
@@ -598,6 +633,8 @@ test_overload_503(void **state)
 	assert_int_equal(n503, N - 1 - QUEUE);
 	hub_http_stop(h);
 	assert_int_equal(e->calls, 1 + QUEUE);
+	assert_int_equal(e->slot_clashes, 0);
+	assert_int_equal(e->max_slot, 0);
 	echo_free(e);
 }
 
@@ -781,9 +818,7 @@ test_bad_options(void **state)
 	assert_int_equal(hub_http_start(&o, echo_handler, NULL, &h, &d), FEDNS_ENOENT);
 	assert_non_null(strstr(d.msg, "/nonexistent/server.key"));
 
-	/* a key file that is not a key; the message names files, not key text. (A valid key
-	 * that does not match the certificate is not caught here: nng 1.5.2 does not check
-	 * the pair, and every handshake then fails.) */
+	/* a key file that is not a key; the message names files, not key text */
 	fedns_diag_clear(&d);
 	o.key_file = pki_path(ckey, sizeof(ckey), "ca.pem");
 	assert_int_equal(hub_http_start(&o, echo_handler, NULL, &h, &d), FEDNS_EINVAL);
@@ -792,12 +827,272 @@ test_bad_options(void **state)
 	assert_non_null(strstr(d.msg, "ca.pem"));
 	assert_null(strstr(d.msg, "BEGIN"));
 
+	/* a valid key that is not the certificate's: every handshake would fail, so the
+	 * start does */
+	fedns_diag_clear(&d);
+	o.key_file = pki_path(ckey, sizeof(ckey), "client.key");
+	assert_int_equal(hub_http_start(&o, echo_handler, NULL, &h, &d), FEDNS_EINVAL);
+	assert_null(h);
+	assert_non_null(strstr(d.msg, "not a usable pair"));
+	assert_non_null(strstr(d.msg, "client.key"));
+	assert_null(strstr(d.msg, "BEGIN"));
+
+	/* plain http:// when TLS is on, and the other way round */
+	fedns_diag_clear(&d);
+	o.key_file = key;
+	o.listen_url = "http://127.0.0.1:0";
+	o.tls = false;
+	assert_int_equal(hub_http_start(&o, echo_handler, NULL, &h, &d), FEDNS_OK);
+	assert_non_null(h);
+	hub_http_stop(h);
+	h = (hub_http *)1;
+	o.listen_url = "https://127.0.0.1:0";
+	assert_int_equal(hub_http_start(&o, echo_handler, NULL, &h, &d), FEDNS_EINVAL);
+	assert_null(h);
+	assert_non_null(strstr(d.msg, "scheme must be http"));
+	o.tls = true;
+
+	fedns_diag_clear(&d);
+	o.listen_url = "https://127.0.0.1:99999";
+	assert_int_equal(hub_http_start(&o, echo_handler, NULL, &h, &d), FEDNS_EINVAL);
+	assert_null(h);
+	assert_non_null(strstr(d.msg, "127.0.0.1:99999"));
+
 	fedns_diag_clear(&d);
 	o.key_file = key;
 	o.listen_url = "https://127.0.0.1:0";
 	o.workers = 100000;
 	assert_int_equal(hub_http_start(&o, echo_handler, NULL, &h, &d), FEDNS_EINVAL);
 	assert_null(h);
+}
+
+/* The handler sees the peer as "ip:port", for the API's logs. */
+static void
+test_remote_address(void **state)
+{
+	(void)state;
+	echo_ctx *e = echo_new();
+	hub_http *h = start("https://127.0.0.1:0", false, 0, 2, e);
+	CURL *easy = curl_easy_init();
+	long lport = 0;
+	char want[64];
+	resp r;
+
+	assert_non_null(easy);
+	perform(easy, hub_http_port(h), &(call){.method = "GET", .target = "/remote"}, &r);
+	assert_int_equal(r.rc, CURLE_OK);
+	assert_int_equal(r.status, 200);
+	curl_easy_getinfo(easy, CURLINFO_LOCAL_PORT, &lport);
+	snprintf(want, sizeof(want), "127.0.0.1:%ld", lport);
+	assert_body(&r, want);
+	resp_fini(&r);
+	curl_easy_cleanup(easy);
+	hub_http_stop(h);
+	echo_free(e);
+}
+
+/* Sends 'req' on a new plain-TCP connection and reads until the server closes (or 5 s
+ * pass: then the result is NULL). With 'half_close' the client ends its side after
+ * sending, so a kept-alive connection ends once everything is answered. Returns a
+ * malloc'd NUL-terminated string. */
+static char *
+raw_exchange(uint16_t port, const char *req, size_t len, bool half_close)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
+	struct timeval tv = {.tv_sec = 5};
+	fedns_buf out;
+	char buf[4096];
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+	for (size_t off = 0; off < len;) {
+		ssize_t n = send(fd, req + off, len - off, MSG_NOSIGNAL);
+		if (n <= 0) {
+			break; /* the server may refuse before reading everything */
+		}
+		off += (size_t)n;
+	}
+	if (half_close) {
+		shutdown(fd, SHUT_WR);
+	}
+	fedns_buf_init(&out, 0);
+	for (;;) {
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+		if (n == 0) {
+			break;
+		}
+		if (n < 0) {
+			close(fd);
+			fedns_buf_fini(&out);
+			return NULL; /* timed out: the server kept the connection */
+		}
+		fedns_buf_append(&out, buf, (size_t)n);
+	}
+	close(fd);
+	fedns_buf_putc(&out, '\0');
+	return (char *)fedns_buf_steal(&out, NULL);
+}
+
+static unsigned
+count_of(const char *hay, const char *needle)
+{
+	unsigned n = 0;
+
+	for (const char *p = hay; (p = strstr(p, needle)) != NULL; p += strlen(needle)) {
+		n++;
+	}
+	return n;
+}
+
+static void
+expect_answer(uint16_t port, const char *req, bool half_close, const char *const *want)
+{
+	char *got = raw_exchange(port, req, strlen(req), half_close);
+
+	if (got == NULL) {
+		fail_msg("%s: the server did not close the connection", req);
+	}
+	for (; *want != NULL; want++) {
+		if (strstr(got, *want) == NULL) {
+			fail_msg("request:\n%s\nanswer:\n%s\nmissing: %s", req, got, *want);
+		}
+	}
+	free(got);
+}
+
+/* The request parser, over plain HTTP (tls=false) with raw bytes: pipelining, HTTP/1.0,
+ * Connection: close, bare LF, and each refusal with its status and close. */
+static void
+test_plain_parser(void **state)
+{
+	(void)state;
+	echo_ctx *e = echo_new();
+	hub_http_opts o = {.listen_url = "http://127.0.0.1:0", .tls = false, .workers = 2};
+	fedns_diag d = {0};
+	hub_http *h = NULL;
+	char *got;
+
+	assert_int_equal(hub_http_start(&o, echo_handler, e, &h, &d), FEDNS_OK);
+	uint16_t port = hub_http_port(h);
+
+	/* two pipelined requests, the first with a body, on one connection */
+	static const char two[] = "POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"
+				  "GET /g?q=1 HTTP/1.1\r\nHost: x\r\n\r\n";
+	got = raw_exchange(port, two, sizeof(two) - 1, true);
+	assert_non_null(got);
+	assert_int_equal(count_of(got, "HTTP/1.1 200 OK\r\n"), 2);
+	assert_non_null(strstr(got, "\"path\":\"/p\""));
+	assert_non_null(strstr(got, "\"body_len\":5,\"body\":\"hello\""));
+	assert_non_null(strstr(got, "\"path\":\"/g\",\"query\":\"q=1\""));
+	assert_true(strstr(got, "\"path\":\"/p\"") < strstr(got, "\"path\":\"/g\""));
+	assert_null(strstr(got, "Connection: close"));
+	free(got);
+
+	/* the server closes after HTTP/1.0 and after Connection: close, saying so */
+	expect_answer(port, "GET /h HTTP/1.0\r\n\r\n", false,
+		      (const char *const[]){"HTTP/1.1 200 OK\r\n", "Connection: close\r\n",
+					    "\"path\":\"/h\"", NULL});
+	expect_answer(port, "GET /c HTTP/1.1\r\nConnection: keep-alive, Close\r\n\r\n", false,
+		      (const char *const[]){"HTTP/1.1 200 OK\r\n", "Connection: close\r\n", NULL});
+	/* lines may end in a bare LF; empty lines before the request line are skipped */
+	expect_answer(port, "\r\nGET /lf HTTP/1.1\nHost: x\n\n", true,
+		      (const char *const[]){"HTTP/1.1 200 OK\r\n", "\"path\":\"/lf\"", NULL});
+
+	/* refusals: each closes the connection */
+	static const struct {
+		const char *req;
+		const char *status;
+		const char *msg;
+	} bad[] = {
+		{"GARBAGE\r\n\r\n", "HTTP/1.1 400 ", "malformed request line"},
+		{"GET /x HTTP/2.0\r\n\r\n", "HTTP/1.1 505 ", "only HTTP/1.1"},
+		{"GET /x HTTP/1.1\r\nX-A: a\r\n b\r\n\r\n", "HTTP/1.1 400 ", "folding"},
+		{"GET /x HTTP/1.1\r\nNo colon here\r\n\r\n", "HTTP/1.1 400 ", "malformed header"},
+		{"GET /x HTTP/1.1\r\nX-A: a\rb\r\n\r\n", "HTTP/1.1 400 ", "bare CR"},
+		{"POST /x HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nx",
+		 "HTTP/1.1 400 ", "duplicate Content-Length header"},
+		{"GET /x HTTP/1.1\r\nAuthorization: Bearer a\r\nauthorization: Bearer b\r\n\r\n",
+		 "HTTP/1.1 400 ", "duplicate Authorization header"},
+		{"POST /x HTTP/1.1\r\nContent-Length: -1\r\n\r\n", "HTTP/1.1 400 ",
+		 "Content-Length is not a number"},
+		{"POST /x HTTP/1.1\r\nContent-Length: 99999999999999999999999\r\n\r\n",
+		 "HTTP/1.1 400 ", "Content-Length is not a number"},
+		{"POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+		 "HTTP/1.1 501 ", "Transfer-Encoding is not supported"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		expect_answer(port, bad[i].req, false,
+			      (const char *const[]){bad[i].status, bad[i].msg,
+						    "Connection: close\r\n", NULL});
+	}
+
+	/* a head over 16 KiB: 431, and the answer arrives although the client is still
+	 * sending (the server drains before closing instead of resetting) */
+	size_t big_len = 40000;
+	char *big = malloc(big_len + 1);
+	assert_non_null(big);
+	memset(big, 'a', big_len);
+	memcpy(big, "GET /x HTTP/1.1\r\nX-Big: ", 24);
+	memcpy(big + big_len - 4, "\r\n\r\n", 4);
+	big[big_len] = '\0';
+	expect_answer(port, big, false,
+		      (const char *const[]){"HTTP/1.1 431 ", "\"headers_too_large\"",
+					    "Connection: close\r\n", NULL});
+	free(big);
+
+	hub_http_stop(h);
+	/* /p, /g, /h, /c and /lf */
+	assert_int_equal(e->calls, 5);
+	echo_free(e);
+}
+
+typedef struct stopper {
+	hub_http *h;
+	int done;
+} stopper;
+
+static void *
+stop_main(void *arg)
+{
+	stopper *st = arg;
+
+	hub_http_stop(st->h);
+	__atomic_store_n(&st->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* Stop waits for a running handler, whose answer still reaches the client. */
+static void
+test_stop_waits_for_handler(void **state)
+{
+	(void)state;
+	echo_ctx *e = echo_new();
+	hub_http *h = start("https://127.0.0.1:0", false, 0, 2, e);
+	client_arg a = {.port = hub_http_port(h)};
+	stopper st = {.h = h};
+	pthread_t tc, ts;
+
+	assert_int_equal(pthread_create(&tc, NULL, blocked_client, &a), 0);
+	pthread_mutex_lock(&e->mtx);
+	while (e->blocked == 0) {
+		pthread_cond_wait(&e->cv, &e->mtx);
+	}
+	pthread_mutex_unlock(&e->mtx);
+	assert_int_equal(pthread_create(&ts, NULL, stop_main, &st), 0);
+	usleep(300000);
+	assert_int_equal(__atomic_load_n(&st.done, __ATOMIC_ACQUIRE), 0);
+	pthread_mutex_lock(&e->mtx);
+	e->gate_open = true;
+	pthread_cond_broadcast(&e->cv);
+	pthread_mutex_unlock(&e->mtx);
+	pthread_join(ts, NULL);
+	pthread_join(tc, NULL);
+	assert_int_equal(a.status, 200);
+	assert_int_equal(e->calls, 1);
+	echo_free(e);
 }
 
 static int
@@ -844,6 +1139,9 @@ main(void)
 		cmocka_unit_test(test_stop_idle_and_after_traffic),
 		cmocka_unit_test(test_stop_during_body),
 		cmocka_unit_test(test_bad_options),
+		cmocka_unit_test(test_remote_address),
+		cmocka_unit_test(test_plain_parser),
+		cmocka_unit_test(test_stop_waits_for_handler),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
