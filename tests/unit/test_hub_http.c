@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The hub's HTTPS transport driven by libcurl over real TLS: request fields reach the
- * handler, percent-decoding, the body cap, concurrency, overload, mTLS and clean stops. */
+/* The hub's HTTPS transport driven by libcurl over real TLS (and raw sockets over plain
+ * HTTP for the parser): request fields reach the handler, percent-decoding, the body cap,
+ * concurrency, overload, mTLS and clean stops. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
