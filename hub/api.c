@@ -84,6 +84,8 @@ struct hub_api {
 	pthread_t ck_thread;
 	bool ck_started, ck_due, ck_stop;
 	uint64_t ck_runs;
+	int ck_done; /* WAL frames the last checkpoint left in the database */
+	int ck_seen; /* WAL frames after the last commit: fewer later means it restarted */
 	/* Approvals that may commit on one zone take turns (by zone id, striped) from their
 	 * preparation to their commit: of several racing for the same base only one can
 	 * commit, so the others should find out cheaply rather than each build a version. */
@@ -3483,16 +3485,20 @@ parse_body(rq *r)
 	return check_fields(r, r->body, "", r->rt->fields);
 }
 
-/* After each commit of a request's handle: a WAL past CKPT_PAGES wakes the checkpointer. */
+/* After each commit of a request's handle: CKPT_PAGES frames not yet checkpointed wake the
+ * checkpointer. (The WAL's length alone stays past the mark until a writer restarts the
+ * WAL from its start, which readers can delay: waking on it would run a checkpoint, with
+ * its two syncs, for every few new frames.) */
 static void
 on_wal(void *ctx, int pages)
 {
 	hub_api *a = ctx;
-	if (pages < CKPT_PAGES) {
-		return;
-	}
 	pthread_mutex_lock(&a->ckmu);
-	if (!a->ck_due) {
+	if (pages < a->ck_seen) {
+		a->ck_done = 0; /* the WAL restarted from its start */
+	}
+	a->ck_seen = pages;
+	if (!a->ck_due && pages - a->ck_done >= CKPT_PAGES) {
 		a->ck_due = true;
 		pthread_cond_signal(&a->ckcv);
 	}
@@ -3535,6 +3541,7 @@ checkpointer(void *arg)
 		}
 		pthread_mutex_lock(&a->ckmu);
 		a->ck_runs += e == FEDNS_OK;
+		a->ck_done = e == FEDNS_OK ? copied : 0;
 	}
 	pthread_mutex_unlock(&a->ckmu);
 	hub_store_close(s);
