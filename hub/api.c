@@ -44,8 +44,6 @@ typedef struct tstore {
 } tstore;
 
 #define WAIT_SLOTS 64
-/* WAL pages (4 KiB) after which a commit wakes the checkpointer: SQLite's own default */
-#define CKPT_PAGES 1000
 
 struct hub_api {
 	char *store_path;
@@ -76,16 +74,6 @@ struct hub_api {
 	unsigned gc_waiters;
 	bool gc_syncing;
 	uint64_t gc_syncs; /* syncs run: the group sizes are commits / syncs */
-	/* Checkpoints run by their own thread (ck_*): a request's COMMIT never checkpoints
-	 * (SQLite's automatic one would copy ~4 MB and sync twice inside whichever writer
-	 * crosses 1,000 WAL pages, holding the write lock for milliseconds: the p99). */
-	pthread_mutex_t ckmu;
-	pthread_cond_t ckcv;
-	pthread_t ck_thread;
-	bool ck_started, ck_due, ck_stop;
-	uint64_t ck_runs;
-	int ck_done; /* WAL frames the last checkpoint left in the database */
-	int ck_seen; /* WAL frames after the last commit: fewer later means it restarted */
 	/* Approvals that may commit on one zone take turns (by zone id, striped) from their
 	 * preparation to their commit: of several racing for the same base only one can
 	 * commit, so the others should find out cheaply rather than each build a version. */
@@ -3485,78 +3473,6 @@ parse_body(rq *r)
 	return check_fields(r, r->body, "", r->rt->fields);
 }
 
-/* After each commit of a request's handle: CKPT_PAGES frames not yet checkpointed wake the
- * checkpointer. (The WAL's length alone stays past the mark until a writer restarts the
- * WAL from its start, which readers can delay: waking on it would run a checkpoint, with
- * its two syncs, for every few new frames.) */
-static void
-on_wal(void *ctx, int pages)
-{
-	hub_api *a = ctx;
-	pthread_mutex_lock(&a->ckmu);
-	if (pages < a->ck_seen) {
-		a->ck_done = 0; /* the WAL restarted from its start */
-	}
-	a->ck_seen = pages;
-	if (!a->ck_due && pages - a->ck_done >= CKPT_PAGES) {
-		a->ck_due = true;
-		pthread_cond_signal(&a->ckcv);
-	}
-	pthread_mutex_unlock(&a->ckmu);
-}
-
-/* The checkpointer thread: a PASSIVE checkpoint whenever a commit found the WAL long. Its
- * own handle uses synchronous=NORMAL, so SQLite syncs the WAL before copying and the
- * database after (the group commit's durability argument, bench/README.md, holds). */
-static void *
-checkpointer(void *arg)
-{
-	hub_api *a = arg;
-	hub_store *s = NULL;
-	hub_store_opts so = {.path = a->store_path, .busy_ms = 5000, .defer_sync = true};
-
-	pthread_mutex_lock(&a->ckmu);
-	for (;;) {
-		while (!a->ck_due && !a->ck_stop) {
-			pthread_cond_wait(&a->ckcv, &a->ckmu);
-		}
-		if (a->ck_stop) {
-			break;
-		}
-		a->ck_due = false;
-		pthread_mutex_unlock(&a->ckmu);
-		fedns_diag d;
-		fedns_diag_clear(&d);
-		int wal = 0, copied = 0;
-		fedns_err e = s != NULL ? FEDNS_OK : hub_store_open(&so, &s, &d);
-		if (e == FEDNS_OK) {
-			e = hub_store_checkpoint(s, &wal, &copied, &d);
-		}
-		if (e != FEDNS_OK) {
-			fedns_log(FEDNS_LOG_ERROR, "api.checkpoint.failed",
-				  FEDNS_LF_STR("error", d.msg));
-		} else {
-			fedns_log(FEDNS_LOG_DEBUG, "api.checkpoint", FEDNS_LF_INT("wal_pages", wal),
-				  FEDNS_LF_INT("copied", copied));
-		}
-		pthread_mutex_lock(&a->ckmu);
-		a->ck_runs += e == FEDNS_OK;
-		a->ck_done = e == FEDNS_OK ? copied : 0;
-	}
-	pthread_mutex_unlock(&a->ckmu);
-	hub_store_close(s);
-	return NULL;
-}
-
-uint64_t
-hub_api_checkpoints(hub_api *a)
-{
-	pthread_mutex_lock(&a->ckmu);
-	uint64_t n = a->ck_runs;
-	pthread_mutex_unlock(&a->ckmu);
-	return n;
-}
-
 /* A store handle for this request, from the pool or opened now. */
 static hub_store *
 store_take(hub_api *a, fedns_diag *d)
@@ -3564,9 +3480,7 @@ store_take(hub_api *a, fedns_diag *d)
 	hub_store_opts so = {.path = a->store_path,
 			     .create = false,
 			     .busy_ms = 5000,
-			     .defer_sync = a->ws != NULL,
-			     .wal_hook = a->ck_started ? on_wal : NULL,
-			     .wal_hook_ctx = a};
+			     .defer_sync = a->ws != NULL};
 	hub_store *s = NULL;
 
 	pthread_mutex_lock(&a->mu);
@@ -4259,10 +4173,6 @@ hub_api_new(const hub_api_opts *o, hub_api **out, fedns_diag *d)
 	for (size_t i = 0; i < ZONE_LOCKS; i++) {
 		pthread_mutex_init(&a->zmu[i], NULL);
 	}
-	pthread_mutex_init(&a->ckmu, NULL);
-	pthread_cond_init(&a->ckcv, NULL);
-	/* without the thread, handles keep SQLite's automatic checkpoint */
-	a->ck_started = pthread_create(&a->ck_thread, NULL, checkpointer, a) == 0;
 	*out = a;
 	return FEDNS_OK;
 }
@@ -4273,15 +4183,6 @@ hub_api_free(hub_api *a)
 	if (a == NULL) {
 		return;
 	}
-	if (a->ck_started) {
-		pthread_mutex_lock(&a->ckmu);
-		a->ck_stop = true;
-		pthread_cond_signal(&a->ckcv);
-		pthread_mutex_unlock(&a->ckmu);
-		pthread_join(a->ck_thread, NULL);
-	}
-	pthread_mutex_destroy(&a->ckmu);
-	pthread_cond_destroy(&a->ckcv);
 	/* every request has ended: all handles are back in the pool */
 	while (a->stores != NULL) {
 		tstore *t = a->stores;

@@ -37,9 +37,6 @@ fedns_err hub_api_new(const hub_api_opts *o, hub_api **out, fedns_diag *d);
 /* Closes every store handle the workers opened. Call after the transport stopped (no
  * handler may be running). Accepts NULL. */
 void hub_api_free(hub_api *a);
-/* Checkpoints the API's checkpointer thread has run (requests never checkpoint in their
- * own COMMIT). */
-uint64_t hub_api_checkpoints(hub_api *a);
 /* /readyz answers 200 only after this was called with true (the listener is bound). */
 void hub_api_set_ready(hub_api *a, bool ready);
 /* The workflow the API commits through (its cache of current zones is shared with the

@@ -408,15 +408,11 @@ static const char *const stmt_sql[ST__COUNT] = {
 struct hub_store {
 	sqlite3 *db;
 	char *path;
-	void (*wal_hook)(void *ctx, int wal_pages);
-	void *wal_hook_ctx;
 	sqlite3_stmt *st[ST__COUNT];
 	bool in_txn;
 	unsigned savepoints; /* nesting depth of internal savepoints */
 	char errmsg[FEDNS_DIAG_MSG_MAX];
 };
-
-static int wal_hook_tramp(void *arg, sqlite3 *db, const char *name, int pages);
 
 /* --- errors --- */
 
@@ -705,47 +701,12 @@ hub_store_open(const hub_store_opts *o, hub_store **out, fedns_diag *d)
 		hub_store_close(s);
 		return e;
 	}
-	if (o->wal_hook != NULL) {
-		/* replaces SQLite's automatic checkpoint for this handle (a wal hook and the
-		 * autocheckpoint are one slot) */
-		s->wal_hook = o->wal_hook;
-		s->wal_hook_ctx = o->wal_hook_ctx;
-		sqlite3_wal_hook(s->db, wal_hook_tramp, s);
-	}
 	*out = s;
 	return FEDNS_OK;
 fail:
 	fedns_diag_set(d, e, "%s", s->errmsg);
 	hub_store_close(s);
 	return e;
-}
-
-static int
-wal_hook_tramp(void *arg, sqlite3 *db, const char *name, int pages)
-{
-	(void)db;
-	(void)name;
-	hub_store *s = arg;
-	s->wal_hook(s->wal_hook_ctx, pages);
-	return SQLITE_OK;
-}
-
-fedns_err
-hub_store_checkpoint(hub_store *s, int *wal_pages, int *copied, fedns_diag *d)
-{
-	int log = 0, ckpt = 0;
-	if (s == NULL)
-		return fedns_diag_set(d, FEDNS_EINVAL, "store: no handle");
-	int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &ckpt);
-	if (wal_pages != NULL)
-		*wal_pages = log;
-	if (copied != NULL)
-		*copied = ckpt;
-	if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
-		fedns_err e = sql_err(s, rc, "checkpoint");
-		return fedns_diag_set(d, e, "%s", s->errmsg);
-	}
-	return FEDNS_OK;
 }
 
 void

@@ -128,12 +128,6 @@ typedef struct hub_store_opts {
 	 * hub_wal_sync_run that started after the commit returned has succeeded. Checkpoints
 	 * still sync (SQLite syncs the WAL before one and the database after it with NORMAL). */
 	bool defer_sync;
-	/* When set, this handle never checkpoints inside its own COMMIT (SQLite's automatic
-	 * checkpoint at 1,000 WAL pages would run in whichever writer crosses it, holding the
-	 * write lock for milliseconds); instead wal_hook(ctx, pages in the WAL) is called after
-	 * each of its commits, so the caller can have hub_store_checkpoint run elsewhere. */
-	void (*wal_hook)(void *ctx, int wal_pages);
-	void *wal_hook_ctx;
 } hub_store_opts;
 
 /* Opens (and migrates to the current schema) the store. */
@@ -144,11 +138,6 @@ void hub_store_close(hub_store *s);
  * take no fedns_diag. */
 const char *hub_store_errmsg(hub_store *s);
 int hub_store_schema_version(hub_store *s);
-/* A PASSIVE checkpoint (copies what WAL frames no reader needs into the database; never
- * waits for readers or writers). With synchronous=NORMAL or FULL SQLite syncs the WAL
- * before and the database after it. *wal_pages and *copied (either may be NULL) say how
- * many frames the WAL held and how many are now in the database. */
-fedns_err hub_store_checkpoint(hub_store *s, int *wal_pages, int *copied, fedns_diag *d);
 /* Online backup to 'dest' (SQLite backup API; the hub keeps serving). */
 fedns_err hub_store_backup(hub_store *s, const char *dest, fedns_diag *d);
 /* Checks integrity (SQLite integrity_check and the audit chain). */

@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -953,57 +952,13 @@ test_status(void **unused)
 	hub_store_close(s);
 }
 
-/* Commits never checkpoint the WAL inside their own COMMIT (which would hold the write
- * lock for milliseconds): the API's checkpointer thread does it once the WAL passes 1,000
- * pages, and the frames reach the database file without any request's help. */
-static void
-test_checkpoint_thread(void **unused)
-{
-	(void)unused;
-	struct stat st0, st1;
-	size_t cap = 1 << 20;
-	char *body = malloc(cap);
-	assert_non_null(body);
-	assert_int_equal(stat(dbpath, &st0), 0);
-	uint64_t ck0 = hub_api_checkpoints(api);
-	/* ~6 MB of zone text through the API: well past 1,000 pages of WAL */
-	for (int z = 0; z < 24; z++) {
-		size_t off =
-			(size_t)snprintf(body, cap,
-					 "{\"name\":\"ck%d.test\",\"tenant\":\"bank\","
-					 "\"zone_file\":\"$TTL 300\\n@ IN SOA ns1.example.net. "
-					 "hm.example.net. 1 1 1 1 1\\n@ NS ns1.example.net.\\n",
-					 z);
-		for (int i = 0; i < 3000; i++)
-			off += (size_t)snprintf(body + off, cap - off, "host%04d A 10.%d.%d.%d\\n",
-						i, z, i / 250, i % 250);
-		snprintf(body + off, cap - off, "\"}");
-		answer a = jcall("POST", "/api/v1/zones", admin_auth, body);
-		assert_int_equal(a.status, 201);
-		answer_fini(&a);
-	}
-	free(body);
-	for (int i = 0; i < 1000 && hub_api_checkpoints(api) == ck0; i++)
-		usleep(10000);
-	assert_true(hub_api_checkpoints(api) > ck0);
-	assert_int_equal(stat(dbpath, &st1), 0);
-	print_message("database file %lld -> %lld bytes after %llu checkpoints\n",
-		      (long long)st0.st_size, (long long)st1.st_size,
-		      (unsigned long long)hub_api_checkpoints(api));
-	assert_true(st1.st_size >= st0.st_size + 1024 * 1024);
-}
-
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_health),
-		cmocka_unit_test(test_bad_input),
-		cmocka_unit_test(test_oversized),
-		cmocka_unit_test(test_mutations),
-		cmocka_unit_test(test_status),
-		cmocka_unit_test(test_concurrent_writers),
-		cmocka_unit_test(test_checkpoint_thread),
+		cmocka_unit_test(test_health),	  cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_oversized), cmocka_unit_test(test_mutations),
+		cmocka_unit_test(test_status),	  cmocka_unit_test(test_concurrent_writers),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
