@@ -3,6 +3,7 @@
  * request, runs the handler itself (at most 'workers' at once) and writes the answer, so a
  * request costs a few context switches instead of a trip through an event loop and a pool. */
 #include "hub/http.h"
+#include "hub/http_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -883,6 +884,64 @@ run_handler(conn *c, const head *h, const char *path, const char *query, const u
 	return ok && keep;
 }
 
+/* A Content-Length value: decimal digits only, no sign, no overflow. */
+static bool
+parse_length(const char *v, uint64_t *out)
+{
+	uint64_t len = 0;
+
+	if (*v == '\0') {
+		return false;
+	}
+	for (; *v != '\0'; v++) {
+		if (*v < '0' || *v > '9' || len > (UINT64_MAX - 9) / 10) {
+			return false;
+		}
+		len = len * 10 + (uint64_t)(*v - '0');
+	}
+	*out = len;
+	return true;
+}
+
+int
+hub_http_parse_request(const uint8_t *data, size_t len, size_t max_body)
+{
+	conn *c = calloc(1, sizeof(*c));
+	head h;
+	const char *why = NULL, *path = NULL, *query = NULL;
+	size_t lead = 0, end;
+	uint64_t blen = 0;
+	int st;
+
+	if (c == NULL) {
+		return 500;
+	}
+	/* as read_head: blank lines before the request line are skipped, 16 KiB at most */
+	while (lead < len && (data[lead] == '\r' || data[lead] == '\n')) {
+		lead++;
+	}
+	c->in_len = len - lead < sizeof(c->in) ? len - lead : sizeof(c->in);
+	memcpy(c->in, data + lead, c->in_len);
+	if ((end = find_head_end(c->in, c->in_len)) == 0) {
+		st = c->in_len >= sizeof(c->in) ? 431 : -1;
+	} else if ((st = parse_head(c, end, &h, &why)) == 0) {
+		/* as serve_request, in its order */
+		if (h.transfer_encoding != NULL) {
+			st = 501;
+		} else if (h.content_length != NULL && !parse_length(h.content_length, &blen)) {
+			st = 400;
+		} else if (blen > max_body) {
+			st = 413;
+		} else if (h.target[0] != '/') {
+			st = 404;
+		} else if (split_target((char *)h.target, &path, &query) != NULL) {
+			st = 400;
+		}
+	}
+	free(c);
+	return st;
+}
+
 /* One request whose head is in *h. Returns whether to read another on this connection. */
 static bool
 serve_request(conn *c, head *h)
@@ -906,15 +965,8 @@ serve_request(conn *c, head *h)
 		return false;
 	}
 	if (h->content_length != NULL) {
-		const char *p = h->content_length;
-		if (*p == '\0') {
+		if (!parse_length(h->content_length, &len)) {
 			goto bad_length;
-		}
-		for (; *p != '\0'; p++) {
-			if (*p < '0' || *p > '9' || len > (UINT64_MAX - 9) / 10) {
-				goto bad_length;
-			}
-			len = len * 10 + (uint64_t)(*p - '0');
 		}
 		if (len > s->max_body) {
 			return refuse_draining(c, h, len, 413, "body_too_large",

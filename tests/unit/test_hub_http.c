@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "hub/http.h"
+#include "hub/http_internal.h"
 
 static char pki[256]; /* temp dir with the test CA, server and client certificates */
 
@@ -1201,6 +1202,49 @@ teardown(void **state)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
+/* The head parser the fuzz target drives (hub_http_parse_request) gives each refusal the
+ * status a connection answers with. */
+static void
+test_parse_request_statuses(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *head;
+		int status;
+	} cases[] = {
+		{"GET /api/v1/zones?limit=5 HTTP/1.1\r\nHost: h\r\n\r\n", 0},
+		{"\r\n\r\nGET / HTTP/1.0\nConnection: close\n\n", 0},
+		{"POST /x HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc", 0},
+		{"GET /x HTTP/1.1\r\nHost: h\r\n", -1},
+		{"POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", 501},
+		{"POST /x HTTP/1.1\r\nContent-Length: 12x\r\n\r\n", 400},
+		{"POST /x HTTP/1.1\r\nContent-Length: 2000000\r\n\r\n", 413},
+		{"POST /x HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\n", 400},
+		{"GET * HTTP/1.1\r\n\r\n", 404},
+		{"GET /a%00b HTTP/1.1\r\n\r\n", 400},
+		{"GET /a%zz HTTP/1.1\r\n\r\n", 400},
+		{"GET / HTTP/2.0\r\n\r\n", 505},
+		{"GET / FTP/1.0\r\n\r\n", 400},
+		{"GET / HTTP/1.1\r\nX: a\r\n b\r\n\r\n", 400},
+		{"GET / HTTP/1.1\r\nX: a\rb\r\n\r\n", 400},
+		{"GET / HTTP/1.1\r\nBad Name: a\r\n\r\n", 400},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int st = hub_http_parse_request((const uint8_t *)cases[i].head,
+						strlen(cases[i].head), 1 << 20);
+		if (st != cases[i].status)
+			fail_msg("case %zu: %d, want %d", i, st, cases[i].status);
+	}
+	/* a head that never ends within 16 KiB */
+	size_t n = 20000;
+	char *big = malloc(n);
+	assert_non_null(big);
+	memcpy(big, "GET / HTTP/1.1\r\nX: ", 19);
+	memset(big + 19, 'a', n - 19);
+	assert_int_equal(hub_http_parse_request((const uint8_t *)big, n, 1 << 20), 431);
+	free(big);
+}
+
 int
 main(void)
 {
@@ -1215,6 +1259,7 @@ main(void)
 		cmocka_unit_test(test_stop_idle_and_after_traffic),
 		cmocka_unit_test(test_stop_during_body),
 		cmocka_unit_test(test_bad_options),
+		cmocka_unit_test(test_parse_request_statuses),
 		cmocka_unit_test(test_remote_address),
 		cmocka_unit_test(test_plain_parser),
 		cmocka_unit_test(test_plain_garbage),
