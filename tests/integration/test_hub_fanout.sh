@@ -78,17 +78,26 @@ t_check "mutual TLS on the spoke port with a spoke certificate" \
 (echo; sleep 1) | openssl s_client -connect "127.0.0.1:$sport" -servername hub.fedns.test \
 	-CAfile pki/ca.pem >tls2.out 2>&1
 t_check "no client certificate: the hub drops the handshake" grep -q "unexpected eof" tls2.out
-(echo; sleep 1) | openssl s_client -connect "127.0.0.1:$sport" -servername hub.fedns.test \
-	-CAfile pki/ca.pem -cert pki/other/spoke-east.pem -key pki/other/spoke-east.key \
-	>tls3.out 2>&1
+# Under load (CI runs two tests at once; reproduced with three CPU hogs) a try can end in
+# "unexpected eof" or a reset instead of the alert: the hub gave up on a slow handshake, or
+# closed with the client's last records unread and the kernel's reset overtook the alert.
+# Such a try is made again (at most twice); each may be one more refused handshake below.
+retries=0
+for try in 1 2 3; do
+	(echo; sleep 1) | openssl s_client -connect "127.0.0.1:$sport" -servername hub.fedns.test \
+		-CAfile pki/ca.pem -cert pki/other/spoke-east.pem -key pki/other/spoke-east.key \
+		>tls3.out 2>&1
+	grep -q "alert unknown ca" tls3.out && break
+	[ "$try" = 3 ] || retries=$((retries + 1))
+done
 t_check "another CA's spoke certificate: the hub answers unknown_ca" \
 	grep -q "alert unknown ca" tls3.out
 metric() { # metric NAME: its value in /metrics
 	curl -s --cacert pki/ca.pem "https://127.0.0.1:$port/metrics" | awk -v n="$1" '$1 == n { print $2 }'
 }
 fails=$(metric fedns_hub_spoke_auth_failures_total)
-t_check "the two refused handshakes count as spoke auth failures, the abandoned one not ($fails)" \
-	[ "${fails:-0}" = 2 ]
+t_check "the two refused handshakes count as spoke auth failures, the abandoned one not ($fails; $retries retried)" \
+	[ "${fails:-0}" -ge 2 -a "${fails:-0}" -le $((2 + retries)) ]
 keybody=$(sed -n 2p pki/hub-signing.key)
 t_check "the log names the signing key by id, never its bytes" eval '
 	grep -q "\"event\":\"fanout.listening\".*\"key_id\"" "$t_tmp/hub.log" &&
