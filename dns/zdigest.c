@@ -168,39 +168,11 @@ leaf_value(fedns_zdigest *zd, const fedns_rrset *set, uint8_t out[HLEN])
 		zd->scratch = ns;
 		zd->capscratch = cap;
 	}
-	uint8_t *cur = zd->scratch, *prev = zd->scratch + reclen;
-	for (int k = 0; k < 2; k++) {
-		uint8_t *rec = k ? prev : cur;
-		memcpy(rec, set->owner, olen);
-		fedns_name_tolower(rec);
-		fedns_put_u16(rec + olen, set->type);
-		fedns_put_u16(rec + olen + 2, set->rclass);
-		fedns_put_u32(rec + olen + 4, set->ttl);
-	}
 	fedns_hash h;
 	fedns_hash_init(&h, FEDNS_HASH_SHA256);
 	fedns_hash_update(&h, &tag, 1);
-	/* RRs equal in canonical form (names differing in case only) are hashed once; the
-	 * set is in canonical rdata order, so such RRs are adjacent */
-	size_t prevlen = 0;
-	bool have_prev = false;
-	pos = set->rdata;
-	for (uint32_t i = 0; i < set->count; i++) {
-		uint16_t rdlen;
-		const uint8_t *rd = fedns_rrset_next_rdata(&pos, &rdlen);
-		fedns_put_u16(cur + olen + 8, rdlen);
-		fedns_rdata_canonical(set->type, rd, rdlen, cur + olen + FEDNS_ZONEMD_RR_FIXED);
-		if (have_prev && prevlen == rdlen &&
-		    memcmp(prev + olen + FEDNS_ZONEMD_RR_FIXED, cur + olen + FEDNS_ZONEMD_RR_FIXED,
-			   rdlen) == 0)
-			continue;
-		fedns_hash_update(&h, cur, olen + FEDNS_ZONEMD_RR_FIXED + rdlen);
-		uint8_t *t = cur;
-		cur = prev;
-		prev = t;
-		prevlen = rdlen;
-		have_prev = true;
-	}
+	/* every set counts here, so not the apex rule that leaves RRSIGs over ZONEMD out */
+	fedns_zonemd_hash_rrset_stride(&h, set, false, zd->scratch, reclen);
 	fedns_hash_final(&h, out);
 	return FEDNS_OK;
 }

@@ -36,9 +36,10 @@ hash_alg_of(uint8_t alg, fedns_hash_alg *out)
 typedef void (*rr_sink)(void *ctx, const uint8_t *rec, size_t len);
 
 static void
-emit_rrset(const fedns_rrset *set, bool apex, uint8_t *scratch, rr_sink sink, void *ctx)
+emit_rrset(const fedns_rrset *set, bool apex, uint8_t *scratch, size_t stride, rr_sink sink,
+	   void *ctx)
 {
-	uint8_t *cur = scratch, *prev = scratch + FEDNS_ZONEMD_RR_MAX;
+	uint8_t *cur = scratch, *prev = scratch + stride;
 	size_t olen = fedns_name_len(set->owner);
 	size_t prevlen = 0;
 	bool have_prev = false;
@@ -87,7 +88,14 @@ hash_sink(void *ctx, const uint8_t *rec, size_t len)
 void
 fedns_zonemd_hash_rrset(fedns_hash *h, const fedns_rrset *set, bool apex, uint8_t *scratch)
 {
-	emit_rrset(set, apex, scratch, hash_sink, h);
+	emit_rrset(set, apex, scratch, FEDNS_ZONEMD_RR_MAX, hash_sink, h);
+}
+
+void
+fedns_zonemd_hash_rrset_stride(fedns_hash *h, const fedns_rrset *set, bool apex, uint8_t *scratch,
+			       size_t stride)
+{
+	emit_rrset(set, apex, scratch, stride, hash_sink, h);
 }
 
 typedef struct wire_sink {
@@ -109,7 +117,7 @@ fedns_zonemd_rrset_wire(const fedns_rrset *set, bool apex, uint8_t *scratch, uin
 			size_t cap)
 {
 	wire_sink w = {.out = out, .cap = cap, .len = 0};
-	emit_rrset(set, apex, scratch, copy_sink, &w);
+	emit_rrset(set, apex, scratch, FEDNS_ZONEMD_RR_MAX, copy_sink, &w);
 	return w.len;
 }
 

@@ -41,6 +41,10 @@ fedns_err fedns_zonemd_verify(const fedns_zone *z);
  * ZONEMD are left out. The incremental digest (dns/zdigest.h) hashes RRsets the same way.
  * 'scratch' holds FEDNS_ZONEMD_SCRATCH bytes. */
 void fedns_zonemd_hash_rrset(fedns_hash *h, const fedns_rrset *set, bool apex, uint8_t *scratch);
+/* The same with a scratch sized to the set: two records of 'stride' bytes, stride at least
+ * the owner's length + FEDNS_ZONEMD_RR_FIXED + the set's longest rdata. */
+void fedns_zonemd_hash_rrset_stride(fedns_hash *h, const fedns_rrset *set, bool apex,
+				    uint8_t *scratch, size_t stride);
 /* The bytes fedns_zonemd_hash_rrset would hash for 'set', written to out (cap bytes, NULL
  * with cap 0 to measure). Returns their length; when it exceeds cap, out holds only the
  * records that fit whole. For callers that cache a zone's canonical form (dns/zone.h's
