@@ -48,6 +48,19 @@
 #define BODY_TIMEOUT_MS 30000
 /* Writing an answer to a client that does not read. */
 #define WRITE_TIMEOUT_MS 30000
+/* TLS 1.2 with forward secrecy and AEAD only (mbedTLS's defaults also offer CBC with SHA-1,
+ * CCM-8 and Camellia); ECDSA and RSA server keys. Every client fedns supports has these. */
+static const int ciphersuites[] = {
+	MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+	MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+	MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+	MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+	MBEDTLS_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+	MBEDTLS_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+	0,
+};
+/* Request body bytes all connections may hold at once (at least four of the largest). */
+#define BODY_BUDGET ((size_t)64 << 20)
 /* A kept-alive connection with no request in flight is closed after this. */
 #define IDLE_TIMEOUT_MS 60000
 #define HANDSHAKE_TIMEOUT_MS 10000
@@ -107,6 +120,10 @@ struct hub_http {
 	unsigned *free_slots; /* stack of slot numbers not held, 'workers - running' of them */
 	size_t waiting;
 	size_t queue_max;
+	/* request bodies held in memory by all connections together, and the cap on them:
+	 * each connection may hold one of up to max_body, so without it 1,024 stalled
+	 * uploads would hold 1 GiB (guarded by mtx) */
+	size_t body_bytes, body_budget;
 };
 
 struct conn {
@@ -115,10 +132,13 @@ struct conn {
 	hub_http *srv;
 	pthread_t thread;
 	int fd;
-	bool refuse;	  /* over the connection cap: answer 503 and close */
-	bool ssl_ready;	  /* handshake done */
-	bool linger;	  /* closing after an answer while request bytes may be unread */
-	int64_t deadline; /* monotonic ms: reads fail after this */
+	bool refuse;	   /* over the connection cap: answer 503 and close */
+	bool ssl_ready;	   /* handshake done */
+	bool linger;	   /* closing after an answer while request bytes may be unread */
+	bool head_req;	   /* the request being answered is HEAD: no body in any answer */
+	bool wfailed;	   /* a write failed or timed out: no close_notify either */
+	int64_t wdeadline; /* monotonic ms: the answer being written must be out by then */
+	int64_t deadline;  /* monotonic ms: reads fail after this */
 	mbedtls_ssl_context ssl;
 	char remote[64];
 	/* socket bytes not yet consumed by mbedTLS (or by the parser without TLS) */
@@ -251,7 +271,9 @@ bio_send(void *ctx, const unsigned char *buf, size_t len)
 		}
 		int64_t now = now_ms();
 		if (deadline == 0) {
-			deadline = now + WRITE_TIMEOUT_MS;
+			/* one deadline for the whole answer (conn_write), not per send: a client
+			 * reading a little every few seconds cannot hold the thread for long */
+			deadline = c->wdeadline != 0 ? c->wdeadline : now + WRITE_TIMEOUT_MS;
 		}
 		if (deadline - now <= 0) {
 			return MBEDTLS_ERR_SSL_TIMEOUT;
@@ -300,23 +322,27 @@ conn_read(conn *c, void *buf, size_t n)
 	return -1;
 }
 
-/* Writes all of buf; false when the connection failed. */
+/* Writes all of buf within WRITE_TIMEOUT_MS; false when the connection failed. */
 static bool
 conn_write(conn *c, const void *buf, size_t n)
 {
 	const unsigned char *p = buf;
 
+	c->wdeadline = now_ms() + WRITE_TIMEOUT_MS;
 	while (n > 0) {
 		int r = c->srv->tls ? mbedtls_ssl_write(&c->ssl, p, n) : bio_send(c, p, n);
 		if (r == MBEDTLS_ERR_SSL_WANT_READ || r == MBEDTLS_ERR_SSL_WANT_WRITE) {
 			continue;
 		}
 		if (r <= 0) {
+			c->wfailed = true;
+			c->wdeadline = 0;
 			return false;
 		}
 		p += r;
 		n -= (size_t)r;
 	}
+	c->wdeadline = 0;
 	return true;
 }
 
@@ -397,11 +423,14 @@ answer_error(conn *c, int status, const char *code, const char *msg, bool close)
 	if (n < 0 || (size_t)n >= sizeof(body)) {
 		return false;
 	}
+	/* an answer to HEAD carries the length but never the body: bytes after the head
+	 * would be read as the start of the next answer on the connection */
 	m = snprintf(
 		out, sizeof(out),
 		"HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nCache-Control: no-store\r\n"
 		"X-Content-Type-Options: nosniff\r\nContent-Length: %d\r\n%s\r\n%s",
-		status, reason_phrase(status), n, close ? "Connection: close\r\n" : "", body);
+		status, reason_phrase(status), n, close ? "Connection: close\r\n" : "",
+		c->head_req ? "" : body);
 	if (m < 0 || (size_t)m >= sizeof(out)) {
 		return false;
 	}
@@ -560,6 +589,11 @@ parse_head(conn *c, size_t len, head *h, const char **why)
 
 	memset(h, 0, sizeof(*h));
 	h->len = len;
+	if (memchr(c->in, '\0', len) != NULL) {
+		/* a NUL would cut a header value short here but not in a proxy in front */
+		*why = "NUL byte in the request head";
+		return 400;
+	}
 	if ((line = next_line(&p, lim, &bad)) == NULL) {
 		*why = "malformed request line";
 		return 400;
@@ -689,11 +723,14 @@ read_head(conn *c, head *h, const char **why)
 {
 	bool started;
 
-	/* drop the previous request; keep what was read ahead */
+	/* drop the previous request; keep what was read ahead, and wipe what the move left
+	 * behind (an earlier request's Authorization header is a secret) */
 	if (c->in_off > 0) {
+		size_t old = c->in_len;
 		memmove(c->in, c->in + c->in_off, c->in_len - c->in_off);
 		c->in_len -= c->in_off;
 		c->in_off = 0;
+		fedns_secure_zero(c->in + c->in_len, old - c->in_len);
 	}
 	started = c->in_len > 0;
 	c->deadline = now_ms() + (started ? BODY_TIMEOUT_MS : IDLE_TIMEOUT_MS);
@@ -708,6 +745,7 @@ read_head(conn *c, head *h, const char **why)
 		if (lead > 0) {
 			memmove(c->in, c->in + lead, c->in_len - lead);
 			c->in_len -= lead;
+			fedns_secure_zero(c->in + c->in_len, lead);
 		}
 		if ((end = find_head_end(c->in, c->in_len)) > 0) {
 			c->in_off = end;
@@ -789,6 +827,28 @@ refuse_draining(conn *c, const head *h, uint64_t len, int status, const char *co
 	return answer_error(c, status, code, msg, !keep) && keep;
 }
 
+/* Takes len bytes of the server's body budget; false when it would be exceeded. */
+static bool
+body_reserve(hub_http *s, size_t len)
+{
+	bool ok;
+	pthread_mutex_lock(&s->mtx);
+	ok = len <= s->body_budget - s->body_bytes;
+	if (ok) {
+		s->body_bytes += len;
+	}
+	pthread_mutex_unlock(&s->mtx);
+	return ok;
+}
+
+static void
+body_release(hub_http *s, size_t len)
+{
+	pthread_mutex_lock(&s->mtx);
+	s->body_bytes -= len;
+	pthread_mutex_unlock(&s->mtx);
+}
+
 /* A handler slot: at most 'workers' handlers run at once and queue_max requests wait;
  * false when the queue is full. *slot is the slot's number. */
 static bool
@@ -801,10 +861,15 @@ slot_take(hub_http *s, unsigned *slot)
 			return false;
 		}
 		s->waiting++;
-		while (s->running >= s->workers) {
+		while (s->running >= s->workers && !is_stopping(s)) {
 			pthread_cond_wait(&s->slot_cv, &s->mtx);
 		}
 		s->waiting--;
+		if (s->running >= s->workers) {
+			/* stopping: a queued request is not started any more (503) */
+			pthread_mutex_unlock(&s->mtx);
+			return false;
+		}
 	}
 	*slot = s->free_slots[s->workers - s->running - 1];
 	s->running++;
@@ -857,7 +922,9 @@ run_handler(conn *c, const head *h, const char *path, const char *query, const u
 	s->fn(s->ctx, &rq, &rs);
 	slot_release(s, slot);
 
-	if (rs.status < 100 || rs.status > 599 || rs.body.err != 0 || rs.headers.err != 0) {
+	/* 1xx, 204 and 304 would need other framing than Content-Length and a body */
+	if (rs.status < 200 || rs.status > 599 || rs.status == 204 || rs.status == 304 ||
+	    rs.body.err != 0 || rs.headers.err != 0) {
 		fedns_buf_fini(&rs.body);
 		fedns_buf_fini(&rs.headers);
 		return answer_error(c, 500, "internal", "the handler produced no valid response",
@@ -879,7 +946,11 @@ run_handler(conn *c, const head *h, const char *path, const char *query, const u
 		fedns_buf_fini(&msg);
 		return answer_error(c, 500, "internal", "cannot build the response", !keep) && keep;
 	}
+	if (!keep) {
+		c->linger = true; /* pipelined bytes may follow: no reset over the answer */
+	}
 	ok = conn_write(c, msg.data, msg.len);
+	fedns_secure_zero(msg.data, msg.len); /* an answer may carry a new token */
 	fedns_buf_fini(&msg);
 	return ok && keep;
 }
@@ -981,27 +1052,30 @@ serve_request(conn *c, head *h)
 	if ((why = split_target((char *)h->target, &path, &query)) != NULL) {
 		return refuse_draining(c, h, len, 400, "bad_request", why);
 	}
+	if (!body_reserve(s, (size_t)len)) {
+		/* the body stays unread: the connection closes after the answer */
+		answer_error(c, 503, "overloaded", "the hub is busy; retry later", true);
+		return false;
+	}
 	if ((body = malloc(len > 0 ? (size_t)len : 1)) == NULL) {
+		body_release(s, (size_t)len);
 		answer_error(c, 500, "internal", "out of memory", true);
 		return false;
 	}
 	if (len > c->in_len - c->in_off && expects_continue(h) &&
 	    !conn_write(c, continue_line, sizeof(continue_line) - 1)) {
-		free(body);
-		return false;
+		ok = false;
+	} else if (!read_body(c, body, (size_t)len)) {
+		ok = false; /* the peer went away, timed out or the server is stopping */
+	} else if (!slot_take(s, &slot)) {
+		ok = answer_error(c, 503, "overloaded", "the hub is busy; retry later", !keep) &&
+		     keep;
+	} else {
+		ok = run_handler(c, h, path, query, body, (size_t)len, keep, slot);
 	}
-	if (!read_body(c, body, (size_t)len)) {
-		/* the peer went away, timed out or the server is stopping */
-		free(body);
-		return false;
-	}
-	if (!slot_take(s, &slot)) {
-		free(body);
-		return answer_error(c, 503, "overloaded", "the hub is busy; retry later", !keep) &&
-		       keep;
-	}
-	ok = run_handler(c, h, path, query, body, (size_t)len, keep, slot);
+	fedns_secure_zero(body, (size_t)len); /* bodies carry secrets (a new key, a token) */
 	free(body);
+	body_release(s, (size_t)len);
 	return ok;
 bad_length:
 	answer_error(c, 400, "bad_request", "Content-Length is not a number", true);
@@ -1013,7 +1087,9 @@ bad_length:
 static void
 conn_close(conn *c)
 {
-	if (c->ssl_ready) {
+	if (c->ssl_ready && !c->wfailed) {
+		/* bounded like any answer; skipped when writing already failed */
+		c->wdeadline = now_ms() + STOP_WRITE_GRACE_MS;
 		(void)mbedtls_ssl_close_notify(&c->ssl);
 	}
 	if (c->linger && shutdown(c->fd, SHUT_WR) == 0) {
@@ -1061,7 +1137,9 @@ serve_conn(conn *c)
 				     true);
 			return;
 		}
+		c->head_req = strcmp(h.method, "HEAD") == 0;
 		more = serve_request(c, &h);
+		c->head_req = false;
 		if (h.authorization != NULL) {
 			/* the bearer token is a secret: not left in memory longer than needed */
 			fedns_secure_zero(c->in, h.len);
@@ -1084,6 +1162,7 @@ conn_main(void *arg)
 		mbedtls_ssl_free(&c->ssl);
 	}
 	fedns_secure_zero(c->in, sizeof(c->in));
+	fedns_secure_zero(c->raw, sizeof(c->raw)); /* plaintext without TLS */
 	pthread_mutex_lock(&s->mtx);
 	if (c->prev != NULL) {
 		c->prev->next = c->next;
@@ -1343,6 +1422,7 @@ setup_tls(hub_http *s, const hub_http_opts *o, fedns_diag *d)
 	}
 	mbedtls_ssl_conf_min_version(&s->conf, MBEDTLS_SSL_MAJOR_VERSION_3,
 				     MBEDTLS_SSL_MINOR_VERSION_3);
+	mbedtls_ssl_conf_ciphersuites(&s->conf, ciphersuites);
 	mbedtls_ssl_conf_rng(&s->conf, rng_locked, s);
 	if ((rv = mbedtls_ssl_conf_own_cert(&s->conf, &s->chain, &s->key)) != 0) {
 		err = fedns_diag_set(d, FEDNS_EINVAL, "certificate %s: %s", o->cert_file,
@@ -1478,6 +1558,10 @@ static void
 teardown(hub_http *s)
 {
 	atomic_store_explicit(&s->stopping, true, memory_order_release);
+	/* requests queued for a handler slot give up (slot_take) */
+	pthread_mutex_lock(&s->mtx);
+	pthread_cond_broadcast(&s->slot_cv);
+	pthread_mutex_unlock(&s->mtx);
 	if (s->stop_wr >= 0) {
 		ssize_t w;
 		do {
@@ -1553,6 +1637,7 @@ hub_http_start(const hub_http_opts *o, hub_handler_fn fn, void *ctx, hub_http **
 	s->max_body = o->max_body != 0 ? o->max_body : DEFAULT_MAX_BODY;
 	s->workers = nw;
 	s->queue_max = (size_t)nw * QUEUE_PER_WORKER;
+	s->body_budget = BODY_BUDGET > 4 * s->max_body ? BODY_BUDGET : 4 * s->max_body;
 	if ((s->free_slots = calloc(nw, sizeof(*s->free_slots))) == NULL) {
 		err = fedns_diag_set(d, FEDNS_ENOMEM, "HTTP server: out of memory");
 		goto fail;

@@ -1235,6 +1235,9 @@ test_parse_request_statuses(void **state)
 		if (st != cases[i].status)
 			fail_msg("case %zu: %d, want %d", i, st, cases[i].status);
 	}
+	static const char nul[] = "GET / HTTP/1.1\r\nX: a\0b\r\n\r\n";
+	assert_int_equal(hub_http_parse_request((const uint8_t *)nul, sizeof(nul) - 1, 1 << 20),
+			 400);
 	/* a head that never ends within 16 KiB */
 	size_t n = 20000;
 	char *big = malloc(n);
@@ -1243,6 +1246,69 @@ test_parse_request_statuses(void **state)
 	memset(big + 19, 'a', n - 19);
 	assert_int_equal(hub_http_parse_request((const uint8_t *)big, n, 1 << 20), 431);
 	free(big);
+}
+
+/* Fixes from the review of the new server: an error answer to HEAD has no body (a kept
+ * connection would otherwise read it as the next answer), a NUL in the head is refused
+ * (it cut a header value short), and an answer that closes the connection while pipelined
+ * requests are unread still arrives whole. */
+static void
+test_review_fixes(void **state)
+{
+	(void)state;
+	echo_ctx *e = echo_new();
+	hub_http_opts o = {.listen_url = "http://127.0.0.1:0", .tls = false, .workers = 2};
+	fedns_diag d = {0};
+	hub_http *h = NULL;
+	char *got;
+
+	assert_int_equal(hub_http_start(&o, echo_handler, e, &h, &d), FEDNS_OK);
+	uint16_t port = hub_http_port(h);
+
+	/* HEAD refused (bad escape) then GET on the same connection: exactly two answers,
+	 * the first with its length and no body, the second the echo */
+	static const char hd[] = "HEAD /a%zz HTTP/1.1\r\nHost: x\r\n\r\n"
+				 "GET /next HTTP/1.1\r\nHost: x\r\n\r\n";
+	got = raw_exchange(port, hd, sizeof(hd) - 1, true);
+	assert_non_null(got);
+	assert_true(strncmp(got, "HTTP/1.1 400 ", 13) == 0);
+	const char *second = strstr(got, "\r\n\r\n");
+	assert_non_null(second);
+	assert_true(strncmp(second + 4, "HTTP/1.1 200 OK\r\n", 17) == 0);
+	assert_non_null(strstr(second, "\"path\":\"/next\""));
+	assert_int_equal(count_of(got, "\"error\""), 0);
+	free(got);
+
+	/* a NUL inside a header value: 400 and close, the handler never called */
+	unsigned calls = e->calls;
+	static const char nul[] = "GET /n HTTP/1.1\r\nAuthorization: Bearer good\0evil\r\n\r\n";
+	got = raw_exchange(port, nul, sizeof(nul) - 1, false);
+	assert_non_null(got);
+	assert_true(strncmp(got, "HTTP/1.1 400 ", 13) == 0);
+	assert_non_null(strstr(got, "NUL byte in the request head"));
+	free(got);
+	assert_int_equal(e->calls, calls);
+
+	/* Connection: close followed by 200 KB of pipelined requests: the answer arrives
+	 * whole (no reset over it) and only the first request ran */
+	size_t n = 200 * 1024, off;
+	char *big = malloc(n + 64);
+	assert_non_null(big);
+	off = (size_t)snprintf(big, 64, "GET /close HTTP/1.1\r\nConnection: close\r\n\r\n");
+	while (off + 32 < n)
+		off += (size_t)snprintf(big + off, 64, "GET /more HTTP/1.1\r\nHost: y\r\n\r\n");
+	calls = e->calls;
+	got = raw_exchange(port, big, off, false);
+	assert_non_null(got);
+	assert_true(strncmp(got, "HTTP/1.1 200 OK\r\n", 17) == 0);
+	assert_non_null(strstr(got, "\"path\":\"/close\""));
+	assert_int_equal(count_of(got, "HTTP/1.1 "), 1);
+	free(got);
+	free(big);
+	assert_int_equal(e->calls, calls + 1);
+
+	hub_http_stop(h);
+	echo_free(e);
 }
 
 int
@@ -1260,6 +1326,7 @@ main(void)
 		cmocka_unit_test(test_stop_during_body),
 		cmocka_unit_test(test_bad_options),
 		cmocka_unit_test(test_parse_request_statuses),
+		cmocka_unit_test(test_review_fixes),
 		cmocka_unit_test(test_remote_address),
 		cmocka_unit_test(test_plain_parser),
 		cmocka_unit_test(test_plain_garbage),
