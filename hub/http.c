@@ -716,6 +716,22 @@ split_target(char *target, const char **path, const char **query)
 	return NULL;
 }
 
+/* RFC 9112 §2.2: empty lines before a request line are ignored. */
+static void
+drop_blank_lines(conn *c)
+{
+	size_t lead = 0;
+
+	while (lead < c->in_len && (c->in[lead] == '\r' || c->in[lead] == '\n')) {
+		lead++;
+	}
+	if (lead > 0) {
+		memmove(c->in, c->in + lead, c->in_len - lead);
+		c->in_len -= lead;
+		fedns_secure_zero(c->in + c->in_len, lead);
+	}
+}
+
 /* Reads the next request head into c->in. 0 with *h filled; -1 when the connection ended
  * quietly (end of stream, idle timeout, stop, error); else a status to refuse with. */
 static int
@@ -735,18 +751,10 @@ read_head(conn *c, head *h, const char **why)
 	started = c->in_len > 0;
 	c->deadline = now_ms() + (started ? BODY_TIMEOUT_MS : IDLE_TIMEOUT_MS);
 	for (;;) {
-		size_t lead = 0, end;
+		size_t end;
 		int n;
 
-		/* RFC 9112 §2.2: empty lines before a request line are ignored */
-		while (lead < c->in_len && (c->in[lead] == '\r' || c->in[lead] == '\n')) {
-			lead++;
-		}
-		if (lead > 0) {
-			memmove(c->in, c->in + lead, c->in_len - lead);
-			c->in_len -= lead;
-			fedns_secure_zero(c->in + c->in_len, lead);
-		}
+		drop_blank_lines(c);
 		if ((end = find_head_end(c->in, c->in_len)) > 0) {
 			c->in_off = end;
 			return parse_head(c, end, h, why);
@@ -974,40 +982,73 @@ parse_length(const char *v, uint64_t *out)
 	return true;
 }
 
+/* What the server does with a parsed head before reading its body: serve it (status 0,
+ * with the body's length, path and query), or refuse it with status, code and message,
+ * after discarding the body ('drain') or closing the connection. */
+typedef struct verdict {
+	int status;
+	const char *code, *msg;
+	bool drain;
+	uint64_t len;
+	const char *path, *query;
+} verdict;
+
+static void
+check_request(head *h, size_t max_body, verdict *v)
+{
+	const char *why;
+
+	memset(v, 0, sizeof(*v));
+	if (h->transfer_encoding != NULL) {
+		/* chunked bodies are not decoded, so the body cannot be skipped either */
+		v->status = 501;
+		v->code = "not_implemented";
+		v->msg = "Transfer-Encoding is not supported; send Content-Length";
+	} else if (h->content_length != NULL && !parse_length(h->content_length, &v->len)) {
+		v->status = 400;
+		v->code = "bad_request";
+		v->msg = "Content-Length is not a number";
+	} else if (v->len > max_body) {
+		v->status = 413;
+		v->code = "body_too_large";
+		v->msg = "request body is over the size cap";
+		v->drain = true;
+	} else if (h->target[0] != '/') {
+		/* asterisk- and absolute-form name no resource here */
+		v->status = 404;
+		v->code = "not_found";
+		v->msg = "request target must be a path starting with '/'";
+		v->drain = true;
+	} else if ((why = split_target((char *)h->target, &v->path, &v->query)) != NULL) {
+		v->status = 400;
+		v->code = "bad_request";
+		v->msg = why;
+		v->drain = true;
+	}
+}
+
 int
 hub_http_parse_request(const uint8_t *data, size_t len, size_t max_body)
 {
 	conn *c = calloc(1, sizeof(*c));
 	head h;
-	const char *why = NULL, *path = NULL, *query = NULL;
-	size_t lead = 0, end;
-	uint64_t blen = 0;
+	verdict v;
+	const char *why = NULL;
+	size_t end;
 	int st;
 
 	if (c == NULL) {
 		return 500;
 	}
-	/* as read_head: blank lines before the request line are skipped, 16 KiB at most */
-	while (lead < len && (data[lead] == '\r' || data[lead] == '\n')) {
-		lead++;
-	}
-	c->in_len = len - lead < sizeof(c->in) ? len - lead : sizeof(c->in);
-	memcpy(c->in, data + lead, c->in_len);
+	/* what read_head holds: at most 16 KiB, blank lines before the request dropped */
+	c->in_len = len < sizeof(c->in) ? len : sizeof(c->in);
+	memcpy(c->in, data, c->in_len);
+	drop_blank_lines(c);
 	if ((end = find_head_end(c->in, c->in_len)) == 0) {
 		st = c->in_len >= sizeof(c->in) ? 431 : -1;
 	} else if ((st = parse_head(c, end, &h, &why)) == 0) {
-		/* as serve_request, in its order */
-		if (h.transfer_encoding != NULL) {
-			st = 501;
-		} else if (h.content_length != NULL && !parse_length(h.content_length, &blen)) {
-			st = 400;
-		} else if (blen > max_body) {
-			st = 413;
-		} else if (h.target[0] != '/') {
-			st = 404;
-		} else if (split_target((char *)h.target, &path, &query) != NULL) {
-			st = 400;
-		}
+		check_request(&h, max_body, &v);
+		st = v.status;
 	}
 	free(c);
 	return st;
@@ -1018,40 +1059,26 @@ static bool
 serve_request(conn *c, head *h)
 {
 	hub_http *s = c->srv;
-	const char *path, *query, *why;
-	uint64_t len = 0;
 	uint8_t *body;
 	unsigned slot;
 	bool keep = !h->close, ok;
+	verdict v;
 
 	if (c->refuse) {
 		answer_error(c, 503, "overloaded", "too many connections; retry later", true);
 		return false;
 	}
-	if (h->transfer_encoding != NULL) {
-		/* chunked bodies are not decoded, so the body cannot be skipped either: the
-		 * connection closes after the answer */
-		answer_error(c, 501, "not_implemented",
-			     "Transfer-Encoding is not supported; send Content-Length", true);
+	check_request(h, s->max_body, &v);
+	if (v.status != 0 && v.drain) {
+		return refuse_draining(c, h, v.len, v.status, v.code, v.msg);
+	}
+	if (v.status != 0) {
+		/* a body that cannot be framed cannot be skipped: the connection closes */
+		answer_error(c, v.status, v.code, v.msg, true);
 		return false;
 	}
-	if (h->content_length != NULL) {
-		if (!parse_length(h->content_length, &len)) {
-			goto bad_length;
-		}
-		if (len > s->max_body) {
-			return refuse_draining(c, h, len, 413, "body_too_large",
-					       "request body is over the size cap");
-		}
-	}
-	if (h->target[0] != '/') {
-		/* asterisk- and absolute-form name no resource here */
-		return refuse_draining(c, h, len, 404, "not_found",
-				       "request target must be a path starting with '/'");
-	}
-	if ((why = split_target((char *)h->target, &path, &query)) != NULL) {
-		return refuse_draining(c, h, len, 400, "bad_request", why);
-	}
+	uint64_t len = v.len;
+	const char *path = v.path, *query = v.query;
 	if (!body_reserve(s, (size_t)len)) {
 		/* the body stays unread: the connection closes after the answer */
 		answer_error(c, 503, "overloaded", "the hub is busy; retry later", true);
@@ -1077,9 +1104,6 @@ serve_request(conn *c, head *h)
 	free(body);
 	body_release(s, (size_t)len);
 	return ok;
-bad_length:
-	answer_error(c, 400, "bad_request", "Content-Length is not a number", true);
-	return false;
 }
 
 /* Closes the connection politely: close_notify, then, when request bytes may be unread,
