@@ -362,14 +362,18 @@ check_zone(const char *s, const char *path, const char *field, const fedns_proto
 	return FEDNS_OK;
 }
 
+bool
+fedns_proto_digest_known(const fedns_proto_digest *g)
+{
+	return (g->alg == FEDNS_PROTO_DIGEST_TREE && g->len == 32) ||
+	       (g->alg == 1 && g->len == 48) || (g->alg == 2 && g->len == 64);
+}
+
 static fedns_err
 check_digest(const fedns_proto_digest *g, const char *path, const char *field, bool required,
 	     fedns_diag *d)
 {
-	bool ok = (g->alg == 0 && g->len == 0) || (g->alg == 1 && g->len == 48) ||
-		  (g->alg == 2 && g->len == 64) ||
-		  (g->alg == FEDNS_PROTO_DIGEST_TREE && g->len == 32);
-	if (!ok)
+	if (!(g->alg == 0 && g->len == 0) && !fedns_proto_digest_known(g))
 		return fedns_diag_set(d, FEDNS_EMALFORMED,
 				      "%s.%s: algorithm %u with %u bytes (expected 240 with 32, 1 "
 				      "with 48, 2 with 64, or 0 with none)",

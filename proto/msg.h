@@ -79,6 +79,8 @@ typedef struct fedns_proto_digest {
 	uint8_t len;
 	uint8_t value[FEDNS_PROTO_DIGEST_MAX];
 } fedns_proto_digest;
+/* True for a digest with one of the algorithms above and its length (not "none"). */
+bool fedns_proto_digest_known(const fedns_proto_digest *g);
 
 typedef struct fedns_proto_blob {
 	const uint8_t *data;

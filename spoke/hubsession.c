@@ -909,14 +909,6 @@ refuse(spoke_hubstate *s, const uint8_t *origin, spoke_blob_outcome *o, fedns_pr
 		  FEDNS_LF_UINT("change_id", o->ack.change_id), FEDNS_LF_STR("detail", o->detail));
 }
 
-static bool
-digest_ok_alg(const fedns_proto_digest *g)
-{
-	return (g->alg == FEDNS_ZDIGEST_ALG && g->len == FEDNS_ZDIGEST_LEN) ||
-	       (g->alg == FEDNS_ZONEMD_SHA384 && g->len == 48) ||
-	       (g->alg == FEDNS_ZONEMD_SHA512 && g->len == 64);
-}
-
 /* Whether the held version v hashes to g. */
 static bool
 held_matches(spoke_hubstate *s, const uint8_t *origin, const spoke_version *v,
@@ -1253,7 +1245,7 @@ precheck(spoke_hubstate *s, fedns_proto_body_kind kind, const fedns_proto_change
 		       "zone %s is not placed on this cluster", o->zone);
 		return false;
 	}
-	if (!digest_ok_alg(dg)) {
+	if (!fedns_proto_digest_known(dg)) {
 		refuse(s, origin, o, FEDNS_PROTO_REASON_MALFORMED,
 		       "the signed body carries no digest of the result (alg %u, %u octets)",
 		       dg->alg, dg->len);
@@ -1457,7 +1449,8 @@ batch_prefix(spoke_hubstate *s, const fedns_proto_batch *bt)
 			break;
 		}
 		if (cs->to_serial == v->serial) {
-			skip = digest_ok_alg(&cs->digest) && held_matches(s, org, v, &cs->digest)
+			skip = fedns_proto_digest_known(&cs->digest) &&
+					       held_matches(s, org, v, &cs->digest)
 				       ? i + 1
 				       : 0;
 			break;
