@@ -458,103 +458,79 @@ portable_forced(void)
 	return env != NULL && env[0] != '\0' && strcmp(env, "0") != 0;
 }
 
-/* Which SHA-512 code runs: 0 not chosen yet, 1 portable, 2 AVX2 schedule (as below). */
-static atomic_int sha512_impl;
+typedef void (*compress_fn)(uint64_t st[8], const uint8_t *p, size_t nblocks);
+
+/* Which code one hash runs: impl 0 not chosen yet, 1 portable, 2 the CPU's (SHA-NI for
+ * SHA-256, the AVX2 schedule above for SHA-512). Chosen once (CPUID is slow, and traps to
+ * the hypervisor in a VM); a race only computes the same answer twice. */
+typedef struct dispatch {
+	atomic_int impl;
+	bool (*cpu_has)(void); /* NULL: no accelerated code in this build */
+	compress_fn portable, fast;
+} dispatch;
+
+#ifdef HAVE_SHA_X86
+static dispatch sha256_code = {0, cpu_has_sha_x86, compress256, compress256_shani};
+static dispatch sha512_code = {0, cpu_has_avx2_x86, compress512, compress512_avx2};
+#else
+static dispatch sha256_code = {0, NULL, compress256, compress256};
+static dispatch sha512_code = {0, NULL, compress512, compress512};
+#endif
+
+static bool
+accelerated(const dispatch *d)
+{
+	return d->cpu_has != NULL && d->cpu_has();
+}
 
 static int
-sha512_choose(void)
+choose(dispatch *d)
 {
-	int impl = 1;
-#ifdef HAVE_SHA_X86
-	if (!portable_forced() && cpu_has_avx2_x86())
-		impl = 2;
-#endif
-	atomic_store_explicit(&sha512_impl, impl, memory_order_relaxed);
+	int impl = !portable_forced() && accelerated(d) ? 2 : 1;
+	atomic_store_explicit(&d->impl, impl, memory_order_relaxed);
 	return impl;
+}
+
+static void
+use_portable(dispatch *d, bool portable)
+{
+	if (portable)
+		atomic_store_explicit(&d->impl, 1, memory_order_relaxed);
+	else
+		choose(d);
+}
+
+static void
+run_blocks(dispatch *d, uint64_t st[8], const uint8_t *p, size_t nblocks)
+{
+	int impl = atomic_load_explicit(&d->impl, memory_order_relaxed);
+	if (impl == 0)
+		impl = choose(d);
+	(impl == 2 ? d->fast : d->portable)(st, p, nblocks);
 }
 
 bool
 fedns_sha512_accelerated(void)
 {
-#ifdef HAVE_SHA_X86
-	return cpu_has_avx2_x86();
-#else
-	return false;
-#endif
+	return accelerated(&sha512_code);
 }
 
 void
 fedns_sha512_use_portable(bool portable)
 {
-	if (portable)
-		atomic_store_explicit(&sha512_impl, 1, memory_order_relaxed);
-	else
-		sha512_choose();
-}
-
-static void
-sha512_blocks(uint64_t st[8], const uint8_t *p, size_t nblocks)
-{
-	int impl = atomic_load_explicit(&sha512_impl, memory_order_relaxed);
-	if (impl == 0)
-		impl = sha512_choose();
-#ifdef HAVE_SHA_X86
-	if (impl == 2) {
-		compress512_avx2(st, p, nblocks);
-		return;
-	}
-#endif
-	compress512(st, p, nblocks);
-}
-
-/* Which SHA-256 code runs: 0 not chosen yet, 1 portable, 2 SHA-NI. Chosen once (CPUID is
- * slow, and traps to the hypervisor in a VM); a race only computes the same answer twice. */
-static atomic_int sha256_impl;
-
-static int
-sha256_choose(void)
-{
-	int impl = 1;
-#ifdef HAVE_SHA_X86
-	if (!portable_forced() && cpu_has_sha_x86())
-		impl = 2;
-#endif
-	atomic_store_explicit(&sha256_impl, impl, memory_order_relaxed);
-	return impl;
+	use_portable(&sha512_code, portable);
 }
 
 bool
 fedns_sha256_accelerated(void)
 {
-#ifdef HAVE_SHA_X86
-	return cpu_has_sha_x86();
-#else
-	return false;
-#endif
+	return accelerated(&sha256_code);
 }
 
 void
 fedns_sha256_use_portable(bool portable)
 {
-	if (portable)
-		atomic_store_explicit(&sha256_impl, 1, memory_order_relaxed);
-	else
-		sha256_choose();
-}
-
-static void
-sha256_blocks(uint64_t st[8], const uint8_t *p, size_t nblocks)
-{
-	int impl = atomic_load_explicit(&sha256_impl, memory_order_relaxed);
-	if (impl == 0)
-		impl = sha256_choose();
-#ifdef HAVE_SHA_X86
-	if (impl == 2) {
-		compress256_shani(st, p, nblocks);
-		return;
-	}
-#endif
-	compress256(st, p, nblocks);
+	use_portable(&sha256_code, portable);
 }
 
 static size_t
@@ -566,10 +542,7 @@ block_len(fedns_hash_alg alg)
 static void
 compress(fedns_hash *h, const uint8_t *p, size_t nblocks)
 {
-	if (h->alg == FEDNS_HASH_SHA256)
-		sha256_blocks(h->h, p, nblocks);
-	else
-		sha512_blocks(h->h, p, nblocks);
+	run_blocks(h->alg == FEDNS_HASH_SHA256 ? &sha256_code : &sha512_code, h->h, p, nblocks);
 }
 
 size_t
