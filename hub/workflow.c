@@ -1645,7 +1645,7 @@ hub_workflow_prepare_propose(hub_workflow *w, hub_store *s, const hub_zone *zone
  * stored diff applied again. */
 static fedns_err
 build_result(hub_workflow *w, const hub_zone *z, wzone *cur, const hub_change *c, uint32_t serial,
-	     fedns_zone **out, fedns_diag *d)
+	     const fedns_diff *diff, fedns_zone **out, fedns_diag *d)
 {
 	uint8_t sha[FEDNS_SHA256_LEN];
 	fedns_hash_once(FEDNS_HASH_SHA256, c->diff, strlen(c->diff), sha);
@@ -1676,32 +1676,11 @@ build_result(hub_workflow *w, const hub_zone *z, wzone *cur, const hub_change *c
 		return FEDNS_OK;
 	}
 
-	fedns_diff diff;
-	soa_pair sp;
-	fedns_err err;
-	fedns_diff_init(&diff);
-	if ((err = soa_pair_init(cur->z, serial, &sp)) != FEDNS_OK) {
-		err = fedns_diag_set(d, FEDNS_EIO, "zone %s has no usable SOA", z->name);
-		goto out;
-	}
-	if ((err = fedns_diff_del(&diff, &sp.old)) != FEDNS_OK ||
-	    (err = fedns_diff_add(&diff, &sp.nu)) != FEDNS_OK) {
-		err = fedns_diag_set(d, err, "out of memory");
-		goto out;
-	}
 	fedns_diag pd = {0};
-	if ((err = parse_diff_text(c->diff, fedns_zone_origin(cur->z), &diff, &pd)) != FEDNS_OK) {
-		err = fedns_diag_set(d, FEDNS_EIO, "change %lld: stored diff is unusable: %s",
-				     (long long)c->id, pd.msg);
-		goto out;
-	}
-	if ((err = apply_diff(cur->z, &diff, out, &pd)) != FEDNS_OK) {
+	fedns_err err = apply_diff(cur->z, diff, out, &pd);
+	if (err != FEDNS_OK)
 		err = fedns_diag_set(d, FEDNS_EZONE, "change %lld no longer applies: %s",
 				     (long long)c->id, pd.msg);
-		goto out;
-	}
-out:
-	fedns_diff_fini(&diff);
 	return err;
 }
 
@@ -1727,15 +1706,13 @@ build_commit(hub_workflow *w, hub_store *s, const hub_zone *z, const hub_change 
 	fedns_buf_init(&snap, FEDNS_BUF_DEFAULT_MAX);
 	if ((err = get_current(w, s, z, &cur, d)) != FEDNS_OK)
 		goto out;
-	if ((err = build_result(w, z, cur, c, serial, &nz, d)) != FEDNS_OK)
-		goto out;
-	(void)fedns_zone_share(nz);
 	soa_pair sp;
 	if (soa_pair_init(cur->z, serial, &sp) != FEDNS_OK) {
 		err = fedns_diag_set(d, FEDNS_EIO, "zone %s has no usable SOA", z->name);
 		goto out;
 	}
-	/* the diff again as records, for the digest tree (the plan's result comes without) */
+	/* the change as records (SOA pair first): the new version when the proposal's is not
+	 * reusable, and the RRsets the digest tree rehashes */
 	fedns_diag pd = {0};
 	if ((fwd = malloc(sizeof(*fwd))) == NULL) {
 		err = fedns_diag_set(d, FEDNS_ENOMEM, "out of memory");
@@ -1752,6 +1729,9 @@ build_commit(hub_workflow *w, hub_store *s, const hub_zone *z, const hub_change 
 				     (long long)c->id, pd.msg);
 		goto out;
 	}
+	if ((err = build_result(w, z, cur, c, serial, fwd, &nz, d)) != FEDNS_OK)
+		goto out;
+	(void)fedns_zone_share(nz);
 	if ((err = tree_next(w, z->id, cur, nz, fwd, digest, d)) != FEDNS_OK)
 		goto out;
 	print_line(&text, '-', &sp.old);
