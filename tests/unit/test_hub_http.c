@@ -291,6 +291,22 @@ start(const char *url, bool mtls, size_t max_body, unsigned workers, echo_ctx *e
 	return h;
 }
 
+/* A plain-HTTP server (tls=false, two workers) for tests of the parser with raw bytes. */
+static hub_http *
+start_plain(size_t max_body, echo_ctx *e)
+{
+	hub_http_opts o = {.listen_url = "http://127.0.0.1:0",
+			   .tls = false,
+			   .workers = 2,
+			   .max_body = max_body};
+	fedns_diag d = {0};
+	hub_http *h = NULL;
+	if (hub_http_start(&o, echo_handler, e, &h, &d) != FEDNS_OK) {
+		fail_msg("hub_http_start: %s", d.msg);
+	}
+	return h;
+}
+
 /* --- tests ----------------------------------------------------------------------------- */
 
 static void
@@ -972,13 +988,9 @@ test_plain_parser(void **state)
 {
 	(void)state;
 	echo_ctx *e = echo_new();
-	hub_http_opts o = {.listen_url = "http://127.0.0.1:0", .tls = false, .workers = 2};
-	fedns_diag d = {0};
-	hub_http *h = NULL;
-	char *got;
-
-	assert_int_equal(hub_http_start(&o, echo_handler, e, &h, &d), FEDNS_OK);
+	hub_http *h = start_plain(0, e);
 	uint16_t port = hub_http_port(h);
+	char *got;
 
 	/* two pipelined requests, the first with a body, on one connection */
 	static const char two[] = "POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"
@@ -1085,15 +1097,10 @@ test_plain_garbage(void **state)
 		"\0",
 	};
 	echo_ctx *e = echo_new();
-	hub_http_opts o = {
-		.listen_url = "http://127.0.0.1:0", .tls = false, .workers = 2, .max_body = 64};
-	fedns_diag d = {0};
-	hub_http *h = NULL;
+	hub_http *h = start_plain(64, e);
+	uint16_t port = hub_http_port(h);
 	uint32_t rnd = 12345;
 	char req[512];
-
-	assert_int_equal(hub_http_start(&o, echo_handler, e, &h, &d), FEDNS_OK);
-	uint16_t port = hub_http_port(h);
 	for (int i = 0; i < 300; i++) {
 		/* a third start with a good request line, so header parsing is reached */
 		size_t n =
@@ -1257,13 +1264,9 @@ test_review_fixes(void **state)
 {
 	(void)state;
 	echo_ctx *e = echo_new();
-	hub_http_opts o = {.listen_url = "http://127.0.0.1:0", .tls = false, .workers = 2};
-	fedns_diag d = {0};
-	hub_http *h = NULL;
-	char *got;
-
-	assert_int_equal(hub_http_start(&o, echo_handler, e, &h, &d), FEDNS_OK);
+	hub_http *h = start_plain(0, e);
 	uint16_t port = hub_http_port(h);
+	char *got;
 
 	/* HEAD refused (bad escape) then GET on the same connection: exactly two answers,
 	 * the first with its length and no body, the second the echo */
